@@ -1,0 +1,177 @@
+"""Image preprocessing as in the lesson, plus robust loading and atomic saving.
+
+Units: "RGB" arrays are 0..255 in RGB order, shape (H, W, 3) or (1, H, W, 3);
+"preprocessed" arrays are float32 BGR with the ImageNet mean removed, as VGG16 expects.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from neural_style.errors import NeuralStyleError
+
+rn_mean = np.array([123.68, 116.779, 103.939], dtype=np.float32)  # ImageNet RGB mean
+
+RESAMPLE = {
+    "nearest": Image.Resampling.NEAREST,  # Pillow's default in 2017: the lesson's images
+    "bilinear": Image.Resampling.BILINEAR,
+    "bicubic": Image.Resampling.BICUBIC,  # Pillow's default today
+    "lanczos": Image.Resampling.LANCZOS,
+}
+
+
+def preproc(x):
+    """RGB 0..255 -> preprocessed BGR: subtract ``rn_mean``, then reverse the channels."""
+    return (x - rn_mean)[..., ::-1]
+
+
+def deproc(x, shape):
+    """Preprocessed BGR (any shape with ``shape``'s size) -> RGB 0..255 float, clipped."""
+    return np.clip(x.reshape(shape)[..., ::-1] + rn_mean, 0, 255)
+
+
+def _resample(resample):
+    if isinstance(resample, str):
+        try:
+            return RESAMPLE[resample]
+        except KeyError:
+            raise NeuralStyleError(
+                f"resample={resample!r} is not valid; use one of {', '.join(RESAMPLE)}"
+            ) from None
+    return resample
+
+
+def load_image(path, size=None, factor=None, resample="nearest") -> np.ndarray:
+    """Load an image file as RGB uint8 of shape (H, W, 3).
+
+    EXIF orientation is applied; alpha is dropped; palette, grayscale, 16-bit and CMYK
+    images are converted.  An animated image gives its first frame, with a warning.
+
+    Args:
+        size: resize so that the longest side is ``size`` px (aspect kept).
+        factor: resize by dividing both sides by ``factor`` (the lesson's ``size / 3.5``).
+        resample: "nearest" (the lesson's 2017 Pillow default), "bilinear", "bicubic",
+            "lanczos", or a Pillow constant.
+    """
+    path = Path(path)
+    if size is not None and factor is not None:
+        raise NeuralStyleError("give load_image either size or factor, not both")
+    if not path.exists():
+        raise NeuralStyleError(f"{path}: no such file")
+    if path.is_dir():
+        raise NeuralStyleError(f"{path}: is a folder, not an image file")
+    try:
+        with Image.open(path) as im:
+            if getattr(im, "n_frames", 1) > 1:
+                warnings.warn(f"{path}: animated image, using its first frame", stacklevel=2)
+            im.seek(0)
+            im = ImageOps.exif_transpose(im)
+            im = _to_rgb(im)
+            arr = np.asarray(im, dtype=np.uint8)
+    except NeuralStyleError:
+        raise
+    except UnidentifiedImageError:
+        raise NeuralStyleError(f"{path}: not an image file Pillow can read") from None
+    except (OSError, ValueError, SyntaxError) as e:
+        raise NeuralStyleError(f"{path}: damaged or truncated image ({e})") from None
+    if size is not None or factor is not None:
+        arr = resize(arr, size=size, factor=factor, resample=resample)
+    return arr
+
+
+def _to_rgb(im: Image.Image) -> Image.Image:
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16/32-bit grayscale: scale to 8 bits by the value range, not by clipping
+        a = np.asarray(im, dtype=np.float64)
+        peak = 65535.0 if im.mode.startswith("I;16") or a.max() > 255 else 255.0
+        im = Image.fromarray(np.clip(a / peak * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    if im.mode == "P" and "transparency" in im.info:
+        im = im.convert("RGBA")
+    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        # Alpha is dropped: transparent pixels keep their colour (as most tools show it).
+        im = im.convert("RGBA").convert("RGB")
+    return im.convert("RGB")
+
+
+def resize(arr, size=None, factor=None, resample="nearest") -> np.ndarray:
+    """Resize RGB uint8 (H, W, 3) so the longest side is ``size``, or by 1/``factor``."""
+    h, w = arr.shape[:2]
+    if size is not None:
+        if not size or size <= 0:
+            raise NeuralStyleError(f"size={size!r} is not valid; give a positive number of pixels")
+        scale = size / max(h, w)
+        new = (max(1, round(w * scale)), max(1, round(h * scale)))
+    else:
+        if not factor or factor <= 0:
+            raise NeuralStyleError(f"factor={factor!r} is not valid; give a positive number")
+        # the lesson: np.divide(style.size, 3.5).astype('int32'), i.e. truncation
+        new = tuple(np.divide((w, h), factor).astype("int32").tolist())
+    im = Image.fromarray(np.asarray(arr, dtype=np.uint8)).resize(new, _resample(resample))
+    return np.asarray(im, dtype=np.uint8)
+
+
+def bytescale(x) -> np.ndarray:
+    """Stretch an array's range to 0..255 uint8, as ``scipy.misc.imsave`` did for floats."""
+    x = np.asarray(x, dtype=np.float64)
+    lo, hi = x.min(), x.max()
+    scale = 255.0 / (hi - lo) if hi > lo else 1.0
+    return np.clip((x - lo) * scale + 0.5, 0, 255).astype(np.uint8)
+
+
+_bytescale = bytescale  # save_image's argument has the same name
+
+
+def to_uint8(x) -> np.ndarray:
+    """RGB 0..255 float -> uint8, rounded and clipped; drops a leading batch axis."""
+    x = np.asarray(x)
+    if x.ndim == 4:
+        x = x[0]
+    if x.dtype == np.uint8:
+        return x
+    return np.clip(np.rint(x), 0, 255).astype(np.uint8)
+
+
+def atomic_write(path, write) -> Path:
+    """Call ``write(tmp_path)`` then rename onto ``path``: readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save_image(path, array, bytescale=False) -> Path:
+    """Save RGB 0..255 (H, W, 3) or (1, H, W, 3) atomically; format from the suffix.
+
+    ``bytescale=True`` stretches the value range to 0..255 first, like the old
+    ``scipy.misc.imsave`` did with float arrays (the lesson's saved iterations).
+    """
+    arr = np.asarray(array)
+    if arr.ndim == 4:
+        arr = arr[0]
+    if arr.ndim != 3 or arr.shape[-1] != 3:
+        raise NeuralStyleError(f"{path}: expected an (H, W, 3) RGB array, got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise NeuralStyleError(f"{path}: refusing to save an image with NaN or infinite values")
+    img = _bytescale(arr) if bytescale else to_uint8(arr)
+    return atomic_write(path, lambda tmp: Image.fromarray(img).save(tmp, format=_format(path)))
+
+
+def _format(path) -> str:
+    ext = Path(path).suffix.lower()
+    formats = Image.registered_extensions()
+    if ext not in formats:
+        raise NeuralStyleError(f"{path}: unknown image type {ext!r}; use .png or .jpg")
+    return formats[ext]

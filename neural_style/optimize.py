@@ -1,0 +1,217 @@
+"""Optimising an image with scipy's L-BFGS-B, as in the lesson.
+
+``Evaluator`` turns one compiled TensorFlow function ``x -> (loss, gradient)`` into the
+separate ``loss(x)`` and ``grads(x)`` callables that ``fmin_l_bfgs_b`` wants, running
+the network once per point.  ``solve_image`` is the lesson's outer loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import signal
+import threading
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+from scipy.optimize import fmin_l_bfgs_b
+
+from neural_style.errors import NeuralStyleError
+from neural_style.images import deproc, save_image
+
+
+class StopRequested(Exception):
+    """Raised inside the optimiser when SIGINT/SIGTERM asked the run to stop."""
+
+
+class NonFiniteLoss(NeuralStyleError):
+    """The loss or gradient became NaN or infinite."""
+
+
+def loss_and_grads_fn(loss_fn, shape, jit_compile=None):
+    """Compile ``loss_fn`` (preprocessed image (1, H, W, 3) -> scalar) into one
+    ``tf.function`` that returns ``(loss, d loss / d image)`` in a single pass.
+
+    The input signature is fixed, so the function is traced once, never again.
+    ``jit_compile=True`` asks XLA to fuse it; None lets TensorFlow decide.
+    """
+
+    @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32)], jit_compile=jit_compile)
+    def f(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = loss_fn(x)
+        return loss, tape.gradient(loss, x)
+
+    return f
+
+
+class Evaluator:
+    """The lesson's Evaluator: ``loss(x)`` runs ``f`` once and caches the gradient,
+    ``grads(x)`` returns it (recomputing if ``x`` is not the point ``loss`` last saw).
+
+    Args:
+        f: callable from a float32 array of shape ``shp`` to ``(loss, gradient)``.
+        shp: image shape, usually (1, H, W, 3), preprocessed BGR.
+
+    Also keeps the lowest-loss point seen (``best_x``, ``best_loss``) and the number of
+    evaluations, and raises ``NonFiniteLoss`` on a NaN or infinite loss or gradient.
+    """
+
+    def __init__(self, f, shp):
+        self.f, self.shp = f, tuple(shp)
+        self.n_evals = 0
+        self.best_x, self.best_loss = None, math.inf
+        self.on_eval = None  # optional hook(loss) after each evaluation, e.g. a progress bar
+        self._x = self._loss = self._grad = None
+        self._stop = False
+
+    def _evaluate(self, x):
+        if self._stop:
+            raise StopRequested
+        x = np.asarray(x, dtype=np.float64)
+        loss, grad = self.f(np.asarray(x, dtype=np.float32).reshape(self.shp))
+        loss = float(loss)
+        grad = np.asarray(grad, dtype=np.float64).reshape(-1)
+        self.n_evals += 1
+        if not (math.isfinite(loss) and np.isfinite(grad).all()):
+            raise NonFiniteLoss(
+                f"the loss became {loss} after {self.n_evals} evaluations; lower the weights "
+                "or the learning scale, the last finite image was kept"
+            )
+        self._x, self._loss, self._grad = x.copy(), loss, grad
+        if loss < self.best_loss:
+            self.best_x, self.best_loss = self._x, loss
+        if self.on_eval:
+            self.on_eval(loss)
+
+    def loss(self, x):
+        """Loss at ``x`` (flat or shaped preprocessed image) as a Python float."""
+        self._evaluate(x)
+        return self._loss
+
+    def grads(self, x):
+        """Gradient at ``x``, flat float64, reusing the one computed by ``loss(x)``."""
+        if self._x is None or not np.array_equal(np.ravel(x), self._x.ravel()):
+            self._evaluate(x)
+        return self._grad
+
+    def request_stop(self):
+        """Make the next evaluation raise StopRequested (safe from a signal handler)."""
+        self._stop = True
+
+
+@contextlib.contextmanager
+def stop_on_signals(evaluator):
+    """While active, SIGINT and SIGTERM ask ``evaluator`` to stop after the current
+    evaluation instead of killing the run; a second Ctrl-C interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum, frame):
+        if evaluator._stop and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        evaluator.request_stop()
+
+    for s in previous:
+        signal.signal(s, handler)
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def rand_img(shape, scale=1.0, rng=None):
+    """Uniform noise in [-2.5, 2.5) divided by ``scale``, float32 of ``shape``: the lesson's
+    ``np.random.uniform(-2.5, 2.5, shape) / scale`` (scale 100 to recreate content)."""
+    rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+    return (rng.uniform(-2.5, 2.5, shape) / scale).astype(np.float32)
+
+
+def solve_image(
+    evaluator,
+    niter,
+    x,
+    maxfun=20,
+    clip=127,
+    out_dir=None,
+    fname="res_at_iteration_{i}.png",
+    callback=None,
+    optimizer="lbfgs-restart",
+    save_every=1,
+    bytescale=False,
+    verbose=True,
+):
+    """Optimise the image ``x`` (preprocessed BGR, shape ``evaluator.shp``).
+
+    ``optimizer="lbfgs-restart"`` is the lesson's loop: ``niter`` times, run
+    ``fmin_l_bfgs_b(maxfun=maxfun)`` from the current image (the optimiser's memory is
+    restarted each time), clip to +-``clip``, print ``Current loss value:`` and save
+    ``out_dir/fname``.  ``optimizer="lbfgs"`` runs one continuous L-BFGS-B with box
+    bounds +-``clip`` for ``niter * maxfun`` evaluations and reports every ``maxfun``.
+
+    ``callback(i, x, loss)`` is called after each outer iteration with the image shaped
+    ``evaluator.shp``.  Ctrl-C or SIGTERM stops after the current evaluation and keeps
+    the best image; so does a non-finite loss.  Returns ``(x, losses)``: the final image
+    (shape ``evaluator.shp``) and the loss after each outer iteration.
+
+    Attributes set on the evaluator: ``stopped`` (None, "signal" or the error message).
+    """
+    if optimizer not in ("lbfgs-restart", "lbfgs"):
+        raise NeuralStyleError(f"optimizer={optimizer!r} is not valid; use 'lbfgs-restart' or 'lbfgs'")
+    shp = evaluator.shp
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    losses = []
+    evaluator.stopped = None
+
+    def report(i, x, loss):
+        x = x.reshape(shp)
+        losses.append(float(loss))
+        if verbose:
+            print("Current loss value:", loss)
+        if out_dir is not None and (i + 1) % save_every == 0:
+            save_image(Path(out_dir) / fname.format(i=i), deproc(x.copy(), shp), bytescale=bytescale)
+        if callback:
+            callback(i, x, loss)
+
+    with stop_on_signals(evaluator):
+        try:
+            if optimizer == "lbfgs-restart":
+                for i in range(niter):
+                    x, min_val, _ = fmin_l_bfgs_b(evaluator.loss, x, fprime=evaluator.grads, maxfun=maxfun)
+                    x = np.clip(x, -clip, clip)
+                    report(i, x, min_val)
+            else:
+                _continuous(evaluator, niter, x, maxfun, clip, report)
+                x = evaluator.best_x.reshape(-1)
+        except StopRequested:
+            evaluator.stopped = "signal"
+        except NonFiniteLoss as e:
+            evaluator.stopped = str(e)
+        if evaluator.stopped:
+            if evaluator.best_x is None:
+                raise NonFiniteLoss(evaluator.stopped) if evaluator.stopped != "signal" else KeyboardInterrupt()
+            x = np.clip(evaluator.best_x, -clip, clip)
+    return x.reshape(shp), losses
+
+
+def _continuous(evaluator, niter, x, maxfun, clip, report):
+    """One L-BFGS-B run; an outer "iteration" is reported every ``maxfun`` evaluations."""
+    start = evaluator.n_evals
+    done = [0]
+
+    def on_step(xk):
+        while done[0] < niter and evaluator.n_evals - start >= (done[0] + 1) * maxfun:
+            report(done[0], np.array(xk), evaluator._loss)
+            done[0] += 1
+
+    fmin_l_bfgs_b(
+        evaluator.loss, x, fprime=evaluator.grads, bounds=[(-clip, clip)] * x.size,
+        maxfun=niter * maxfun, maxiter=10**9, callback=on_step,
+    )  # fmt: skip
+    if done[0] < niter:  # converged early or stopped between reports: report the end point
+        report(done[0], evaluator.best_x, evaluator.best_loss)

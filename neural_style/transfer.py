@@ -1,0 +1,274 @@
+"""The lesson's three recipes over one configuration object.
+
+- ``recreate_content``: find an image whose ``block5_conv1`` activations match a photo's;
+- ``recreate_style``: find an image whose Gram matrices at ``block1_conv1`` and
+  ``block2_conv1`` match a painting's;
+- ``style_transfer``: both at once, Gatys et al. 2015.
+
+Every recipe starts from ``Config.lesson(recipe)``, the lesson's defaults, and any field
+can be overridden by keyword.  Images go in as RGB uint8 (H, W, 3) arrays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import tensorflow as tf
+
+from neural_style.errors import NeuralStyleError
+from neural_style.images import deproc, load_image, preproc, resize, to_uint8
+from neural_style.losses import content_loss, gram_matrix, style_loss, total_variation_loss
+from neural_style.optimize import Evaluator, loss_and_grads_fn, rand_img, solve_image
+from neural_style.vgg16_avg import MIN_SIDE, VGG16_Avg, check_layers, feature_model
+
+STYLE_LAYERS = tuple(f"block{b}_conv2" for b in range(1, 6))
+STYLE_LAYER_WEIGHTS = (0.05, 0.2, 0.2, 0.25, 0.3)
+
+
+@dataclass
+class Config:
+    """Settings of one run.  Weights are plain multipliers of each loss term."""
+
+    content_layer: str | None = "block4_conv2"  # None: no content term
+    content_weight: float = 0.1  # the lesson's "/10"
+    style_layers: tuple = STYLE_LAYERS  # empty: no style term
+    layer_weights: tuple | None = STYLE_LAYER_WEIGHTS  # None: equal weights of 1
+    style_weight: float = 1.0
+    style_blend: tuple | None = None  # one weight per style image, normalised to sum 1
+    tv_weight: float = 0.0
+    pooling: str = "avg"
+    weights: str | None = "imagenet"  # "imagenet", a path, or None (random)
+    init: object = "noise"  # "noise", "content", "style", a path, or an RGB array
+    noise_scale: float = 1.0  # noise is uniform(-2.5, 2.5) / noise_scale
+    seed: int | None = None
+    crop_content: bool = True  # lesson: canvas = style size, content cropped top-left
+    iterations: int = 10
+    maxfun: int = 20
+    clip: float = 127.0
+    optimizer: str = "lbfgs-restart"
+    out_dir: str | None = None
+    fname: str = "res_at_iteration_{i}.png"
+    save_every: int = 1
+    bytescale: bool = False
+    verbose: bool = True
+    jit_compile: bool | None = None
+    callbacks: list = field(default_factory=list)  # each callback(i, x, loss)
+    on_eval: object = None  # hook(loss) after every evaluation (progress bars)
+
+    @classmethod
+    def lesson(cls, recipe="style", **overrides):
+        """The lesson's settings for ``recipe`` in "content", "style", "transfer"."""
+        defaults = {
+            "content": dict(content_layer="block5_conv1", content_weight=1.0, style_layers=(),
+                            layer_weights=None, noise_scale=100.0),
+            "style": dict(content_layer=None, style_layers=("block1_conv1", "block2_conv1"),
+                          layer_weights=None),
+            "transfer": {},
+        }  # fmt: skip
+        if recipe not in defaults:
+            raise NeuralStyleError(f"recipe={recipe!r} is not valid; use {', '.join(defaults)}")
+        return dataclasses.replace(cls(), **{**defaults[recipe], **overrides})
+
+    def validate(self):
+        """Raise NeuralStyleError for any invalid value, before anything is computed."""
+        check_layers(([self.content_layer] if self.content_layer else []) + list(self.style_layers))
+        if self.layer_weights is not None and len(self.layer_weights) != len(self.style_layers):
+            raise NeuralStyleError(
+                f"{len(self.layer_weights)} layer weights for {len(self.style_layers)} style "
+                "layers; give one weight per style layer"
+            )
+        named = {"content_weight": self.content_weight, "style_weight": self.style_weight,
+                 "tv_weight": self.tv_weight, "clip": self.clip, "noise_scale": self.noise_scale}  # fmt: skip
+        named.update({f"layer_weights[{i}]": w for i, w in enumerate(self.layer_weights or ())})
+        named.update({f"style_blend[{i}]": w for i, w in enumerate(self.style_blend or ())})
+        for name, value in named.items():
+            if not np.isfinite(value) or value < 0:
+                raise NeuralStyleError(f"{name}={value!r} is not valid; give a finite number >= 0")
+        for name in ("iterations", "maxfun", "save_every"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise NeuralStyleError(f"{name}={value!r} is not valid; give a whole number >= 1")
+        if self.style_blend is not None and sum(self.style_blend) <= 0:
+            raise NeuralStyleError("style_blend weights sum to 0; give at least one positive weight")
+
+
+@dataclass
+class Result:
+    """What a recipe returns.  Images are RGB uint8 (H, W, 3)."""
+
+    image: np.ndarray
+    images: list  # one per outer iteration
+    losses: list  # loss after each outer iteration
+    x: np.ndarray  # final preprocessed BGR image, (1, H, W, 3)
+    config: Config
+    seconds: float
+    n_evals: int
+    stopped: str | None = None  # None, "signal", or why the run stopped early
+
+
+def _as_batch(img) -> np.ndarray:
+    """RGB uint8 (H, W, 3) -> preprocessed BGR float32 (1, H, W, 3)."""
+    img = np.asarray(img)
+    if img.ndim != 3 or img.shape[-1] != 3:
+        raise NeuralStyleError(f"expected an RGB image of shape (H, W, 3), got {img.shape}")
+    if min(img.shape[:2]) < MIN_SIDE:
+        raise NeuralStyleError(
+            f"image of {img.shape[1]}x{img.shape[0]} px is too small: VGG16's five poolings "
+            f"need at least {MIN_SIDE} px on each side; use a larger image or --size"
+        )
+    return preproc(img.astype(np.float32))[None].copy()
+
+
+def build_model(cfg: Config):
+    """The truncated feature model: outputs the style layers, then the content layer."""
+    layers = list(cfg.style_layers) + ([cfg.content_layer] if cfg.content_layer else [])
+    return feature_model(VGG16_Avg(weights=cfg.weights, pooling=cfg.pooling), layers)
+
+
+def _outputs(model, x) -> list:
+    out = model(x, training=False)
+    return out if isinstance(out, (list, tuple)) else [out]
+
+
+def style_targets(model, styles, n_style, blend=None) -> list:
+    """Gram matrices (C, C) of each style layer, blended over the style images.
+
+    The first ``n_style`` outputs of ``model`` are the style layers.  ``blend`` weights are normalised to sum to 1, so the target of each layer is the
+    weighted mean of the style images' Gram matrices.
+    """
+    blend = np.ones(len(styles)) if blend is None else np.asarray(blend, dtype=np.float64)
+    if len(blend) != len(styles):
+        raise NeuralStyleError(
+            f"{len(blend)} style blend weights for {len(styles)} style images; give one per image"
+        )
+    blend = blend / blend.sum()
+    targets = None
+    for w, style in zip(blend, styles):
+        acts = _outputs(model, _as_batch(style))[:n_style]
+        grams = [float(w) * gram_matrix(a[0]) for a in acts]
+        targets = grams if targets is None else [t + g for t, g in zip(targets, grams)]
+    return [tf.constant(t) for t in targets]
+
+
+def make_loss(model, cfg: Config, content_target=None, style_grams=(), parts=False):
+    """The total loss of a preprocessed image x (1, H, W, 3), as a function of x.
+
+    total = content_weight * mse(content layer, target)
+          + style_weight * sum_l layer_weight_l * mse(gram_l, target gram_l)
+          + tv_weight * total_variation(x)
+    With ``parts=True`` the function returns a dict of the terms instead.
+    """
+    n_style = len(cfg.style_layers)
+    layer_weights = cfg.layer_weights or (1.0,) * n_style
+
+    def loss_fn(x):
+        outs = _outputs(model, x)
+        terms = {}
+        for name, w, act, targ in zip(cfg.style_layers, layer_weights, outs[:n_style], style_grams):
+            terms[f"style/{name}"] = cfg.style_weight * w * style_loss(act[0], targ)
+        if cfg.content_layer:
+            terms["content"] = cfg.content_weight * content_loss(outs[n_style][0], content_target[0])
+        if cfg.tv_weight:
+            terms["tv"] = cfg.tv_weight * total_variation_loss(x)
+        return terms if parts else tf.add_n(list(terms.values()))
+
+    return loss_fn
+
+
+def initial_image(cfg: Config, shape, content=None, style=None) -> np.ndarray:
+    """The starting point, preprocessed BGR float32 of ``shape`` (1, H, W, 3)."""
+    init = cfg.init
+    if isinstance(init, str) and init == "noise":
+        return rand_img(shape, cfg.noise_scale, rng=cfg.seed)
+    if isinstance(init, str) and init in ("content", "style"):
+        img = content if init == "content" else style
+        if img is None:
+            raise NeuralStyleError(f"init={init!r} but this recipe has no {init} image")
+    elif isinstance(init, np.ndarray):
+        img = init
+    else:
+        img = load_image(init)
+    img = np.asarray(img)
+    if img.shape[:2] != tuple(shape[1:3]):
+        img = np.asarray(
+            tf.image.resize(img[None].astype(np.float32), shape[1:3], method="bicubic")[0]
+        ).clip(0, 255)
+    return _as_batch(img)
+
+
+def run(loss_fn, x0, cfg: Config) -> Result:
+    """Compile ``loss_fn``, optimise from ``x0`` with ``solve_image``, collect the results."""
+    shape = x0.shape
+    f = loss_and_grads_fn(loss_fn, shape, jit_compile=cfg.jit_compile)
+    evaluator = Evaluator(f, shape)
+    evaluator.on_eval = cfg.on_eval
+    images = []
+
+    def collect(i, x, loss):
+        images.append(to_uint8(deproc(x.copy(), shape)))
+        for cb in cfg.callbacks:
+            cb(i, x, loss)
+
+    start = time.perf_counter()
+    x, losses = solve_image(
+        evaluator, cfg.iterations, x0, maxfun=cfg.maxfun, clip=cfg.clip, out_dir=cfg.out_dir,
+        fname=cfg.fname, callback=collect, optimizer=cfg.optimizer, save_every=cfg.save_every,
+        bytescale=cfg.bytescale, verbose=cfg.verbose,
+    )  # fmt: skip
+    seconds = time.perf_counter() - start
+    image = to_uint8(deproc(x.copy(), shape))
+    return Result(image, images, losses, x, cfg, seconds, evaluator.n_evals, evaluator.stopped)
+
+
+def _config(recipe, config, overrides) -> Config:
+    cfg = dataclasses.replace(config, **overrides) if config else Config.lesson(recipe, **overrides)
+    cfg.validate()
+    return cfg
+
+
+def recreate_content(content, config=None, **overrides) -> Result:
+    """Reconstruct a photo (RGB uint8 (H, W, 3)) from its ``content_layer`` activations,
+    starting from noise / 100 (the lesson's "Recreate input")."""
+    cfg = _config("content", config, overrides)
+    model = build_model(cfg)
+    target = _outputs(model, _as_batch(content))[-1]
+    x0 = initial_image(cfg, (1, *np.shape(content)[:2], 3), content=content)
+    return run(make_loss(model, cfg, content_target=target), x0, cfg)
+
+
+def recreate_style(style, config=None, **overrides) -> Result:
+    """Synthesise a texture matching a painting's Gram matrices at ``style_layers``,
+    starting from uniform(-2.5, 2.5) noise (the lesson's "Recreate style")."""
+    cfg = _config("style", config, overrides)
+    model = build_model(cfg)
+    grams = style_targets(model, [style], len(cfg.style_layers))
+    x0 = initial_image(cfg, (1, *np.shape(style)[:2], 3), style=style)
+    return run(make_loss(model, cfg, style_grams=grams), x0, cfg)
+
+
+def style_transfer(content, style, config=None, **overrides) -> Result:
+    """Gatys et al. style transfer of ``content`` in the style of ``style``.
+
+    ``style`` is one RGB image or a list of them (blended by ``style_blend``).  With
+    ``crop_content=True`` (the lesson) the result has the first style image's size and
+    the content target is the top-left crop of the content image to that size; with
+    False the result has the content image's size.
+    """
+    cfg = _config("transfer", config, overrides)
+    styles = list(style) if isinstance(style, (list, tuple)) else [style]
+    if cfg.crop_content:
+        h, w = np.shape(styles[0])[:2]
+        ch, cw = np.shape(content)[:2]
+        if ch < h or cw < w:  # too small to crop: enlarge it just enough to cover the canvas
+            scale = max(h / ch, w / cw)
+            content = resize(content, size=math.ceil(max(ch, cw) * scale))
+        content = np.asarray(content)[:h, :w]
+    model = build_model(cfg)
+    grams = style_targets(model, styles, len(cfg.style_layers), cfg.style_blend)
+    target = _outputs(model, _as_batch(content))[-1] if cfg.content_layer else None
+    x0 = initial_image(cfg, (1, *np.shape(content)[:2], 3), content=content, style=styles[0])
+    return run(make_loss(model, cfg, content_target=target, style_grams=grams), x0, cfg)
