@@ -1,0 +1,197 @@
+"""Named lesson images: manifest, verified download, mirror folder, offline stand-ins.
+
+Resolution of a name such as ``"starry_night"``: the project's ``data/cache`` folder, then
+a mirror folder (``NEURAL_STYLE_DATA``, e.g. a copy of the files), then the download.
+Every file is checked against its sha256 before use.  Content photos that ship inside
+installed packages (matplotlib's ``grace_hopper``) need no download at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import urllib.request
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from neural_style.errors import NeuralStyleError
+from neural_style.images import atomic_write
+
+_BASE = (
+    "https://raw.githubusercontent.com/jcjohnson/neural-style/"
+    "07c4b8299f8fbdafec0c514fc820ff1d7ff62e46/examples/inputs/"
+)
+
+
+@dataclass(frozen=True)
+class LessonImage:
+    name: str
+    filename: str
+    sha256: str
+    title: str
+    credit: str
+    licence: str
+
+    @property
+    def url(self) -> str:
+        return _BASE + self.filename
+
+
+MANIFEST = {
+    img.name: img
+    for img in (
+        LessonImage("starry_night", "starry_night.jpg",
+                    "0592ab0f7b51b3ce72608a95e53880bd93971e5b48f93a0ce8dfd3cbccf3d098",
+                    "The Starry Night", "Vincent van Gogh, 1889", "public domain"),
+        LessonImage("the_scream", "the_scream.jpg",
+                    "f3075cddeb974a9ee1d6418f7f33fd05185a7ac7dcb4288bd2805d499a9dcaee",
+                    "The Scream", "Edvard Munch, 1893", "public domain"),
+        LessonImage("shipwreck", "shipwreck.jpg",
+                    "4f7cf34e3cd4a5daaf3f421f059ca9a01aaa2a3afd7243d6670c9c8bc001a213",
+                    "The Shipwreck of the Minotaur", "J. M. W. Turner, c. 1805-1810",
+                    "public domain"),
+        LessonImage("woman_with_hat", "woman-with-hat-matisse.jpg",
+                    "6a8b2383d9c110354a97a42c74bdcc5341be879cbb842ddb7ab5843dbdf56d53",
+                    "Woman with a Hat", "Henri Matisse, 1905",
+                    "public domain in the US and in life+70 countries since 2025"),
+        LessonImage("tubingen", "tubingen.jpg",
+                    "e67d1869f01fd805385c681a80d9ebcf0f70ea4a5fe6127f0606bb1c7f4bf506",
+                    "Neckarfront, Tuebingen (photograph)", "Andreas Praefcke",
+                    "CC BY 3.0 (Wikimedia Commons); credited in Gatys et al. 2015, Fig. 2"),
+    )
+}  # fmt: skip
+
+# Images inside installed packages: no download, always available.
+PACKAGED = {
+    "grace_hopper": ("matplotlib sample data", "Grace Hopper, US Navy photograph, public domain"),
+}
+# What a default run uses when a painting can be had neither from the cache, nor a mirror,
+# nor the network: a colour-mapped relief from matplotlib's sample data.
+STAND_IN = "topobathy"
+
+
+def cache_dir() -> Path:
+    """``data/cache`` of the project checkout, or ``~/.cache/neural_style`` when installed."""
+    project = Path(__file__).resolve().parent.parent / "data"
+    base = project / "cache" if project.is_dir() else Path.home() / ".cache" / "neural_style"
+    return base
+
+
+def _sha256(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _verified(path, img: LessonImage) -> bool:
+    return Path(path).is_file() and _sha256(path) == img.sha256
+
+
+def _download(img: LessonImage, dest: Path, timeout=20) -> Path:
+    with urllib.request.urlopen(img.url, timeout=timeout) as r:
+        data = r.read()
+    if hashlib.sha256(data).hexdigest() != img.sha256:
+        raise NeuralStyleError(f"{img.url}: downloaded file does not match its sha256; not used")
+    return atomic_write(dest, lambda tmp: Path(tmp).write_bytes(data))
+
+
+def packaged_path(name) -> Path:
+    import matplotlib.cbook
+
+    return Path(matplotlib.cbook.get_sample_data(f"{name}.jpg", asfileobj=False))
+
+
+def path(name, download=True) -> Path:
+    """Path of a verified copy of the lesson image ``name`` (see ``MANIFEST``).
+
+    Raises NeuralStyleError when it is in neither the cache nor the mirror folder and
+    cannot be downloaded, saying how to fix that.
+    """
+    if name in PACKAGED:
+        return packaged_path(name)
+    if name not in MANIFEST:
+        names = ", ".join(list(MANIFEST) + list(PACKAGED))
+        raise NeuralStyleError(f"unknown image name {name!r}; known names: {names}")
+    img = MANIFEST[name]
+    cached = cache_dir() / img.filename
+    if _verified(cached, img):
+        return cached
+    mirror = os.environ.get("NEURAL_STYLE_DATA")
+    if mirror:
+        candidate = Path(mirror).expanduser() / img.filename
+        if _verified(candidate, img):
+            return candidate
+        if candidate.exists():
+            warnings.warn(f"{candidate}: sha256 does not match {name}; ignored", stacklevel=2)
+    if download:
+        try:
+            return _download(img, cached)
+        except NeuralStyleError:
+            raise
+        except OSError as e:
+            reason = getattr(e, "reason", e)
+            raise NeuralStyleError(
+                f"cannot get {name!r}: not in {cache_dir()} nor in NEURAL_STYLE_DATA, and "
+                f"{img.url} is unreachable ({reason}); put {img.filename} in a folder and set "
+                "NEURAL_STYLE_DATA to it"
+            ) from None
+    raise NeuralStyleError(f"{name!r} is not in {cache_dir()}; run `make data`")
+
+
+def stand_in(shape=(512, 512)) -> np.ndarray:
+    """A painterly RGB uint8 stand-in made from matplotlib's ``topobathy`` sample data."""
+    import matplotlib
+    import matplotlib.cbook
+    from PIL import Image
+
+    z = np.load(matplotlib.cbook.get_sample_data("topobathy.npz", asfileobj=False))["topo"]
+    z = z.astype(np.float64)
+    z = (z - z.min()) / np.ptp(z)
+    rgb = (matplotlib.colormaps["gist_earth"](z)[..., :3] * 255).astype(np.uint8)
+    return np.asarray(Image.fromarray(rgb).resize(shape[::-1], Image.Resampling.BICUBIC))
+
+
+def load(name_or_path, size=None, factor=None, resample="nearest", stand_in_ok=False):
+    """RGB uint8 (H, W, 3) for a lesson image name or a file path.
+
+    With ``stand_in_ok=True`` an unreachable painting is replaced by the stand-in, with a
+    visible notice on stderr, so that a default run still works offline.
+    """
+    from neural_style.images import load_image, resize
+
+    key = str(name_or_path)
+    if key in MANIFEST or key in PACKAGED:
+        try:
+            p = path(key)
+        except NeuralStyleError as e:
+            if not stand_in_ok:
+                raise
+            print(f"notice: {e}\nnotice: using the stand-in {STAND_IN!r} "
+                  "(matplotlib sample data) instead", file=sys.stderr)  # fmt: skip
+            arr = stand_in()
+            if size is not None or factor is not None:
+                arr = resize(arr, size=size, factor=factor, resample=resample)
+            return arr
+        return load_image(p, size=size, factor=factor, resample=resample)
+    return load_image(key, size=size, factor=factor, resample=resample)
+
+
+def main(argv=None) -> int:
+    """``python -m neural_style.data``: fetch every lesson image into the cache."""
+    failed = 0
+    for name, img in MANIFEST.items():
+        try:
+            p = path(name)
+            if p.parent != cache_dir():
+                atomic_write(cache_dir() / img.filename, lambda tmp, p=p: Path(tmp).write_bytes(p.read_bytes()))
+            print(f"{name}: {cache_dir() / img.filename} (verified)")
+        except NeuralStyleError as e:
+            print(f"{name}: error: {e}", file=sys.stderr)
+            failed += 1
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
