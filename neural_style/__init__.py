@@ -4,37 +4,39 @@ The lesson's names, for ``from neural_style import ...`` in a notebook::
 
     VGG16_Avg, rn_mean, preproc, deproc, mse, gram_matrix, content_loss, style_loss,
     total_variation_loss, Evaluator, solve_image, rand_img
+
+They are imported on first use, so that ``neural-style --help`` or the data and weights
+tools do not pay for importing TensorFlow.
 """
 
+import importlib
 import os
 
-# TensorFlow's C++ start-up chatter hides the lesson's output; users can still override.
+# Quieter TensorFlow; users can still override.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from neural_style.errors import NeuralStyleError  # noqa: E402
-from neural_style.images import deproc, load_image, preproc, rn_mean, save_image  # noqa: E402
-from neural_style.losses import (  # noqa: E402
-    content_loss,
-    gram_matrix,
-    mse,
-    style_loss,
-    total_variation_loss,
-)
-from neural_style.optimize import Evaluator, rand_img, solve_image  # noqa: E402
-from neural_style.transfer import (  # noqa: E402
-    Config,
-    Result,
-    recreate_content,
-    recreate_style,
-    style_transfer,
-)
-from neural_style.vgg16_avg import VGG16_Avg, feature_model  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "VGG16_Avg", "feature_model", "rn_mean", "preproc", "deproc", "load_image", "save_image",
-    "mse", "gram_matrix", "content_loss", "style_loss", "total_variation_loss",
-    "Evaluator", "solve_image", "rand_img", "Config", "Result",
-    "recreate_content", "recreate_style", "style_transfer", "NeuralStyleError",
-]  # fmt: skip
+_EXPORTS = {
+    "NeuralStyleError": "errors",
+    "rn_mean": "images", "preproc": "images", "deproc": "images",
+    "load_image": "images", "save_image": "images",
+    "mse": "losses", "gram_matrix": "losses", "content_loss": "losses",
+    "style_loss": "losses", "total_variation_loss": "losses",
+    "Evaluator": "optimize", "solve_image": "optimize", "rand_img": "optimize",
+    "Config": "transfer", "Result": "transfer", "recreate_content": "transfer",
+    "recreate_style": "transfer", "style_transfer": "transfer",
+    "VGG16_Avg": "vgg16_avg", "feature_model": "vgg16_avg",
+}  # fmt: skip
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        module = importlib.import_module(f"neural_style.{_EXPORTS[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module 'neural_style' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

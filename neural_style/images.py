@@ -175,3 +175,11 @@ def _format(path) -> str:
     if ext not in formats:
         raise NeuralStyleError(f"{path}: unknown image type {ext!r}; use .png or .jpg")
     return formats[ext]
+
+
+def original_colors(result, content) -> np.ndarray:
+    """Keep the content's colours: the result's luminance (Y) with the content's
+    chroma (Cb, Cr).  Both RGB uint8 of the same size; returns RGB uint8."""
+    y = Image.fromarray(to_uint8(result)).convert("YCbCr").split()[0]
+    _, cb, cr = Image.fromarray(to_uint8(content)).convert("YCbCr").split()
+    return np.asarray(Image.merge("YCbCr", (y, cb, cr)).convert("RGB"))

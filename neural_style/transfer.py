@@ -58,6 +58,8 @@ class Config:
     jit_compile: bool | None = None
     callbacks: list = field(default_factory=list)  # each callback(i, x, loss)
     on_eval: object = None  # hook(loss) after every evaluation (progress bars)
+    logdir: str | None = None  # TensorBoard: loss terms and image per outer iteration
+    log_step: int = 0  # first TensorBoard step (coarse-to-fine stages continue the count)
 
     @classmethod
     def lesson(cls, recipe="style", **overrides):
@@ -179,6 +181,7 @@ def make_loss(model, cfg: Config, content_target=None, style_grams=(), parts=Fal
     return loss_fn
 
 
+
 def initial_image(cfg: Config, shape, content=None, style=None) -> np.ndarray:
     """The starting point, preprocessed BGR float32 of ``shape`` (1, H, W, 3)."""
     init = cfg.init
@@ -200,9 +203,17 @@ def initial_image(cfg: Config, shape, content=None, style=None) -> np.ndarray:
     return _as_batch(img)
 
 
-def run(loss_fn, x0, cfg: Config) -> Result:
-    """Compile ``loss_fn``, optimise from ``x0`` with ``solve_image``, collect the results."""
+def run(loss_fn, x0, cfg: Config, parts_fn=None) -> Result:
+    """Compile ``loss_fn``, optimise from ``x0`` with ``solve_image``, collect the results.
+
+    ``parts_fn`` (x -> dict of loss terms) feeds TensorBoard when ``cfg.logdir`` is set.
+    """
     shape = x0.shape
+    callbacks = list(cfg.callbacks)
+    if cfg.logdir and parts_fn is not None:
+        from neural_style.tblog import TensorBoardLogger
+
+        callbacks.append(TensorBoardLogger(cfg.logdir, parts_fn, cfg, step_offset=cfg.log_step))
     f = loss_and_grads_fn(loss_fn, shape, jit_compile=cfg.jit_compile)
     evaluator = Evaluator(f, shape)
     evaluator.on_eval = cfg.on_eval
@@ -210,7 +221,7 @@ def run(loss_fn, x0, cfg: Config) -> Result:
 
     def collect(i, x, loss):
         images.append(to_uint8(deproc(x.copy(), shape)))
-        for cb in cfg.callbacks:
+        for cb in callbacks:
             cb(i, x, loss)
 
     start = time.perf_counter()
@@ -222,6 +233,11 @@ def run(loss_fn, x0, cfg: Config) -> Result:
     seconds = time.perf_counter() - start
     image = to_uint8(deproc(x.copy(), shape))
     return Result(image, images, losses, x, cfg, seconds, evaluator.n_evals, evaluator.stopped)
+
+
+def _run_recipe(model, cfg, x0, **targets) -> Result:
+    loss_fn = make_loss(model, cfg, **targets)
+    return run(loss_fn, x0, cfg, parts_fn=make_loss(model, cfg, parts=True, **targets))
 
 
 def _config(recipe, config, overrides) -> Config:
@@ -237,7 +253,7 @@ def recreate_content(content, config=None, **overrides) -> Result:
     model = build_model(cfg)
     target = _outputs(model, _as_batch(content))[-1]
     x0 = initial_image(cfg, (1, *np.shape(content)[:2], 3), content=content)
-    return run(make_loss(model, cfg, content_target=target), x0, cfg)
+    return _run_recipe(model, cfg, x0, content_target=target)
 
 
 def recreate_style(style, config=None, **overrides) -> Result:
@@ -247,7 +263,7 @@ def recreate_style(style, config=None, **overrides) -> Result:
     model = build_model(cfg)
     grams = style_targets(model, [style], len(cfg.style_layers))
     x0 = initial_image(cfg, (1, *np.shape(style)[:2], 3), style=style)
-    return run(make_loss(model, cfg, style_grams=grams), x0, cfg)
+    return _run_recipe(model, cfg, x0, style_grams=grams)
 
 
 def style_transfer(content, style, config=None, **overrides) -> Result:
@@ -271,4 +287,38 @@ def style_transfer(content, style, config=None, **overrides) -> Result:
     grams = style_targets(model, styles, len(cfg.style_layers), cfg.style_blend)
     target = _outputs(model, _as_batch(content))[-1] if cfg.content_layer else None
     x0 = initial_image(cfg, (1, *np.shape(content)[:2], 3), content=content, style=styles[0])
-    return run(make_loss(model, cfg, content_target=target, style_grams=grams), x0, cfg)
+    return _run_recipe(model, cfg, x0, content_target=target, style_grams=grams)
+
+
+# Memory model of one run, calibrated against measured peak resident memory (see
+# benchmarks/RESULTS.md): the process with TensorFlow and the weights loaded, plus a
+# multiple of the bytes of all activations of the truncated network at this image size.
+BASE_BYTES = 920e6
+ACTIVATION_FACTOR = 2.25
+
+
+def activation_bytes(height, width, layers) -> int:
+    """float32 bytes of every conv and pool output up to the deepest of ``layers``."""
+    from neural_style.vgg16_avg import BLOCKS, layer_names
+
+    order = layer_names()
+    deepest = max(order.index(n) for n in layers)
+    total, h, w, k = 0, height, width, 0
+    for filters, n in BLOCKS:
+        for _ in range(n):
+            if k > deepest:
+                return total
+            total += h * w * filters * 4
+            k += 1
+        h, w = h // 2, w // 2
+        if k > deepest:
+            return total
+        total += h * w * filters * 4
+        k += 1
+    return total
+
+
+def estimate_memory(height, width, cfg: Config) -> int:
+    """Estimated peak resident memory in bytes of a run at height x width pixels."""
+    layers = list(cfg.style_layers) + ([cfg.content_layer] if cfg.content_layer else [])
+    return int(BASE_BYTES + ACTIVATION_FACTOR * activation_bytes(height, width, layers))

@@ -1,0 +1,5 @@
+import sys
+
+from neural_style.cli import main
+
+sys.exit(main())

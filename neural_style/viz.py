@@ -1,0 +1,97 @@
+"""Pictures of a run: iteration grids, loss curves, and animations that need no ffmpeg."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from neural_style.images import atomic_write, to_uint8
+
+
+def plot_grid(images, titles=None, cols=5, size=2.4):
+    """A matplotlib figure showing RGB uint8 images in a grid (one per outer iteration)."""
+    import matplotlib.pyplot as plt
+
+    rows = math.ceil(len(images) / cols)
+    cols = min(cols, len(images))
+    aspect = images[0].shape[0] / images[0].shape[1]
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * size, rows * size * aspect + 0.3), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k < len(images):
+            ax.imshow(to_uint8(images[k]))
+            ax.set_title(titles[k] if titles else f"iteration {k}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_losses(losses, title="loss", ax=None):
+    """Loss after each outer iteration, on a log scale."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3))
+    ax.semilogy(range(len(losses)), losses, marker="o")
+    ax.set_xlabel("outer iteration (fmin_l_bfgs_b, maxfun=20)")
+    ax.set_ylabel("loss")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def animate(images, interval=300):
+    """A matplotlib animation of the iterations; ``.to_jshtml()`` plays it in a notebook."""
+    import matplotlib.pyplot as plt
+    from matplotlib import animation
+
+    h, w = images[0].shape[:2]
+    fig = plt.figure(figsize=(4 * w / max(h, w), 4 * h / max(h, w)))
+    ax = fig.add_axes([0, 0, 1, 1])
+    ax.axis("off")
+    shown = ax.imshow(to_uint8(images[0]))
+
+    def frame(k):
+        shown.set_data(to_uint8(images[k]))
+        return (shown,)
+
+    anim = animation.FuncAnimation(fig, frame, frames=len(images), interval=interval, blit=True)
+    plt.close(fig)  # the notebook shows the animation, not a stray still figure
+    return anim
+
+
+def save_gif(path, images, duration_ms=300) -> Path:
+    """Write an animated GIF with one frame per image (RGB uint8), atomically, with Pillow."""
+    from PIL import Image
+
+    frames = [Image.fromarray(to_uint8(im)) for im in images]
+    return atomic_write(
+        path,
+        lambda tmp: frames[0].save(
+            tmp, format="GIF", save_all=True, append_images=frames[1:], duration=duration_ms, loop=0
+        ),
+    )
+
+
+def side_by_side(images, titles, size=3.0):
+    """Inputs and result next to each other, e.g. content | style | result."""
+    return plot_grid(images, titles=titles, cols=len(images), size=size)
+
+
+def save_figure(fig, path, dpi=100) -> Path:
+    """Save a matplotlib figure as PNG atomically."""
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight"))
+
+
+def thumbnail_row(images, height=160) -> np.ndarray:
+    """Images resized to one height and joined left to right, with a white gap."""
+    from PIL import Image
+
+    parts = []
+    for im in images:
+        im = Image.fromarray(to_uint8(im))
+        im = im.resize((round(im.width * height / im.height), height), Image.Resampling.LANCZOS)
+        parts += [np.asarray(im), np.full((height, 6, 3), 255, np.uint8)]
+    return np.concatenate(parts[:-1], axis=1)
