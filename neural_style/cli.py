@@ -7,6 +7,7 @@ the style of The Starry Night, at 256 px.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shlex
 import sys
@@ -14,6 +15,8 @@ import time
 from pathlib import Path
 
 from neural_style.errors import NeuralStyleError
+
+MIN_SIDE = 32  # VGG16's five 2x2 poolings (neural_style.vgg16_avg.MIN_SIDE, without importing Keras)
 
 DEFAULT_CONTENT = "grace_hopper"
 DEFAULT_STYLE = "starry_night"
@@ -129,6 +132,12 @@ def check_memory(sizes, cfg, say):
         )
 
 
+def _style_size(shape, longest):
+    """Longest side for a style image: as asked, but never under 32 px on its short side."""
+    h, w = shape[:2]
+    return max(round(longest), math.ceil(MIN_SIDE * max(h, w) / min(h, w)))
+
+
 def _scaled(hw, size):
     h, w = hw
     s = size / max(h, w)
@@ -181,6 +190,13 @@ def _main(args) -> int:
     content_full = data.load(args.content)
     style_full = [data.load(s, stand_in_ok=(s == DEFAULT_STYLE and not args.style)) for s in styles]
     sizes = [_scaled(content_full.shape[:2], s) for s in sizes_wanted]
+    if min(sizes[0]) < MIN_SIDE:
+        h, w = content_full.shape[:2]
+        need = math.ceil(MIN_SIDE * max(h, w) / min(h, w))
+        raise NeuralStyleError(
+            f"a {sizes[0][1]}x{sizes[0][0]} px result is too small for VGG16's five poolings "
+            f"(at least {MIN_SIDE} px a side); use --size {need} or more"
+        )
     check_memory(sizes, cfg, say)
     if args.seed is not None:
         import keras
@@ -206,8 +222,10 @@ def _main(args) -> int:
     start = time.perf_counter()
     for stage, (h, w) in enumerate(sizes):
         content = im.resize(content_full, size=max(h, w), resample=args.resample)
-        style_size = max(32, round(max(h, w) * args.style_scale))
-        stage_styles = [im.resize(s, size=style_size, resample=args.resample) for s in style_full]
+        stage_styles = [
+            im.resize(s, size=_style_size(s.shape, max(h, w) * args.style_scale), resample=args.resample)
+            for s in style_full
+        ]
         init = cfg.init if prev is None else prev
         prefix = f"stage{stage}_" if len(sizes) > 1 else ""
         stage_cfg = transfer.dataclasses.replace(
@@ -215,7 +233,7 @@ def _main(args) -> int:
             fname=prefix + "iteration_{i:03d}.png", log_step=stage * cfg.iterations,
             logdir=args.logdir,
         )  # fmt: skip
-        if len(sizes) > 1:
+        if len(sizes) > 1 and not args.quiet:
             bar.write(f"stage {stage + 1}/{len(sizes)}: {content.shape[1]}x{content.shape[0]} px")
         result = transfer.style_transfer(content, stage_styles, stage_cfg)
         n_evals += result.n_evals

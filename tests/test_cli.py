@@ -1,0 +1,123 @@
+"""The neural-style command at tiny size with the real weights: every option's effect."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from neural_style import cli
+
+TINY = ["--iterations", "2", "--maxfun", "5", "--size", "64", "--quiet"]
+
+
+def run(tmp_path, *args, name="out.png"):
+    out = tmp_path / name
+    code = cli.main(["--content", "tubingen", "--style", "starry_night", "-o", str(out), *TINY, *args])
+    return code, out
+
+
+def test_help_lists_every_option(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    text = capsys.readouterr().out
+    for option in (
+        "--content", "--style", "--style-blend", "--output", "--size", "--style-scale",
+        "--iterations", "--maxfun", "--optimizer", "--content-weight", "--style-weight",
+        "--tv-weight", "--content-layer", "--style-layers", "--layer-weights", "--pooling",
+        "--init", "--seed", "--original-colors", "--scales", "--save-every",
+        "--iterations-dir", "--gif", "--logdir", "--quiet",
+    ):  # fmt: skip
+        assert option in text
+    assert "normalised" in text and "(default: 256)" in text
+
+
+def test_seed_gives_identical_output(weights_path, tmp_path, capsys):
+    code1, a = run(tmp_path, "--seed", "3", name="a.png")
+    code2, b = run(tmp_path, "--seed", "3", name="b.png")
+    assert code1 == code2 == 0
+    assert a.read_bytes() == b.read_bytes()
+    code3, c = run(tmp_path, "--seed", "4", name="c.png")
+    assert c.read_bytes() != a.read_bytes()
+    assert capsys.readouterr().out.split() == [str(a), str(b), str(c)]  # --quiet: paths only
+
+
+def test_original_colors_keep_content_chroma(weights_path, tmp_path):
+    from neural_style import data
+    from neural_style.images import resize
+
+    code, out = run(tmp_path, "--original-colors", "--seed", "0")
+    assert code == 0
+    result = Image.open(out).convert("YCbCr")
+    content = Image.fromarray(resize(data.load("tubingen"), size=64, resample="bicubic")).convert("YCbCr")
+    assert result.size == content.size
+    diff = np.abs(np.asarray(result, int) - np.asarray(content, int))
+    # chroma: the content's (a few out-of-gamut pixels are clipped on the way back to RGB)
+    assert np.percentile(diff[..., 1:], 99) <= 2 and diff[..., 1:].mean() < 0.6
+    assert diff[..., 0].mean() > 5  # luminance: the stylised result's
+
+
+def test_scales_run_each_stage(weights_path, tmp_path):
+    code, out = run(tmp_path, "--scales", "48,64", "--save-every", "1")
+    assert code == 0
+    names = sorted(p.name for p in (tmp_path / "out_iterations").iterdir())
+    assert names == [f"stage{s}_iteration_{i:03d}.png" for s in (0, 1) for i in (0, 1)]
+    assert max(Image.open(tmp_path / "out_iterations" / names[0]).size) == 48
+    assert max(Image.open(out).size) == 64
+
+
+def test_gif_has_one_frame_per_saved_iteration(weights_path, tmp_path):
+    code, out = run(tmp_path, "--gif", "--iterations", "4", "--save-every", "2", "--iterations-dir", str(tmp_path / "it"))
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "it").iterdir()) == ["iteration_001.png", "iteration_003.png"]
+    gif = Image.open(out.with_suffix(".gif"))
+    assert gif.is_animated and gif.n_frames == 2
+
+
+def test_logdir_scalars_and_image(weights_path, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    code, _ = run(tmp_path, "--logdir", str(tmp_path / "tb"), "--tv-weight", "1")
+    assert code == 0
+    acc = EventAccumulator(str(tmp_path / "tb"), size_guidance={"tensors": 0})
+    acc.Reload()
+    tags = set(acc.Tags()["tensors"])
+    expected = {"loss/total", "loss/content", "loss/tv", "image", "settings"}
+    expected |= {f"loss/style/block{i}_conv2" for i in range(1, 6)}
+    assert expected <= tags
+    assert [e.step for e in acc.Tensors("loss/total")] == [0, 1]
+
+
+def test_optimizer_lbfgs_and_init_content(weights_path, tmp_path):
+    code, out = run(tmp_path, "--optimizer", "lbfgs", "--init", "content", "--pooling", "max")
+    assert code == 0 and Image.open(out).size == (64, 48)
+
+
+def test_init_from_path_and_style_layers(weights_path, tmp_path):
+    code, first = run(tmp_path, "--seed", "1", name="first.png")
+    code2, out = run(tmp_path, "--init", str(first), "--style-layers", "block1_conv1,block2_conv1",
+                     "--layer-weights", "1,1", "--content-layer", "block3_conv1", "--style-scale", "2")  # fmt: skip
+    assert code == code2 == 0 and out.exists()
+
+
+def test_default_job_writes_result(weights_path, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["--iterations", "1", "--maxfun", "3", "--size", "48"]) == 0
+    out = tmp_path / "results" / "grace_hopper_starry_night.png"
+    assert out.exists()
+    captured = capsys.readouterr()
+    assert captured.out.strip() == "results/grace_hopper_starry_night.png"
+    assert "estimated peak memory" in captured.err and "per evaluation" in captured.err
+
+
+def test_style_blend_targets_are_normalised_mixtures(weights_path):
+    from neural_style import transfer
+    from neural_style.data import load
+    from neural_style.losses import gram_matrix
+
+    cfg = transfer.Config.lesson("transfer")
+    model = transfer.build_model(cfg)
+    a, b = load("starry_night", size=64), load("the_scream", size=64)
+    blended = transfer.style_targets(model, [a, b], 5, blend=(1, 3))
+    ga = [gram_matrix(o[0]).numpy() for o in transfer._outputs(model, transfer._as_batch(a))[:5]]
+    gb = [gram_matrix(o[0]).numpy() for o in transfer._outputs(model, transfer._as_batch(b))[:5]]
+    for t, x, y in zip(blended, ga, gb):
+        np.testing.assert_allclose(t.numpy(), 0.25 * x + 0.75 * y, rtol=1e-4, atol=1e-6)
