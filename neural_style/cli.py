@@ -189,6 +189,12 @@ def _main(args) -> int:
 
     content_full = data.load(args.content)
     style_full = [data.load(s, stand_in_ok=(s == DEFAULT_STYLE and not args.style)) for s in styles]
+    for name, arr in [(args.content, content_full), *zip(styles, style_full)]:
+        if min(arr.shape[:2]) < MIN_SIDE:
+            raise NeuralStyleError(
+                f"{name}: {arr.shape[1]}x{arr.shape[0]} px is too small for VGG16's five "
+                f"poolings; give an image of at least {MIN_SIDE} px a side"
+            )
     sizes = [_scaled(content_full.shape[:2], s) for s in sizes_wanted]
     if min(sizes[0]) < MIN_SIDE:
         h, w = content_full.shape[:2]

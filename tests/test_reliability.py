@@ -1,0 +1,160 @@
+"""Bad input gets one clear line; interrupted runs keep their work; results repeat."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from neural_style import cli
+from neural_style.optimize import Evaluator, solve_image
+
+TINY = ["--iterations", "1", "--maxfun", "3", "--size", "64", "--quiet"]
+
+
+def run_cli(capsys, *args):
+    code = cli.main(list(args))
+    err = capsys.readouterr().err.strip()
+    return code, err
+
+
+def _png(path, mode="RGB", size=(64, 48)):
+    Image.new("RGB", size, (120, 60, 30)).convert(mode).save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda d: d / "missing.png", "no such file"),
+        (lambda d: d, "is a folder"),
+        (lambda d: _bytes(d / "empty.jpg", b""), "not an image"),
+        (lambda d: _bytes(d / "text.jpg", b"just text"), "not an image"),
+        (lambda d: _png(d / "small.png", size=(20, 64)), "too small"),
+    ],
+)
+def test_bad_content_and_style_files(tmp_path, capsys, make, message):
+    bad = make(tmp_path)
+    for role in ("--content", "--style"):
+        other = "--style" if role == "--content" else "--content"
+        code, err = run_cli(capsys, role, str(bad), other, "tubingen", "-o", str(tmp_path / "o.png"), *TINY)
+        assert code == 2
+        assert len(err.splitlines()) == 1 and message in err
+        assert "Traceback" not in err
+    assert not (tmp_path / "o.png").exists()
+
+
+def _bytes(path, data):
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--size", "0"], "size 0"),
+        (["--style-layers", "block1_conv1,nope"], "unknown VGG16 layer name(s) 'nope'"),
+        (["--content-weight", "-1"], "content_weight=-1.0"),
+        (["--style-weight", "nan"], "style_weight=nan"),
+        (["--style", "starry_night", "--style", "the_scream", "--style-blend", "1"], "1 weights for 2 --style"),
+        (["--layer-weights", "1,2"], "2 layer weights for 5 style layers"),
+        (["--size", "40000"], "use --size"),
+        (["--content", "no_such_painting"], "no such file"),
+        (["-o", "/proc/forbidden/out.png"], "cannot create the output folder"),
+        (["-o", "out.xyz"], "unknown image type"),
+    ],
+)
+def test_bad_settings_one_line_before_computing(weights_path, tmp_path, capsys, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    code, err = run_cli(capsys, *TINY, *args)
+    assert code == 2 and message in err and len(err.splitlines()) == 1
+    assert not list(tmp_path.rglob("*.png"))
+
+
+def test_output_folder_that_cannot_exist(tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    code, err = run_cli(capsys, *TINY, "-o", str(tmp_path / "afile" / "x.png"))
+    assert code == 2 and "cannot create the output folder" in err and "afile" in err
+
+
+def test_missing_output_folder_is_created(weights_path, tmp_path, capsys):
+    out = tmp_path / "new" / "deeper" / "x.png"
+    code, _ = run_cli(capsys, *TINY, "-o", str(out))
+    assert code == 0 and out.exists()
+
+
+def test_nonfinite_loss_stops_and_keeps_last_finite_image(tmp_path):
+    calls = {"n": 0}
+
+    def f(x):
+        calls["n"] += 1
+        loss = float(np.sum(x.astype(np.float64) ** 2))
+        if calls["n"] > 4:
+            loss = float("nan")
+        return np.float32(loss), 2 * x
+
+    shape = (1, 4, 4, 3)
+    ev = Evaluator(f, shape)
+    x0 = np.full(shape, 50.0)
+    x, losses = solve_image(ev, 5, x0, maxfun=5, out_dir=tmp_path, verbose=False)
+    assert ev.stopped and "nan" in ev.stopped
+    assert np.isfinite(x).all() and float(np.sum(x**2)) <= np.sum(x0**2)
+    assert all(np.isfinite(losses))
+
+
+def test_sigint_saves_best_image_and_says_how_to_continue(weights_path, tmp_path):
+    out = tmp_path / "run.png"
+    cmd = [sys.executable, "-m", "neural_style", "--content", "tubingen", "--style", "shipwreck",
+           "--size", "96", "--iterations", "50", "--save-every", "1", "-o", str(out)]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = tmp_path / "run_iterations" / "iteration_000.png"
+    deadline = time.time() + 120
+    while not first.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert first.exists(), proc.communicate()[1]
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert stdout.strip() == str(out) and Image.open(out).size == (96, 72)
+    assert "--init" in stderr and str(out) in stderr and "Traceback" not in stderr
+    assert len(list((tmp_path / "run_iterations").iterdir())) < 50
+
+
+def test_same_seed_same_bytes_library(weights_path, tmp_path):
+    from neural_style import data, transfer
+
+    style = data.load("the_scream", size=48)
+    results = [transfer.recreate_style(style, iterations=2, maxfun=5, seed=7, verbose=False) for _ in range(2)]
+    np.testing.assert_array_equal(results[0].image, results[1].image)
+
+
+def test_concurrent_weight_provisioning(tmp_path):
+    """Two processes provisioning at once (empty Keras cache, no official download)
+    both end with the same verified file."""
+    script = (
+        "import neural_style.weights as W\n"
+        "W.download_official = lambda d: (_ for _ in ()).throw(OSError('offline'))\n"
+        "p, how = W.get_weights_path()\n"
+        "print(p, how, sep='|')\n"
+    )
+    env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras")}
+    env.pop("NEURAL_STYLE_WEIGHTS", None)
+    procs = [subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]  # fmt: skip
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1][-500:] for o in outs]
+    paths = {o[0].strip().split("|")[0] for o in outs}
+    assert paths == {str(tmp_path / "keras" / "models" / "vgg16_notop_neural_style.h5")}
+    hows = sorted(o[0].strip().split("|")[1] for o in outs)
+    assert hows[0] == "Keras cache" and hows[1].startswith("converted")  # the second waited
+    from neural_style.weights import load_verified
+
+    load_verified(Path(paths.pop()))
+    assert [f.name for f in (tmp_path / "keras" / "models").iterdir() if f.suffix != ".lock"] == [
+        "vgg16_notop_neural_style.h5"
+    ]
