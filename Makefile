@@ -28,10 +28,9 @@ run: $(VENV)/.installed
 	$(VENV)/bin/neural-style
 
 notebooks: $(VENV)/.installed
-	$(PY) -m neural_style.notebooks --execute-in-place notebooks/*.ipynb
+	NEURAL_STYLE_FIGURES=$(CURDIR)/figures $(PY) notebooks/execute.py --in-place notebooks/*.ipynb
 
-figures: $(VENV)/.installed
-	$(PY) -m neural_style.notebooks --figures figures notebooks/neural-style.ipynb
+figures: notebooks
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench.py

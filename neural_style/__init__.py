@@ -31,8 +31,30 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 
+def import_tensorflow_quietly():
+    """Import TensorFlow with its C-level start-up notices (which no environment variable
+    silences) sent to /dev/null; NEURAL_STYLE_DEBUG=1 shows them."""
+    import sys
+
+    if "tensorflow" in sys.modules or os.environ.get("NEURAL_STYLE_DEBUG") == "1":
+        import tensorflow  # noqa: F401
+
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def __getattr__(name):
     if name in _EXPORTS:
+        if _EXPORTS[name] != "errors":
+            import_tensorflow_quietly()
         module = importlib.import_module(f"neural_style.{_EXPORTS[name]}")
         return getattr(module, name)
     raise AttributeError(f"module 'neural_style' has no attribute {name!r}")

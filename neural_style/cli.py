@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from neural_style import import_tensorflow_quietly
 from neural_style.errors import NeuralStyleError
 
 MIN_SIDE = 32  # VGG16's five 2x2 poolings (neural_style.vgg16_avg.MIN_SIDE, without importing Keras)
@@ -78,22 +79,6 @@ def build_parser() -> argparse.ArgumentParser:
     a("--quiet", "-q", action="store_true", help="print only errors and the output path")
     a("--debug", action="store_true", help="show full tracebacks and TensorFlow's own messages")
     return p
-
-
-def _import_tensorflow_quietly(debug):
-    """TensorFlow prints start-up notices on the C level stderr; hide them unless --debug."""
-    if debug or "tensorflow" in sys.modules:
-        import tensorflow  # noqa: F401
-
-        return
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 def _stem(name) -> str:
@@ -172,7 +157,9 @@ def _main(args) -> int:
     save_every = args.save_every or (1 if args.gif or args.iterations_dir else 0)
     iter_dir = Path(args.iterations_dir) if args.iterations_dir else output.with_name(output.stem + "_iterations")
 
-    _import_tensorflow_quietly(args.debug)
+    if args.debug:
+        os.environ["NEURAL_STYLE_DEBUG"] = "1"
+    import_tensorflow_quietly()
     from neural_style import data, transfer
 
     cfg = transfer.Config.lesson(

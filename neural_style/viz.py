@@ -95,3 +95,51 @@ def thumbnail_row(images, height=160) -> np.ndarray:
         im = im.resize((round(im.width * height / im.height), height), Image.Resampling.LANCZOS)
         parts += [np.asarray(im), np.full((height, 6, 3), 255, np.uint8)]
     return np.concatenate(parts[:-1], axis=1)
+
+
+def jshtml(images, interval=300):
+    """HTML of an animation of ``images`` that plays in a notebook without ffmpeg
+    (matplotlib ``to_jshtml``), JPEG frames to keep the notebook small."""
+    import matplotlib.pyplot as plt
+
+    with plt.rc_context({"animation.frame_format": "jpeg"}):
+        return animate(images, interval=interval).to_jshtml(default_mode="loop")
+
+
+def summary_figure(inputs, result, images, title=""):
+    """Inputs and result in the top row, every iteration below: one lecture figure.
+
+    ``inputs`` is a list of (title, RGB image); ``images`` the per-iteration RGB images.
+    """
+    import matplotlib.pyplot as plt
+
+    cols = max(len(inputs) + 1, min(len(images), 5))
+    rows = 1 + math.ceil(len(images) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 2.6, rows * 2.2), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, (name, img) in zip(axes[0], [*inputs, ("result", result)]):
+        ax.imshow(to_uint8(img))
+        ax.set_title(name, fontsize=10)
+    for k, img in enumerate(images):
+        ax = axes[1 + k // cols, k % cols]
+        ax.imshow(to_uint8(img))
+        ax.set_title(f"iteration {k}", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_run(images, losses, title, out_dir=None):
+    """In a notebook: the iteration grid, the loss curve and an animation; with
+    ``out_dir``, also write ``animation.gif`` there.  Returns the animation's HTML."""
+    import matplotlib.pyplot as plt
+    from IPython.display import HTML, display
+
+    for fig in (plot_grid(images), plot_losses(losses, title=title)):
+        display(fig)
+        plt.close(fig)  # shown once, not again by the inline backend
+    if out_dir is not None:
+        print("GIF:", save_gif(Path(out_dir) / "animation.gif", images))
+    return HTML(jshtml(images))
