@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip
 # TensorFlow with CUDA where an NVIDIA driver is present, the CPU build elsewhere.
 TF_EXTRA := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
 
-.PHONY: setup test run notebooks figures bench weights data lint clean
+.PHONY: setup test run notebooks figures gallery bench weights data lint clean
 
 setup: $(VENV)/.installed weights
 
@@ -40,3 +40,6 @@ lint: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache results runs
+
+gallery: $(VENV)/.installed
+	$(PY) figures/gallery.py

@@ -80,7 +80,7 @@ def side_by_side(images, titles, size=3.0):
     return plot_grid(images, titles=titles, cols=len(images), size=size)
 
 
-def save_figure(fig, path, dpi=100) -> Path:
+def save_figure(fig, path, dpi=72) -> Path:
     """Save a matplotlib figure as PNG atomically."""
     return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight"))
 
