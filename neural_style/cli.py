@@ -12,6 +12,7 @@ import os
 import shlex
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from neural_style import import_tensorflow_quietly
@@ -60,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     a("--maxfun", type=int, default=20, help="loss evaluations per outer iteration")
     a("--optimizer", choices=("lbfgs-restart", "lbfgs"), default="lbfgs-restart",
       help="lbfgs-restart: the lesson's loop, L-BFGS restarted every outer iteration then clipped; lbfgs: one continuous bounded L-BFGS-B run")  # fmt: skip
-    a("--content-weight", type=float, default=0.1, help="weight of the content loss (the lesson's 1/10)")
+    a("--content-weight", type=float, default=1.0, help="weight of the content loss; the lesson's 0.1 gives a more abstract picture, 1.0 keeps the subject clearer")
     a("--style-weight", type=float, default=1.0, help="multiplier of the style loss")
     a("--tv-weight", type=float, default=0.0, help="weight of the total variation loss (smoothness)")
     a("--content-layer", default="block4_conv2", help="VGG16 layer of the content loss")
@@ -129,15 +130,30 @@ def _scaled(hw, size):
     return max(1, round(h * s)), max(1, round(w * s))
 
 
+def _notice(message, category, filename, lineno, file=None, line=None):
+    print(f"neural-style: notice: {message}", file=file or sys.stderr)
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return _main(args)
-    except NeuralStyleError as e:
-        if args.debug:
-            raise
-        print(f"neural-style: error: {e}", file=sys.stderr)
-        return 2
+    with warnings.catch_warnings():
+        if not args.debug:
+            warnings.showwarning = _notice  # one plain line, not a source location
+        try:
+            return _main(args)
+        except NeuralStyleError as e:
+            if args.debug:
+                raise
+            print(f"neural-style: error: {e}", file=sys.stderr)
+            return 2
+        except OSError as e:  # e.g. a full disk while saving: say which file, no traceback
+            if args.debug:
+                raise
+            print(f"neural-style: error: {e}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:  # before or after the optimisation, where nothing is lost
+            print("neural-style: interrupted", file=sys.stderr)
+            return 130
 
 
 def _main(args) -> int:

@@ -293,8 +293,8 @@ def style_transfer(content, style, config=None, **overrides) -> Result:
 # Memory model of one run, calibrated against measured peak resident memory (see
 # benchmarks/RESULTS.md): the process with TensorFlow and the weights loaded, plus a
 # multiple of the bytes of all activations of the truncated network at this image size.
-BASE_BYTES = 920e6
-ACTIVATION_FACTOR = 2.25
+BASE_BYTES = 1.05e9
+ACTIVATION_FACTOR = 1.6
 
 
 def activation_bytes(height, width, layers) -> int:

@@ -7,14 +7,14 @@ file (atomically), so readers see the figures without running anything.
 """
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from neural_style.images import atomic_write
 
 
 def execute(path, in_place=False, timeout=3600):
@@ -24,10 +24,7 @@ def execute(path, in_place=False, timeout=3600):
     NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     seconds = time.perf_counter() - start
     if in_place:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".ipynb")
-        os.close(fd)
-        nbformat.write(nb, tmp)
-        os.replace(tmp, path)
+        atomic_write(path, lambda tmp: nbformat.write(nb, tmp))
     return nb, seconds
 
 

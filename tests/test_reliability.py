@@ -76,6 +76,20 @@ def test_bad_settings_one_line_before_computing(weights_path, tmp_path, capsys, 
     assert not list(tmp_path.rglob("*.png"))
 
 
+def test_animated_gif_and_odd_path_as_inputs(weights_path, tmp_path, capsys):
+    folder = tmp_path / "dossier élève ü"
+    folder.mkdir()
+    frames = [Image.new("RGB", (64, 48), c) for c in [(200, 30, 30), (30, 200, 30)]]
+    gif = folder / "anim ñ.gif"
+    frames[0].save(gif, save_all=True, append_images=frames[1:])
+    rgba = folder / "alpha.png"
+    _png(rgba, mode="RGBA")
+    out = folder / "out é.png"
+    code, err = run_cli(capsys, "--content", str(gif), "--style", str(rgba), "-o", str(out), *TINY)
+    assert code == 0 and out.exists()
+    assert "notice:" in err and "first frame" in err and "Traceback" not in err
+
+
 def test_output_folder_that_cannot_exist(tmp_path, capsys):
     (tmp_path / "afile").write_text("x")
     code, err = run_cli(capsys, *TINY, "-o", str(tmp_path / "afile" / "x.png"))
