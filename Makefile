@@ -36,7 +36,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/bench.py
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check neural_style tests benchmarks
+	$(VENV)/bin/ruff check neural_style tests benchmarks notebooks figures
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache results runs

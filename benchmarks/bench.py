@@ -31,18 +31,12 @@ HERE = Path(__file__).resolve().parent
 
 
 def conv_flops(h, w, layers):
-    from neural_style.vgg16_avg import BLOCKS, layer_names
+    """Forward FLOPs of the 3x3 convolutions up to the deepest of ``layers``."""
+    from neural_style.vgg16_avg import layer_names, layer_shapes
 
-    deepest = max(layer_names().index(n) for n in layers)
-    flops, k, cin = 0, 0, 3
-    for filters, n in BLOCKS:
-        for _ in range(n):
-            if k > deepest:
-                return flops
-            flops += 2 * h * w * 9 * cin * filters
-            cin, k = filters, k + 1
-        h, w, k = h // 2, w // 2, k + 1
-    return flops
+    deepest = max(layers, key=layer_names().index)
+    shapes = layer_shapes(h, w, deepest)
+    return sum(2 * oh * ow * 9 * cin * cout for name, oh, ow, cin, cout in shapes if "conv" in name)
 
 
 def matmul_peak(tf, n=2048, repeats=10):
@@ -157,7 +151,7 @@ def report(rows, args):
     ]  # fmt: skip
     for r in rows:
         lines.append(
-            f"| {r['size']} | {r['jit']} | {r['first_call_s']:.1f} | {r['per_eval_s']:.3f} | {r['gflops']:.1f} | "
+            f"| {r['size']} | {'on' if r['jit'] else 'off'} | {r['first_call_s']:.1f} | {r['per_eval_s']:.3f} | {r['gflops']:.1f} | "
             f"{r['gflop_s']:.0f} | {r['matmul_peak_gflop_s']:.0f} | {r['gflop_s'] / r['matmul_peak_gflop_s']:.0%} | "
             f"{r['peak_rss_gb']:.2f} | {r['estimate_gb']:.2f} | {r['estimate_gb'] / r['peak_rss_gb'] - 1:+.0%} |"
         )

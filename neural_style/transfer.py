@@ -23,7 +23,14 @@ from neural_style.errors import NeuralStyleError
 from neural_style.images import deproc, load_image, preproc, resize, to_uint8
 from neural_style.losses import content_loss, gram_matrix, style_loss, total_variation_loss
 from neural_style.optimize import Evaluator, loss_and_grads_fn, rand_img, solve_image
-from neural_style.vgg16_avg import MIN_SIDE, VGG16_Avg, check_layers, feature_model
+from neural_style.vgg16_avg import (
+    MIN_SIDE,
+    VGG16_Avg,
+    check_layers,
+    feature_model,
+    layer_names,
+    layer_shapes,
+)
 
 STYLE_LAYERS = tuple(f"block{b}_conv2" for b in range(1, 6))
 STYLE_LAYER_WEIGHTS = (0.05, 0.2, 0.2, 0.25, 0.3)
@@ -139,8 +146,9 @@ def _outputs(model, x) -> list:
 def style_targets(model, styles, n_style, blend=None) -> list:
     """Gram matrices (C, C) of each style layer, blended over the style images.
 
-    The first ``n_style`` outputs of ``model`` are the style layers.  ``blend`` weights are normalised to sum to 1, so the target of each layer is the
-    weighted mean of the style images' Gram matrices.
+    The first ``n_style`` outputs of ``model`` are the style layers.  ``blend`` weights
+    are normalised to sum to 1, so the target of each layer is the weighted mean of the
+    style images' Gram matrices.
     """
     blend = np.ones(len(styles)) if blend is None else np.asarray(blend, dtype=np.float64)
     if len(blend) != len(styles):
@@ -179,7 +187,6 @@ def make_loss(model, cfg: Config, content_target=None, style_grams=(), parts=Fal
         return terms if parts else tf.add_n(list(terms.values()))
 
     return loss_fn
-
 
 
 def initial_image(cfg: Config, shape, content=None, style=None) -> np.ndarray:
@@ -299,23 +306,8 @@ ACTIVATION_FACTOR = 1.6
 
 def activation_bytes(height, width, layers) -> int:
     """float32 bytes of every conv and pool output up to the deepest of ``layers``."""
-    from neural_style.vgg16_avg import BLOCKS, layer_names
-
-    order = layer_names()
-    deepest = max(order.index(n) for n in layers)
-    total, h, w, k = 0, height, width, 0
-    for filters, n in BLOCKS:
-        for _ in range(n):
-            if k > deepest:
-                return total
-            total += h * w * filters * 4
-            k += 1
-        h, w = h // 2, w // 2
-        if k > deepest:
-            return total
-        total += h * w * filters * 4
-        k += 1
-    return total
+    deepest = max(layers, key=layer_names().index)
+    return sum(4 * h * w * c for _, h, w, _, c in layer_shapes(height, width, deepest))
 
 
 def estimate_memory(height, width, cfg: Config) -> int:

@@ -25,6 +25,21 @@ def layer_names() -> list[str]:
     return names
 
 
+def layer_shapes(height, width, upto=None):
+    """Yield (name, out_height, out_width, in_channels, out_channels) for each layer of an
+    image of height x width px, in order, stopping after ``upto`` (a layer name)."""
+    h, w, cin = height, width, 3
+    for name in layer_names():
+        block, kind = int(name[5]) - 1, name.split("_")[1]
+        cout = BLOCKS[block][0]
+        if kind == "pool":
+            h, w = h // 2, w // 2
+        yield name, h, w, cin, cout
+        cin = cout
+        if name == upto:
+            return
+
+
 def VGG16_Avg(
     include_top=False, weights="imagenet", input_tensor=None, input_shape=None, pooling="avg"
 ):

@@ -83,3 +83,19 @@ def test_keras_loads_provisioned_file_and_agrees(weights_path):
     ours = VGG16_Avg(weights=weights_path, pooling="max", input_shape=(64, 64, 3))
     x = np.random.default_rng(1).uniform(-100, 100, (1, 64, 64, 3)).astype(np.float32)
     np.testing.assert_allclose(ours(x).numpy(), ref(x).numpy(), rtol=1e-4, atol=1e-3)
+
+
+def test_layer_shapes_match_the_model():
+    """The shape table behind the memory estimate and the benchmark's FLOP count."""
+    from neural_style.transfer import activation_bytes
+    from neural_style.vgg16_avg import layer_shapes
+
+    model = VGG16_Avg(weights=None, input_shape=(64, 96, 3))
+    table = list(layer_shapes(64, 96, "block5_conv2"))
+    assert [t[0] for t in table] == layer_names()[: len(table)] and table[-1][0] == "block5_conv2"
+    for name, h, w, cin, cout in table:
+        layer = model.get_layer(name)
+        assert tuple(layer.output.shape[1:]) == (h, w, cout)
+        assert layer.input.shape[-1] == cin
+    expected = sum(4 * int(np.prod(model.get_layer(t[0]).output.shape[1:])) for t in table)
+    assert activation_bytes(64, 96, ["block1_conv2", "block5_conv2", "block4_conv2"]) == expected
