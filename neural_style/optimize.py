@@ -11,6 +11,7 @@ import contextlib
 import math
 import signal
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +63,7 @@ class Evaluator:
     def __init__(self, f, shp):
         self.f, self.shp = f, tuple(shp)
         self.n_evals = 0
+        self.seconds_in_f = 0.0  # time inside f: the rest of a run is optimiser overhead
         self.best_x, self.best_loss = None, math.inf
         self.on_eval = None  # optional hook(loss) after each evaluation, e.g. a progress bar
         self._x = self._loss = self._grad = None
@@ -71,9 +73,12 @@ class Evaluator:
         if self._stop:
             raise StopRequested
         x = np.asarray(x, dtype=np.float64)
+        start = time.perf_counter()
         loss, grad = self.f(np.asarray(x, dtype=np.float32).reshape(self.shp))
         loss = float(loss)
-        grad = np.asarray(grad, dtype=np.float64).reshape(-1)
+        grad = np.asarray(grad)
+        self.seconds_in_f += time.perf_counter() - start
+        grad = grad.astype(np.float64).reshape(-1)
         self.n_evals += 1
         if not (math.isfinite(loss) and np.isfinite(grad).all()):
             raise NonFiniteLoss(

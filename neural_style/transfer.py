@@ -298,10 +298,13 @@ def style_transfer(content, style, config=None, **overrides) -> Result:
 
 
 # Memory model of one run, calibrated against measured peak resident memory (see
-# benchmarks/RESULTS.md): the process with TensorFlow and the weights loaded, plus a
-# multiple of the bytes of all activations of the truncated network at this image size.
+# benchmarks/RESULTS.md): the process with TensorFlow and the weights loaded, a multiple
+# of the bytes of all activations of the truncated network at this image size, and the
+# float64 vectors of the optimiser: L-BFGS-B's workspace of (2 m + 5) n values with
+# m = 10 corrections, plus about 6 copies of the image and gradient on our side.
 BASE_BYTES = 1.05e9
 ACTIVATION_FACTOR = 1.6
+OPTIMIZER_BYTES_PER_VALUE = 8 * (2 * 10 + 5 + 6)
 
 
 def activation_bytes(height, width, layers) -> int:
@@ -313,4 +316,5 @@ def activation_bytes(height, width, layers) -> int:
 def estimate_memory(height, width, cfg: Config) -> int:
     """Estimated peak resident memory in bytes of a run at height x width pixels."""
     layers = list(cfg.style_layers) + ([cfg.content_layer] if cfg.content_layer else [])
-    return int(BASE_BYTES + ACTIVATION_FACTOR * activation_bytes(height, width, layers))
+    optimizer = OPTIMIZER_BYTES_PER_VALUE * height * width * 3
+    return int(BASE_BYTES + ACTIVATION_FACTOR * activation_bytes(height, width, layers) + optimizer)

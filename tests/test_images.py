@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+from bad_files import BAD_FILES
 from PIL import Image
 
 from neural_style.errors import NeuralStyleError
@@ -81,20 +82,7 @@ def test_path_with_spaces_and_non_ascii(tmp_path):
     assert load_image(p).shape == (34, 33, 3)
 
 
-def _write(path, data):
-    path.write_bytes(data)
-    return path
-
-
-@pytest.mark.parametrize(
-    "make, message",
-    [
-        (lambda d: d / "missing.jpg", "no such file"),
-        (lambda d: d, "is a folder"),
-        (lambda d: _write(d / "empty.jpg", b""), "not an image"),
-        (lambda d: _write(d / "text.jpg", b"hello"), "not an image"),
-    ],
-)
+@pytest.mark.parametrize("make, message", BAD_FILES)
 def test_bad_files_clear_error(tmp_path, make, message):
     p = make(tmp_path)
     with pytest.raises(NeuralStyleError, match=message) as e:

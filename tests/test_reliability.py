@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bad_files import BAD_FILES, png
 from PIL import Image
 
 from neural_style import cli
@@ -23,20 +24,8 @@ def run_cli(capsys, *args):
     return code, err
 
 
-def _png(path, mode="RGB", size=(64, 48)):
-    Image.new("RGB", size, (120, 60, 30)).convert(mode).save(path)
-    return path
-
-
 @pytest.mark.parametrize(
-    "make, message",
-    [
-        (lambda d: d / "missing.png", "no such file"),
-        (lambda d: d, "is a folder"),
-        (lambda d: _bytes(d / "empty.jpg", b""), "not an image"),
-        (lambda d: _bytes(d / "text.jpg", b"just text"), "not an image"),
-        (lambda d: _png(d / "small.png", size=(20, 64)), "too small"),
-    ],
+    "make, message", [*BAD_FILES, (lambda d: png(d / "small.png", size=(20, 64)), "too small")]
 )
 def test_bad_content_and_style_files(tmp_path, capsys, make, message):
     bad = make(tmp_path)
@@ -47,11 +36,6 @@ def test_bad_content_and_style_files(tmp_path, capsys, make, message):
         assert len(err.splitlines()) == 1 and message in err
         assert "Traceback" not in err
     assert not (tmp_path / "o.png").exists()
-
-
-def _bytes(path, data):
-    path.write_bytes(data)
-    return path
 
 
 @pytest.mark.parametrize(
@@ -83,7 +67,7 @@ def test_animated_gif_and_odd_path_as_inputs(weights_path, tmp_path, capsys):
     gif = folder / "anim ñ.gif"
     frames[0].save(gif, save_all=True, append_images=frames[1:])
     rgba = folder / "alpha.png"
-    _png(rgba, mode="RGBA")
+    png(rgba, mode="RGBA")
     out = folder / "out é.png"
     code, err = run_cli(capsys, "--content", str(gif), "--style", str(rgba), "-o", str(out), *TINY)
     assert code == 0 and out.exists()
