@@ -6,7 +6,9 @@ The lesson's names, for ``from neural_style import ...`` in a notebook::
     total_variation_loss, Evaluator, solve_image, rand_img
 
 They are imported on first use, so that ``neural-style --help`` or the data and weights
-tools do not pay for importing TensorFlow.
+tools do not pay for importing a deep learning framework.  The Keras backend is chosen
+by ``KERAS_BACKEND`` (``tensorflow``, the default, ``jax`` or ``torch``), as everywhere
+in Keras 3; an unknown or uninstalled one is a one-line error.
 """
 
 import importlib
@@ -27,34 +29,13 @@ _EXPORTS = {
     "Config": "transfer", "Result": "transfer", "recreate_content": "transfer",
     "recreate_style": "transfer", "style_transfer": "transfer",
     "VGG16_Avg": "vgg16_avg", "feature_model": "vgg16_avg",
+    "lbfgs_device": "lbfgs",
 }  # fmt: skip
 __all__ = list(_EXPORTS)
 
 
-def import_tensorflow_quietly():
-    """Import TensorFlow with its C-level start-up notices (which no environment variable
-    silences) sent to /dev/null; NEURAL_STYLE_DEBUG=1 shows them."""
-    import sys
-
-    if "tensorflow" in sys.modules or os.environ.get("NEURAL_STYLE_DEBUG") == "1":
-        import tensorflow  # noqa: F401
-
-        return
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
 def __getattr__(name):
     if name in _EXPORTS:
-        if _EXPORTS[name] != "errors":
-            import_tensorflow_quietly()
         module = importlib.import_module(f"neural_style.{_EXPORTS[name]}")
         return getattr(module, name)
     raise AttributeError(f"module 'neural_style' has no attribute {name!r}")

@@ -1,7 +1,8 @@
 """Named lesson images: manifest, verified download, mirror folder, offline stand-ins.
 
-Resolution of a name such as ``"starry_night"``: the project's ``data/cache`` folder, then
-a mirror folder (``NEURAL_STYLE_DATA``, e.g. a copy of the files), then the download.
+Resolution of a name such as ``"starry_night"``: the project's ``data/`` folder, where the
+lesson images ship, then its download cache ``data/cache``, then a mirror folder
+(``NEURAL_STYLE_DATA``, e.g. a copy of the files), then the download.
 Every file is checked against its sha256 before use.  Content photos that ship inside
 installed packages (matplotlib's ``grace_hopper``) need no download at all.
 """
@@ -74,11 +75,15 @@ PACKAGED = {
 STAND_IN = "topobathy"
 
 
+def shipped_dir() -> Path:
+    """The project's ``data/`` folder, where the lesson images ship with the checkout."""
+    return Path(__file__).resolve().parent.parent / "data"
+
+
 def cache_dir() -> Path:
     """``data/cache`` of the project checkout, or ``~/.cache/neural_style`` when installed."""
-    project = Path(__file__).resolve().parent.parent / "data"
-    base = project / "cache" if project.is_dir() else Path.home() / ".cache" / "neural_style"
-    return base
+    project = shipped_dir()
+    return project / "cache" if project.is_dir() else Path.home() / ".cache" / "neural_style"
 
 
 def _sha256(path) -> str:
@@ -115,9 +120,10 @@ def path(name, download=True) -> Path:
         names = ", ".join(list(MANIFEST) + list(PACKAGED))
         raise NeuralStyleError(f"unknown image name {name!r}; known names: {names}")
     img = MANIFEST[name]
+    for folder in (shipped_dir(), cache_dir()):
+        if _verified(folder / img.filename, img):
+            return folder / img.filename
     cached = cache_dir() / img.filename
-    if _verified(cached, img):
-        return cached
     mirror = os.environ.get("NEURAL_STYLE_DATA")
     if mirror:
         candidate = Path(mirror).expanduser() / img.filename
@@ -133,11 +139,11 @@ def path(name, download=True) -> Path:
         except OSError as e:
             reason = getattr(e, "reason", e)
             raise NeuralStyleError(
-                f"cannot get {name!r}: not in {cache_dir()} nor in NEURAL_STYLE_DATA, and "
+                f"cannot get {name!r}: not in {shipped_dir()}, {cache_dir()} nor NEURAL_STYLE_DATA, and "
                 f"{img.url} is unreachable ({reason}); put {img.filename} in a folder and set "
                 "NEURAL_STYLE_DATA to it"
             ) from None
-    raise NeuralStyleError(f"{name!r} is not in {cache_dir()}; run `make data`")
+    raise NeuralStyleError(f"{name!r} is not in {shipped_dir()} nor {cache_dir()}; run `make data`")
 
 
 def stand_in(shape=(512, 512)) -> np.ndarray:
@@ -179,14 +185,11 @@ def load(name_or_path, size=None, factor=None, resample="nearest", stand_in_ok=F
 
 
 def main(argv=None) -> int:
-    """``python -m neural_style.data``: fetch every lesson image into the cache."""
+    """``python -m neural_style.data``: check every lesson image, fetching what is missing."""
     failed = 0
-    for name, img in MANIFEST.items():
+    for name in MANIFEST:
         try:
-            p = path(name)
-            if p.parent != cache_dir():
-                atomic_write(cache_dir() / img.filename, lambda tmp, p=p: Path(tmp).write_bytes(p.read_bytes()))
-            print(f"{name}: {cache_dir() / img.filename} (verified)")
+            print(f"{name}: {path(name)} (verified)")
         except NeuralStyleError as e:
             print(f"{name}: error: {e}", file=sys.stderr)
             failed += 1

@@ -1,8 +1,10 @@
-"""Optimising an image with scipy's L-BFGS-B, as in the lesson.
+"""Optimising an image with scipy's L-BFGS-B, as in the lesson, or on the device.
 
-``Evaluator`` turns one compiled TensorFlow function ``x -> (loss, gradient)`` into the
-separate ``loss(x)`` and ``grads(x)`` callables that ``fmin_l_bfgs_b`` wants, running
-the network once per point.  ``solve_image`` is the lesson's outer loop.
+``Evaluator`` turns one compiled function ``x -> (loss, gradient)`` into the separate
+``loss(x)`` and ``grads(x)`` callables that ``fmin_l_bfgs_b`` wants, running the network
+once per point.  ``solve_image`` is the lesson's outer loop; with
+``optimizer="lbfgs-device"`` each outer iteration is one compiled run of
+``neural_style.lbfgs.lbfgs_device`` instead, with no host round trip per evaluation.
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ import time
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 from scipy.optimize import fmin_l_bfgs_b
 
+from neural_style import backend
+from neural_style.backend import ops
 from neural_style.errors import NeuralStyleError
 from neural_style.images import deproc, save_image
+from neural_style.lbfgs import lbfgs_device, new_history
+
+OPTIMIZERS = ("lbfgs-restart", "lbfgs", "lbfgs-device")
 
 
 class StopRequested(Exception):
@@ -31,20 +37,21 @@ class NonFiniteLoss(NeuralStyleError):
 
 
 def loss_and_grads_fn(loss_fn, shape, jit_compile=None):
-    """Compile ``loss_fn`` (preprocessed image (1, H, W, 3) -> scalar) into one
-    ``tf.function`` that returns ``(loss, d loss / d image)`` in a single pass.
+    """Compile ``loss_fn`` (preprocessed image (1, H, W, 3) -> scalar) into one function
+    that returns ``(loss, d loss / d image)`` as numpy arrays, in a single pass.
 
-    The input signature is fixed, so the function is traced once, never again.
-    ``jit_compile=True`` asks XLA to fuse it; None lets TensorFlow decide.
+    The returned function also carries ``value_and_grad``, the traceable tensor version,
+    which ``solve_image(optimizer="lbfgs-device")`` compiles into its loop.
+    ``jit_compile=True`` asks TensorFlow for XLA; None lets the backend decide.
     """
+    value_and_grad = backend.value_and_grad(loss_fn)
+    compiled = backend.compile(value_and_grad, jit_compile)
 
-    @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32)], jit_compile=jit_compile)
     def f(x):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            loss = loss_fn(x)
-        return loss, tape.gradient(loss, x)
+        loss, grad = compiled(backend.to_tensor(np.reshape(x, shape)))
+        return backend.to_numpy(loss), backend.to_numpy(grad)
 
+    f.value_and_grad, f.jit_compile = value_and_grad, jit_compile
     return f
 
 
@@ -75,8 +82,8 @@ class Evaluator:
         x = np.asarray(x, dtype=np.float64)
         start = time.perf_counter()
         loss, grad = self.f(np.asarray(x, dtype=np.float32).reshape(self.shp))
-        loss = float(loss)
-        grad = np.asarray(grad)
+        loss = float(backend.to_numpy(loss))
+        grad = backend.to_numpy(grad)
         self.seconds_in_f += time.perf_counter() - start
         grad = grad.astype(np.float64).reshape(-1)
         self.n_evals += 1
@@ -158,6 +165,10 @@ def solve_image(
     restarted each time), clip to +-``clip``, print ``Current loss value:`` and save
     ``out_dir/fname``.  ``optimizer="lbfgs"`` runs one continuous L-BFGS-B with box
     bounds +-``clip`` for ``niter * maxfun`` evaluations and reports every ``maxfun``.
+    ``optimizer="lbfgs-device"`` keeps the lesson's loop but replaces scipy by
+    ``lbfgs_device`` (exactly ``maxfun`` evaluations per outer iteration, compiled whole,
+    on the GPU when there is one); it needs an evaluator whose ``f`` comes from
+    ``loss_and_grads_fn``.
 
     ``callback(i, x, loss)`` is called after each outer iteration with the image shaped
     ``evaluator.shp``.  Ctrl-C or SIGTERM stops after the current evaluation and keeps
@@ -166,8 +177,13 @@ def solve_image(
 
     Attributes set on the evaluator: ``stopped`` (None, "signal" or the error message).
     """
-    if optimizer not in ("lbfgs-restart", "lbfgs"):
-        raise NeuralStyleError(f"optimizer={optimizer!r} is not valid; use 'lbfgs-restart' or 'lbfgs'")
+    if optimizer not in OPTIMIZERS:
+        raise NeuralStyleError(f"optimizer={optimizer!r} is not valid; use one of {', '.join(OPTIMIZERS)}")
+    if optimizer == "lbfgs-device" and not hasattr(evaluator.f, "value_and_grad"):
+        raise NeuralStyleError(
+            "optimizer='lbfgs-device' needs an Evaluator(loss_and_grads_fn(loss_fn, shape), shape); "
+            "this one wraps a plain function"
+        )
     shp = evaluator.shp
     x = np.asarray(x, dtype=np.float64).reshape(-1)
     losses = []
@@ -190,9 +206,11 @@ def solve_image(
                     x, min_val, _ = fmin_l_bfgs_b(evaluator.loss, x, fprime=evaluator.grads, maxfun=maxfun)
                     x = np.clip(x, -clip, clip)
                     report(i, x, min_val)
-            else:
+            elif optimizer == "lbfgs":
                 _continuous(evaluator, niter, x, maxfun, clip, report)
                 x = evaluator.best_x.reshape(-1)
+            else:
+                x = _device(evaluator, niter, x, maxfun, clip, report)
         except StopRequested:
             evaluator.stopped = "signal"
         except NonFiniteLoss as e:
@@ -222,3 +240,39 @@ def _continuous(evaluator, niter, x, maxfun, clip, report):
     )  # fmt: skip
     if done[0] < niter:  # converged early or stopped between reports: report the end point
         report(done[0], evaluator.best_x, evaluator.best_loss)
+
+
+def _device(evaluator, niter, x, maxfun, clip, report):
+    """The lesson's outer loop around ``lbfgs_device``: the image stays a device tensor,
+    one copy to the host per outer iteration for the report.  The L-BFGS history carries
+    over from one outer iteration to the next (the clip moves the image very little)."""
+    f = evaluator.f
+    key = ("lbfgs-device", maxfun)
+    if getattr(f, "device_run_key", None) != key:  # compile once per evaluator and budget
+        f.device_run = backend.compile(
+            lambda x0, history: lbfgs_device(f.value_and_grad, x0, maxfun, history), f.jit_compile
+        )
+        f.device_run_key = key
+    xt = backend.to_tensor(x.reshape(evaluator.shp))
+    history = new_history(x.size)
+    for i in range(niter):
+        if evaluator._stop:
+            raise StopRequested
+        start = time.perf_counter()
+        best_x, best_loss, finite, history = f.device_run(xt, history)
+        xt = ops.clip(best_x, -clip, clip)
+        x, loss, finite = backend.to_numpy(xt), float(backend.to_numpy(best_loss)), bool(backend.to_numpy(finite))
+        evaluator.seconds_in_f += time.perf_counter() - start
+        evaluator.n_evals += maxfun
+        if math.isfinite(loss) and loss < evaluator.best_loss:
+            evaluator.best_x, evaluator.best_loss = x.reshape(-1).astype(np.float64), loss
+        if evaluator.on_eval:
+            for _ in range(maxfun):
+                evaluator.on_eval(loss)
+        if not finite:
+            raise NonFiniteLoss(
+                f"the loss became non-finite within evaluations {evaluator.n_evals - maxfun + 1}-"
+                f"{evaluator.n_evals}; lower the loss weights; the last finite image was kept"
+            )
+        report(i, x.reshape(-1), loss)
+    return x.reshape(-1)

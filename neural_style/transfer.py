@@ -17,8 +17,9 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-import tensorflow as tf
 
+from neural_style import backend
+from neural_style.backend import ops
 from neural_style.errors import NeuralStyleError
 from neural_style.images import deproc, load_image, preproc, resize, to_uint8
 from neural_style.losses import content_loss, gram_matrix, style_loss, total_variation_loss
@@ -97,6 +98,10 @@ class Config:
         for name, value in named.items():
             if not np.isfinite(value) or value < 0:
                 raise NeuralStyleError(f"{name}={value!r} is not valid; give a finite number >= 0")
+        from neural_style.optimize import OPTIMIZERS
+
+        if self.optimizer not in OPTIMIZERS:
+            raise NeuralStyleError(f"optimizer={self.optimizer!r} is not valid; use one of {', '.join(OPTIMIZERS)}")
         for name in ("iterations", "maxfun", "save_every"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:
@@ -161,7 +166,7 @@ def style_targets(model, styles, n_style, blend=None) -> list:
         acts = _outputs(model, _as_batch(style))[:n_style]
         grams = [float(w) * gram_matrix(a[0]) for a in acts]
         targets = grams if targets is None else [t + g for t, g in zip(targets, grams)]
-    return [tf.constant(t) for t in targets]
+    return [ops.convert_to_tensor(t) for t in targets]
 
 
 def make_loss(model, cfg: Config, content_target=None, style_grams=(), parts=False):
@@ -184,7 +189,7 @@ def make_loss(model, cfg: Config, content_target=None, style_grams=(), parts=Fal
             terms["content"] = cfg.content_weight * content_loss(outs[n_style][0], content_target[0])
         if cfg.tv_weight:
             terms["tv"] = cfg.tv_weight * total_variation_loss(x)
-        return terms if parts else tf.add_n(list(terms.values()))
+        return terms if parts else ops.sum(ops.stack(list(terms.values())))
 
     return loss_fn
 
@@ -204,8 +209,8 @@ def initial_image(cfg: Config, shape, content=None, style=None) -> np.ndarray:
         img = load_image(init)
     img = np.asarray(img)
     if img.shape[:2] != tuple(shape[1:3]):
-        img = np.asarray(
-            tf.image.resize(img[None].astype(np.float32), shape[1:3], method="bicubic")[0]
+        img = backend.to_numpy(
+            ops.image.resize(img.astype(np.float32), shape[1:3], interpolation="bicubic")
         ).clip(0, 255)
     return _as_batch(img)
 

@@ -8,7 +8,7 @@ the lesson's layer names work unchanged.
 
 from __future__ import annotations
 
-import keras
+from neural_style.backend import keras
 
 from neural_style import weights as weights_lib
 from neural_style.errors import NeuralStyleError

@@ -1,14 +1,9 @@
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-SHARED_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "images"
-if "NEURAL_STYLE_DATA" not in os.environ and SHARED_IMAGES.is_dir():
-    os.environ["NEURAL_STYLE_DATA"] = str(SHARED_IMAGES)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,294 @@
+"""The only module that knows which Keras backend runs: TensorFlow, JAX or PyTorch.
+
+Everything else is written in ``keras.ops``.  What truly differs per backend lives here:
+
+- ``value_and_grad(loss_fn)``: ``x -> (loss, d loss / d x)`` in one pass
+  (``tf.GradientTape``; ``jax.value_and_grad``; ``torch.autograd.grad``);
+- ``compile(fn)``: one compiled program (``tf.function``; ``jax.jit``; PyTorch runs eagerly,
+  its kernels queued asynchronously on the GPU, so Python only issues work);
+- devices, memory, seeds and conversion to and from numpy.
+
+The other modules take ``keras`` and ``ops`` from here (``from neural_style.backend import
+keras, ops``): importing this module first checks the backend (one-line error for an
+unknown or uninstalled one) and configures it, before Keras is imported.
+
+Precision: float32 everywhere.  On an NVIDIA GPU of the Ampere generation or later each
+backend keeps its own default for TensorFloat-32: TensorFlow and JAX use TF32 for
+convolutions and matrix products; PyTorch for convolutions only (cuDNN), its matrix
+products stay strict float32.  On the CPU there is no TF32.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+
+from neural_style.errors import NeuralStyleError
+
+BACKENDS = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
+
+
+def requested() -> str:
+    """The backend Keras will use: ``KERAS_BACKEND``, else Keras's config file, else
+    TensorFlow."""
+    name = os.environ.get("KERAS_BACKEND")
+    if not name:
+        try:
+            import json
+            from pathlib import Path
+
+            home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+            name = json.loads((home / "keras.json").read_text()).get("backend")
+        except (OSError, ValueError):
+            name = None
+    return name or "tensorflow"
+
+
+def check() -> str:
+    """Raise a one-line NeuralStyleError if the requested backend is unknown or not
+    installed; return its name.  Called before Keras is imported."""
+    name = requested()
+    if name not in BACKENDS:
+        raise NeuralStyleError(
+            f"KERAS_BACKEND={name!r} is not a backend neural_style supports; "
+            f"use one of {', '.join(BACKENDS)}"
+        )
+    if importlib.util.find_spec(name) is None:
+        raise NeuralStyleError(
+            f"KERAS_BACKEND={name} but {BACKENDS[name]} is not installed in this environment; "
+            f"run `make setup BACKEND={name}`"
+        )
+    return name
+
+
+def prepare() -> str:
+    """Check the backend, then import it quietly and configure it (once)."""
+    name = check()
+    if name == "tensorflow" and "tensorflow" not in sys.modules:
+        _import_tensorflow_quietly()
+        _tensorflow_memory_growth()
+    return name
+
+
+def _import_tensorflow_quietly():
+    """Import TensorFlow with its C-level start-up notices (which no environment variable
+    silences) sent to /dev/null; NEURAL_STYLE_DEBUG=1 shows them."""
+    if os.environ.get("NEURAL_STYLE_DEBUG") == "1":
+        import tensorflow  # noqa: F401
+
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _tensorflow_memory_growth():
+    """Take GPU memory as needed rather than all of it at start (TensorFlow's default),
+    so a notebook can share the GPU with other processes."""
+    import tensorflow as tf
+
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:  # the GPU is already initialised: too late, and harmless
+            pass
+
+
+def name() -> str:
+    import keras
+
+    return keras.backend.backend()
+
+
+# ---------------------------------------------------------------- gradients, compiling
+
+
+def value_and_grad(loss_fn):
+    """``x -> (loss, d loss / d x)`` for a scalar ``loss_fn`` of one tensor, traceable
+    by ``compile`` (one forward and one backward pass)."""
+    backend = name()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        def f(x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                loss = loss_fn(x)
+            return loss, tape.gradient(loss, x)
+
+        return f
+    if backend == "jax":
+        import jax
+
+        return jax.value_and_grad(loss_fn)
+    import torch
+
+    def f(x):
+        x = x.detach().requires_grad_(True)
+        with torch.enable_grad():
+            loss = loss_fn(x)
+            (grad,) = torch.autograd.grad(loss, x)
+        return loss.detach(), grad
+
+    return f
+
+
+def compile(fn, jit_compile=None):  # noqa: A001 - the backends' own word
+    """``fn`` as one compiled program.  ``jit_compile=True`` asks TensorFlow for XLA (JAX
+    always uses XLA); None lets the backend decide."""
+    backend = name()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(fn, jit_compile=jit_compile, reduce_retracing=True)
+    if backend == "jax":
+        import jax
+
+        return jax.jit(fn)
+    return fn  # PyTorch: eager; torch.compile costs minutes of compiling for this graph
+
+
+# ------------------------------------------------------------------ arrays and devices
+
+
+def to_tensor(x, dtype="float32"):
+    """A numpy array as a tensor on the backend's default device."""
+    from keras import ops
+
+    return ops.convert_to_tensor(x, dtype=dtype)
+
+
+def to_numpy(x):
+    """A tensor (on any device) as a numpy array."""
+    from keras import ops
+
+    return ops.convert_to_numpy(x)
+
+
+def block(x):
+    """Wait until ``x`` is computed (for timing; backends run asynchronously)."""
+    backend = name()
+    if backend == "jax":
+        import jax
+
+        jax.block_until_ready(x)
+    elif backend == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+    else:
+        to_numpy(x[0] if isinstance(x, (tuple, list)) else x)
+    return x
+
+
+def on_gpu() -> bool:
+    """Whether the backend computes on a GPU."""
+    backend = name()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_logical_devices("GPU"))
+    if backend == "jax":
+        import jax
+
+        return jax.default_backend() == "gpu"
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def device() -> str:
+    """The device the backend computes on, in words, e.g. ``"GPU 0 (NVIDIA H200)"``."""
+    if not on_gpu():
+        return f"CPU ({os.cpu_count()} cores)"
+    backend = name()
+    if backend == "jax":
+        import jax
+
+        return f"GPU 0 ({jax.devices()[0].device_kind})"
+    if backend == "torch":
+        import torch
+
+        return f"GPU 0 ({torch.cuda.get_device_name(0)})"
+    import tensorflow as tf
+
+    details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
+    return f"GPU 0 ({details.get('device_name', 'unknown')})"
+
+
+def free_memory() -> int:
+    """Bytes free where the computation happens: the GPU's free memory on a GPU, the
+    available system memory on the CPU."""
+    if on_gpu():
+        backend = name()
+        if backend == "torch":
+            import torch
+
+            return torch.cuda.mem_get_info(0)[0]
+        if backend == "jax":
+            import jax
+
+            stats = jax.devices()[0].memory_stats() or {}
+            if "bytes_limit" in stats:
+                return stats["bytes_limit"] - stats.get("bytes_in_use", 0)
+        free = _nvidia_smi_free()
+        if free is not None:
+            return free
+    import psutil
+
+    return psutil.virtual_memory().available
+
+
+def _nvidia_smi_free():
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=memory.free", "--format=csv,noheader,nounits", "-i", "0"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout  # fmt: skip
+        return int(out.split()[0]) * 2**20
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return None
+
+
+def peak_memory() -> int | None:
+    """Peak bytes allocated on the GPU so far, or None on the CPU (use the process's RSS)."""
+    if not on_gpu():
+        return None
+    backend = name()
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.max_memory_allocated(0)
+    if backend == "jax":
+        import jax
+
+        return (jax.devices()[0].memory_stats() or {}).get("peak_bytes_in_use")
+    import tensorflow as tf
+
+    return tf.config.experimental.get_memory_info("GPU:0")["peak"]
+
+
+def set_seed(seed: int):
+    """Seed Python, numpy and the backend; on TensorFlow also ask for deterministic ops,
+    so that the same seed on the same machine gives the same bytes."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    if name() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+prepare()
+import keras  # noqa: E402 - only after the backend is checked and configured
+from keras import ops  # noqa: E402
