@@ -1,18 +1,28 @@
 # neural_style: the two commands to start are `make setup` and `make test`.
-PYTHON ?= python3
-VENV   := .venv
-PY     := $(VENV)/bin/python
-PIP    := $(PY) -m pip
-# TensorFlow with CUDA where an NVIDIA driver is present, the CPU build elsewhere.
-TF_EXTRA := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
+#   make setup                  TensorFlow (its CUDA build where an NVIDIA driver is present)
+#   make setup BACKEND=jax      ... and JAX in the same .venv (BACKEND=torch: PyTorch)
+PYTHON  ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+PIP     := $(PY) -m pip --disable-pip-version-check
+BACKEND ?=
+# CUDA builds where an NVIDIA driver is present, CPU builds elsewhere.
+DEVICE  := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
+# The tests that run again on every other installed backend.
+BACKEND_TESTS := tests/test_losses.py tests/test_lbfgs.py tests/test_optimize.py tests/test_transfer.py tests/test_cli.py tests/test_notebooks.py
 
-.PHONY: setup test run notebooks figures gallery bench weights data lint clean
+.PHONY: setup test test-backends run lab notebooks figures gallery bench bench-gpu weights data lint clean
 
-setup: $(VENV)/.installed weights
+setup: $(VENV)/.installed $(BACKEND:%=$(VENV)/.backend-%) weights
 
 $(VENV)/.installed: setup.cfg pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --disable-pip-version-check -c constraints.txt -e ".[$(TF_EXTRA),offline,test,notebooks]"
+	$(PIP) install --quiet -c constraints.txt -e ".[$(DEVICE),offline,test,notebooks]"
+	touch $@
+
+$(VENV)/.backend-%: $(VENV)/.installed
+	@case "$*" in jax|torch) ;; *) echo "make setup: BACKEND=$* is not one of jax, torch"; exit 2;; esac
+	$(PIP) install --quiet -c constraints.txt -e ".[$*-$(DEVICE)]"
 	touch $@
 
 weights: $(VENV)/.installed
@@ -21,25 +31,44 @@ weights: $(VENV)/.installed
 data: $(VENV)/.installed
 	$(PY) -m neural_style.data
 
+# The whole suite on TensorFlow; then, if JAX is installed, the library, command and
+# notebook tests again on JAX.
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
+	@if $(PY) -c "import jax" 2>/dev/null; then \
+	  echo "--- the same library, command and notebook tests on JAX"; \
+	  KERAS_BACKEND=jax $(PY) -m pytest -q $(BACKEND_TESTS); fi
+
+# Cross-backend agreement and the backend tests on every installed backend (PyTorch too).
+test-backends: $(VENV)/.installed
+	$(PY) -m pytest -q tests/test_backends.py
+	@for b in jax torch; do if $(PY) -c "import $$b" 2>/dev/null; then \
+	  echo "--- $$b"; KERAS_BACKEND=$$b $(PY) -m pytest -q $(BACKEND_TESTS) || exit 1; fi; done
 
 run: $(VENV)/.installed
 	$(VENV)/bin/neural-style
+
+lab: $(VENV)/.installed
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 notebooks: $(VENV)/.installed
 	NEURAL_STYLE_FIGURES=$(CURDIR)/figures $(PY) notebooks/execute.py --in-place notebooks/*.ipynb
 
 figures: notebooks
 
+gallery: $(VENV)/.installed
+	$(PY) figures/gallery.py
+
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench.py
+	@for b in jax torch; do if $(PY) -c "import $$b" 2>/dev/null; then \
+	  KERAS_BACKEND=$$b $(PY) benchmarks/bench.py --sizes 256,512 --append; fi; done
+
+bench-gpu:
+	$(PY) benchmarks/gpu.py
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check neural_style tests benchmarks notebooks figures
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache results runs
-
-gallery: $(VENV)/.installed
-	$(PY) figures/gallery.py

@@ -103,8 +103,6 @@ def _tensorflow_memory_growth():
 
 
 def name() -> str:
-    import keras
-
     return keras.backend.backend()
 
 
@@ -161,14 +159,12 @@ def compile(fn, jit_compile=None):  # noqa: A001 - the backends' own word
 
 def to_tensor(x, dtype="float32"):
     """A numpy array as a tensor on the backend's default device."""
-    from keras import ops
 
     return ops.convert_to_tensor(x, dtype=dtype)
 
 
 def to_numpy(x):
     """A tensor (on any device) as a numpy array."""
-    from keras import ops
 
     return ops.convert_to_numpy(x)
 
@@ -280,8 +276,6 @@ def peak_memory() -> int | None:
 def set_seed(seed: int):
     """Seed Python, numpy and the backend; on TensorFlow also ask for deterministic ops,
     so that the same seed on the same machine gives the same bytes."""
-    import keras
-
     keras.utils.set_random_seed(seed)
     if name() == "tensorflow":
         import tensorflow as tf

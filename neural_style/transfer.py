@@ -12,6 +12,8 @@ can be overridden by keyword.  Images go in as RGB uint8 (H, W, 3) arrays.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -138,9 +140,19 @@ def _as_batch(img) -> np.ndarray:
 
 
 def build_model(cfg: Config):
-    """The truncated feature model: outputs the style layers, then the content layer."""
-    layers = list(cfg.style_layers) + ([cfg.content_layer] if cfg.content_layer else [])
-    return feature_model(VGG16_Avg(weights=cfg.weights, pooling=cfg.pooling), layers)
+    """The truncated feature model: outputs the style layers, then the content layer.
+
+    Built once per (weights, pooling, layers) and reused: a batch of images or a sweep
+    pays for loading and verifying the weights once.
+    """
+    layers = tuple(cfg.style_layers) + ((cfg.content_layer,) if cfg.content_layer else ())
+    weights = str(cfg.weights) if cfg.weights is not None else None
+    return _feature_model(weights, cfg.pooling, layers)
+
+
+@functools.lru_cache(maxsize=2)
+def _feature_model(weights, pooling, layers):
+    return feature_model(VGG16_Avg(weights=weights, pooling=pooling), list(layers))
 
 
 def _outputs(model, x) -> list:
@@ -161,6 +173,16 @@ def style_targets(model, styles, n_style, blend=None) -> list:
             f"{len(blend)} style blend weights for {len(styles)} style images; give one per image"
         )
     blend = blend / blend.sum()
+    key = (n_style, tuple(blend), *((np.shape(s), hashlib.sha1(np.ascontiguousarray(s)).hexdigest()) for s in styles))
+    if _style_cache.get("model") is not model or _style_cache.get("key") != key:
+        _style_cache.update(model=model, key=key, targets=_style_targets(model, styles, n_style, blend))
+    return _style_cache["targets"]
+
+
+_style_cache = {}  # the last style targets: a batch computes them once
+
+
+def _style_targets(model, styles, n_style, blend):
     targets = None
     for w, style in zip(blend, styles):
         acts = _outputs(model, _as_batch(style))[:n_style]
@@ -310,6 +332,7 @@ def style_transfer(content, style, config=None, **overrides) -> Result:
 BASE_BYTES = 1.05e9
 ACTIVATION_FACTOR = 1.6
 OPTIMIZER_BYTES_PER_VALUE = 8 * (2 * 10 + 5 + 6)
+GPU_CONTEXT_BYTES = 0.3e9  # the backend's own workspace (cuDNN, XLA buffers); not measured here
 
 
 def activation_bytes(height, width, layers) -> int:
@@ -318,8 +341,17 @@ def activation_bytes(height, width, layers) -> int:
     return sum(4 * h * w * c for _, h, w, _, c in layer_shapes(height, width, deepest))
 
 
-def estimate_memory(height, width, cfg: Config) -> int:
-    """Estimated peak resident memory in bytes of a run at height x width pixels."""
+def estimate_memory(height, width, cfg: Config, gpu=False) -> int:
+    """Estimated peak memory in bytes of a run at height x width pixels: resident memory
+    of the process on the CPU; with ``gpu=True``, memory on the GPU (weights of the
+    truncated network, activations, and the device L-BFGS's history of 2 m vectors plus
+    about 8 more of the image's size; the host keeps scipy's workspace)."""
     layers = list(cfg.style_layers) + ([cfg.content_layer] if cfg.content_layer else [])
-    optimizer = OPTIMIZER_BYTES_PER_VALUE * height * width * 3
-    return int(BASE_BYTES + ACTIVATION_FACTOR * activation_bytes(height, width, layers) + optimizer)
+    activations = ACTIVATION_FACTOR * activation_bytes(height, width, layers)
+    n = height * width * 3
+    if gpu:
+        deepest = max(layers, key=layer_names().index)
+        weights = sum(4 * (9 * cin * cout + cout) for name, _, _, cin, cout in layer_shapes(1, 1, deepest) if "conv" in name)
+        optimizer = 4 * (2 * 10 + 8) * n if cfg.optimizer == "lbfgs-device" else 4 * 4 * n
+        return int(weights + activations + optimizer + GPU_CONTEXT_BYTES)
+    return int(BASE_BYTES + activations + OPTIMIZER_BYTES_PER_VALUE * n)

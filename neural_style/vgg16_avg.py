@@ -8,9 +8,8 @@ the lesson's layer names work unchanged.
 
 from __future__ import annotations
 
-from neural_style.backend import keras
-
 from neural_style import weights as weights_lib
+from neural_style.backend import keras
 from neural_style.errors import NeuralStyleError
 
 BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))  # (filters, convs) per block

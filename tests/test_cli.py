@@ -1,12 +1,15 @@
 """The neural-style command at tiny size with the real weights: every option's effect."""
 
+import os
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from neural_style import cli
+from neural_style.backend import to_numpy
 
-TINY = ["--iterations", "2", "--maxfun", "5", "--size", "64", "--quiet"]
+TINY = ["--iterations", "2", "--maxfun", "5", "--size", "64", "--init", "noise", "--quiet"]
 
 
 def run(tmp_path, *args, name="out.png"):
@@ -117,7 +120,86 @@ def test_style_blend_targets_are_normalised_mixtures(weights_path):
     model = transfer.build_model(cfg)
     a, b = load("starry_night", size=64), load("the_scream", size=64)
     blended = transfer.style_targets(model, [a, b], 5, blend=(1, 3))
-    ga = [gram_matrix(o[0]).numpy() for o in transfer._outputs(model, transfer._as_batch(a))[:5]]
-    gb = [gram_matrix(o[0]).numpy() for o in transfer._outputs(model, transfer._as_batch(b))[:5]]
+    ga = [to_numpy(gram_matrix(o[0])) for o in transfer._outputs(model, transfer._as_batch(a))[:5]]
+    gb = [to_numpy(gram_matrix(o[0])) for o in transfer._outputs(model, transfer._as_batch(b))[:5]]
     for t, x, y in zip(blended, ga, gb):
-        np.testing.assert_allclose(t.numpy(), 0.25 * x + 0.75 * y, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(to_numpy(t), 0.25 * x + 0.75 * y, rtol=1e-4, atol=1e-6)
+
+
+def test_help_says_each_default_once(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: None) (default" not in text and "(default: starry_night) (default" not in text
+    assert "--init content" in text and "the lesson: noise" in text  # the defaults that differ
+
+
+def test_progress_total_is_the_evaluations_run(weights_path, tmp_path, capsys, monkeypatch):
+    import tqdm
+
+    bars = []
+
+    class Kept(tqdm.tqdm):
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            bars.append(self)
+
+    monkeypatch.setattr(tqdm, "tqdm", Kept)
+    code = cli.main(["--content", "tubingen", "-o", str(tmp_path / "p.png"), "--size", "64",
+                     "--iterations", "3", "--maxfun", "4", "--init", "noise", "--optimizer", "lbfgs-restart"])  # fmt: skip
+    assert code == 0
+    assert bars[0].n == bars[0].total > 0
+
+
+def test_batch_folder_skips_bad_file_and_summarises(weights_path, tmp_path, capsys):
+    from neural_style import data
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.fromarray(data.load("tubingen", size=64)).save(folder / "a.jpg")
+    Image.fromarray(data.load("grace_hopper", size=64)).save(folder / "b.png")
+    (folder / "c.jpg").write_bytes(b"not an image")
+    out = tmp_path / "out"
+    code = cli.main(["--content", str(folder), "--style", "starry_night", "-o", str(out),
+                     "--iterations", "1", "--maxfun", "3", "--size", "64"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 1  # one failed
+    assert sorted(p.name for p in out.iterdir()) == ["a_starry_night.png", "b_starry_night.png"]
+    errors = [line for line in captured.err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "c.jpg" in errors[0] and "skipped" in errors[0]
+    assert "done 2, failed 1" in captured.err
+    assert captured.out.split() == [str(out / "a_starry_night.png"), str(out / "b_starry_night.png")]
+
+
+def test_batch_builds_model_and_style_targets_once(weights_path, tmp_path, monkeypatch):
+    from neural_style import transfer
+
+    calls = {"model": 0, "style": 0}
+    build, targets = transfer._feature_model.__wrapped__, transfer._style_targets
+
+    def count_model(*a):
+        calls["model"] += 1
+        return build(*a)
+
+    def count_style(*a):
+        calls["style"] += 1
+        return targets(*a)
+
+    monkeypatch.setattr(transfer, "_feature_model", transfer.functools.lru_cache(maxsize=2)(count_model))
+    monkeypatch.setattr(transfer, "_style_targets", count_style)
+    monkeypatch.setattr(transfer, "_style_cache", {})
+    code = cli.main(["--content", "tubingen", "grace_hopper", "--style", "the_scream", "-o", str(tmp_path),
+                     "--iterations", "1", "--maxfun", "2", "--size", "48", "--quiet"])  # fmt: skip
+    assert code == 0 and calls == {"model": 1, "style": 1}
+    assert len(list(tmp_path.glob("*_the_scream.png"))) == 2
+
+
+def test_unknown_backend_is_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    for name, message in [("mxnet", "is not a backend"), ("nonexistent_pkg", "is not a backend")]:
+        proc = subprocess.run([sys.executable, "-m", "neural_style", "-o", str(tmp_path / "x.png")],
+                              env={**os.environ, "KERAS_BACKEND": name}, capture_output=True, text=True)  # fmt: skip
+        assert proc.returncode == 2 and message in proc.stderr and name in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1

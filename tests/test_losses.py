@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from neural_style.backend import to_numpy
 from neural_style.losses import content_loss, gram_matrix, mse, style_loss, total_variation_loss
 
 
@@ -21,7 +22,7 @@ def test_mse_is_mean_over_all_elements(rng):
 
 def test_gram_matrix_matches_numpy(rng):
     a = rng.normal(size=(7, 5, 3)).astype(np.float32)
-    g = gram_matrix(a).numpy()
+    g = to_numpy(gram_matrix(a))
     assert g.shape == (3, 3)
     np.testing.assert_allclose(g, np_gram(a.astype(np.float64)), rtol=1e-5)
     np.testing.assert_allclose(g, g.T, rtol=1e-6)
@@ -32,7 +33,7 @@ def test_gram_matrix_known_value():
     a[0, 0] = [1, 2]
     a[0, 1] = [3, 4]
     # F = [[1, 3], [2, 4]]; F F^T = [[10, 14], [14, 20]]; / 4 elements
-    np.testing.assert_allclose(gram_matrix(a).numpy(), [[2.5, 3.5], [3.5, 5.0]])
+    np.testing.assert_allclose(to_numpy(gram_matrix(a)), [[2.5, 3.5], [3.5, 5.0]])
 
 
 def test_content_loss(rng):
@@ -45,6 +46,8 @@ def test_style_loss_against_numpy(rng):
     t = rng.normal(size=(8, 3, 5)).astype(np.float32)  # a target of another size
     expected = np.mean((np_gram(a.astype(np.float64)) - np_gram(t.astype(np.float64))) ** 2)
     assert float(style_loss(a, gram_matrix(t))) == pytest.approx(expected, rel=1e-4)
+    # the lesson's own call: the target activation, not its Gram matrix
+    assert float(style_loss(a, t)) == pytest.approx(expected, rel=1e-4)
 
 
 def test_total_variation_loss(rng):
