@@ -64,8 +64,9 @@ bench: $(VENV)/.installed
 	@for b in jax torch; do if $(PY) -c "import $$b" 2>/dev/null; then \
 	  KERAS_BACKEND=$$b $(PY) benchmarks/bench.py --sizes 256,512 --append; fi; done
 
+# No set-up needed: also runs where only JAX or PyTorch is installed (no .venv, no TensorFlow).
 bench-gpu:
-	$(PY) benchmarks/gpu.py
+	$(if $(wildcard $(PY)),$(PY),$(PYTHON)) benchmarks/gpu.py
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check neural_style tests benchmarks notebooks figures

@@ -39,9 +39,12 @@ def conv_flops(h, w, layers):
     return sum(2 * oh * ow * 9 * cin * cout for name, oh, ow, cin, cout in shapes if "conv" in name)
 
 
-def matmul_peak(tf, n=2048, repeats=10):
-    a = tf.random.normal((n, n))
-    b = tf.random.normal((n, n))
+def tf_matmul_peak(n=2048, repeats=10):
+    """GFLOP/s of TensorFlow's own float32 matmul on this machine's threads (the CPU's
+    peak as TensorFlow reaches it; numpy's may be held to older kernels)."""
+    import tensorflow as tf
+
+    a, b = tf.random.normal((n, n)), tf.random.normal((n, n))
     mm = tf.function(lambda a, b: tf.matmul(a, b))
     mm(a, b).numpy()
     best = float("inf")
@@ -52,25 +55,29 @@ def matmul_peak(tf, n=2048, repeats=10):
     return 2 * n**3 / best / 1e9
 
 
-def worker(size, evals, e2e_iterations, jit):
+def lesson_loss(size, weights, jit):
+    """The lesson's transfer loss on random square images of ``size`` px."""
     import numpy as np
 
-    import neural_style  # noqa: F401
-    from neural_style import import_tensorflow_quietly, transfer
-
-    import_tensorflow_quietly()
-    import tensorflow as tf
-
-    from neural_style.optimize import Evaluator, loss_and_grads_fn, solve_image
+    from neural_style import transfer
 
     rng = np.random.default_rng(0)
     content = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
     style = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
-    cfg = transfer.Config.lesson("transfer", seed=0, verbose=False, jit_compile=jit)
+    cfg = transfer.Config.lesson("transfer", seed=0, verbose=False, jit_compile=jit, weights=weights)
     model = transfer.build_model(cfg)
     grams = transfer.style_targets(model, [style], 5)
     target = transfer._outputs(model, transfer._as_batch(content))[-1]
-    loss_fn = transfer.make_loss(model, cfg, content_target=target, style_grams=grams)
+    return cfg, transfer.make_loss(model, cfg, content_target=target, style_grams=grams)
+
+
+def worker(size, evals, e2e_iterations, jit, weights="imagenet", optimizers=("lbfgs-restart",)):
+    import numpy as np
+
+    from neural_style import backend, transfer
+    from neural_style.optimize import Evaluator, loss_and_grads_fn, solve_image
+
+    cfg, loss_fn = lesson_loss(size, weights, jit)
     shape = (1, size, size, 3)
     f = loss_and_grads_fn(loss_fn, shape, jit_compile=jit)
     ev = Evaluator(f, shape)
@@ -87,41 +94,56 @@ def worker(size, evals, e2e_iterations, jit):
         ev.grads(xk)
         times.append(time.perf_counter() - t)
     per_eval = statistics.median(times)
-    peak = matmul_peak(tf)
     flops = 2 * conv_flops(size, size, list(cfg.style_layers) + [cfg.content_layer])
+    gpu = backend.on_gpu()
     out = {
-        "size": size, "jit": jit, "first_call_s": first, "per_eval_s": per_eval,
-        "gflops": flops / 1e9, "gflop_s": flops / per_eval / 1e9, "matmul_peak_gflop_s": peak,
-        "estimate_gb": transfer.estimate_memory(size, size, cfg) / 1e9,
-        "device": (tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU"))[0].name,
-        "threads": tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count(),
+        "size": size, "jit": jit, "backend": backend.name(), "device": backend.device(),
+        "first_call_s": first, "per_eval_s": per_eval, "gflops": flops / 1e9,
+        "gflop_s": flops / per_eval / 1e9,
+        "estimate_gb": transfer.estimate_memory(size, size, cfg, gpu=gpu) / 1e9, "loops": {},
     }  # fmt: skip
-    if e2e_iterations:
-        start_evals, start_f = ev.n_evals, ev.seconds_in_f
+    for optimizer in optimizers:
+        iterations = e2e_iterations or 1
+        maxfun = 20 if e2e_iterations else 2  # at least a short run: the peak includes the optimiser
+        ev = Evaluator(f, shape)
+        if optimizer == "lbfgs-device":  # compile the device loop outside the timing
+            solve_image(ev, 1, x, maxfun=maxfun, optimizer=optimizer, verbose=False)
+            ev = Evaluator(f, shape)
         t = time.perf_counter()
-        solve_image(ev, e2e_iterations, x, maxfun=20, verbose=False)
-        e2e = time.perf_counter() - t
-        n, in_f = ev.n_evals - start_evals, ev.seconds_in_f - start_f
-        out.update(e2e_s=e2e, e2e_evals=n, e2e_overhead=1 - n * per_eval / e2e, e2e_outside_f=1 - in_f / e2e)
-    else:  # a short L-BFGS-B run, so that the peak includes the optimiser's workspace
-        solve_image(ev, 1, x, maxfun=2, verbose=False)
-    out["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9
+        solve_image(ev, iterations, x, maxfun=maxfun, optimizer=optimizer, verbose=False)
+        seconds = time.perf_counter() - t
+        if e2e_iterations:
+            out["loops"][optimizer] = {
+                "seconds": seconds, "evals": ev.n_evals, "per_eval_s": seconds / ev.n_evals,
+                "outside": 1 - ev.n_evals * per_eval / seconds,
+            }  # fmt: skip
+    out["peak_gb"] = (backend.peak_memory() if gpu else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) / 1e9
+    out["peak_kind"] = "GPU" if gpu else "RSS"
+    if backend.name() == "tensorflow" and not gpu:
+        out["matmul_peak_gflop_s"] = tf_matmul_peak()
     print(json.dumps(out))
 
 
-def run_size(size, evals, e2e, jit):
-    cmd = [sys.executable, __file__, "--worker", str(size), "--evals", str(evals),
-           "--e2e-iterations", str(e2e), "--jit", jit]  # fmt: skip
+def run_size(size, evals, e2e, jit, weights="imagenet", optimizers="lbfgs-restart"):
+    cmd = [sys.executable, __file__, "--worker", str(size), "--evals", str(evals), "--e2e-iterations",
+           str(e2e), "--jit", jit, "--weights", weights, "--optimizers", optimizers]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"size {size} failed:\n{proc.stderr[-2000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    row = json.loads(proc.stdout.strip().splitlines()[-1])
+    if "matmul_peak_gflop_s" not in row and row["device"].startswith("CPU"):
+        # another backend: TensorFlow's matmul peak measured alongside, in its own process
+        peak = subprocess.run([sys.executable, "-c", "import bench; print(bench.tf_matmul_peak())"],
+                              cwd=HERE, capture_output=True, text=True, env={**os.environ, "KERAS_BACKEND": "tensorflow"})  # fmt: skip
+        if peak.returncode == 0:
+            row["matmul_peak_gflop_s"] = float(peak.stdout.split()[-1])
+    return row
 
 
 def versions():
     import importlib.metadata as md
 
-    names = ["tensorflow-cpu", "tensorflow", "keras", "numpy", "scipy"]
+    names = ["tensorflow-cpu", "tensorflow", "jax", "jaxlib", "torch", "keras", "numpy", "scipy"]
     found = []
     for n in names:
         try:
@@ -141,54 +163,75 @@ def cpu_name():
     return platform.processor() or platform.machine()
 
 
-def report(rows, args):
+def ratio(r, peak):
+    return f"{r['gflop_s'] / peak:.0%}" if peak else "-"
+
+
+def table(rows):
+    """One table of per-evaluation figures, then one of the lesson loops."""
     lines = [
-        "# Benchmark results", "",
-        f"Machine: {cpu_name()}, {os.cpu_count()} cores; Python {platform.python_version()}; {versions()}.",
-        f"Device: {rows[0]['device']}. Command: `make bench` (`{' '.join(sys.argv[1:]) or 'defaults'}`).", "",
-        "Loss: the lesson's style transfer (style `block1..5_conv2`, content `block4_conv2`), square images.",
-        "FLOPs: 3x3 convolutions only, forward plus input-gradient (see benchmarks/bench.py).", "",
-        "| size | XLA | first call (s) | s / evaluation | conv GFLOP / eval | GFLOP/s | matmul peak GFLOP/s | ratio | peak RSS (GB) | estimate (GB) | estimate error |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| backend | size | XLA | first call (s) | s / evaluation | conv GFLOP / eval | GFLOP/s | TF matmul peak GFLOP/s | ratio | peak memory (GB) | estimate (GB) | estimate error |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]  # fmt: skip
     for r in rows:
+        peak = r.get("matmul_peak_gflop_s")
         lines.append(
-            f"| {r['size']} | {'on' if r['jit'] else 'off'} | {r['first_call_s']:.1f} | {r['per_eval_s']:.3f} | {r['gflops']:.1f} | "
-            f"{r['gflop_s']:.0f} | {r['matmul_peak_gflop_s']:.0f} | {r['gflop_s'] / r['matmul_peak_gflop_s']:.0%} | "
-            f"{r['peak_rss_gb']:.2f} | {r['estimate_gb']:.2f} | {r['estimate_gb'] / r['peak_rss_gb'] - 1:+.0%} |"
+            f"| {r['backend']} | {r['size']} | {'on' if r['jit'] else 'default'} | {r['first_call_s']:.1f} | {r['per_eval_s']:.4f} | "
+            f"{r['gflops']:.1f} | {r['gflop_s']:.0f} | {f'{peak:.0f}' if peak else '-'} | "
+            f"{ratio(r, peak)} | "
+            f"{r['peak_gb']:.2f} ({r['peak_kind']}) | {r['estimate_gb']:.2f} | {r['estimate_gb'] / r['peak_gb'] - 1:+.0%} |"
         )
-    for r in rows:
-        if "e2e_s" in r:
-            lines += ["", f"Lesson loop at {r['size']} px ({args.e2e_iterations} x `fmin_l_bfgs_b(maxfun=20)`): "
-                      f"{r['e2e_s']:.1f} s for {r['e2e_evals']} evaluations; {r['e2e_evals']} x {r['per_eval_s']:.3f} s = "
-                      f"{r['e2e_evals'] * r['per_eval_s']:.1f} s; overhead of Python, scipy and conversions "
-                      f"{r['e2e_overhead']:.1%}. Measured directly, the time outside the compiled "
-                      f"loss-and-gradient function (scipy, Python, float64 conversions) is "
-                      f"{r['e2e_outside_f']:.1%} of the loop; the difference is the spread of the "
-                      "evaluation times themselves."]  # fmt: skip
-    return "\n".join(lines) + "\n"
+    loops = [(r, opt, lp) for r in rows for opt, lp in r["loops"].items()]
+    if loops:
+        lines += ["", "| backend | size | optimizer | evaluations | loop (s) | s / evaluation in the loop | "
+                  "compiled loss alone (s) | share of time outside the compiled loss |",
+                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        for r, opt, lp in loops:
+            lines.append(f"| {r['backend']} | {r['size']} | {opt} | {lp['evals']} | {lp['seconds']:.1f} | "
+                         f"{lp['per_eval_s']:.4f} | {r['per_eval_s']:.4f} | {lp['outside']:.1%} |")  # fmt: skip
+    return lines
+
+
+def report(rows, command):
+    return "\n".join([
+        f"## {rows[0]['device']}, {time.strftime('%Y-%m-%d')}", "",
+        f"Machine: {cpu_name()}, {os.cpu_count()} cores; Python {platform.python_version()}; {versions()}.",
+        f"Command: `{command}`. Loss: the lesson's style transfer (style `block1..5_conv2`, content "
+        "`block4_conv2`), square images. FLOPs: 3x3 convolutions only, forward plus input-gradient.", "",
+        *table(rows), "",
+    ])  # fmt: skip
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", default="256,512,1024")
     p.add_argument("--evals", type=int, default=5, help="timed evaluations per size (median)")
-    p.add_argument("--e2e-size", type=int, default=512)
+    p.add_argument("--e2e-size", type=int, default=256, help="size of the lesson-loop runs")
     p.add_argument("--e2e-iterations", type=int, default=10)
-    p.add_argument("--jit", default="auto", choices=("auto", "on", "off"), help="XLA compilation")
+    p.add_argument("--optimizers", default="lbfgs-restart,lbfgs-device")
+    p.add_argument("--jit", default="auto", choices=("auto", "on", "off"), help="XLA compilation (TensorFlow)")
+    p.add_argument("--weights", default="imagenet", help="imagenet, or none: random weights, same FLOPs")
     p.add_argument("--output", default=str(HERE / "RESULTS.md"))
+    p.add_argument("--append", action="store_true", help="add this backend's section to --output")
     p.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
         jit = {"auto": None, "on": True, "off": False}[args.jit]
-        return worker(args.worker, args.evals, args.e2e_iterations, jit)
+        weights = None if args.weights == "none" else args.weights
+        return worker(args.worker, args.evals, args.e2e_iterations, jit, weights, args.optimizers.split(","))
     rows = []
     for size in [int(s) for s in args.sizes.split(",")]:
         e2e = args.e2e_iterations if size == args.e2e_size else 0
-        rows.append(run_size(size, args.evals, e2e, args.jit))
+        rows.append(run_size(size, args.evals, e2e, args.jit, args.weights, args.optimizers))
         print(json.dumps(rows[-1]), flush=True)
-    text = report(rows, args)
-    Path(args.output).write_text(text)
+    command = "KERAS_BACKEND=" + rows[0]["backend"] + " python benchmarks/bench.py " + " ".join(sys.argv[1:])
+    text = report(rows, command.strip())
+    out = Path(args.output)
+    if args.append and out.exists():
+        text = out.read_text() + "\n" + text
+    else:
+        text = "# Benchmark results\n\n" + text
+    out.write_text(text)
     print(text)
 
 

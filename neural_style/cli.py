@@ -10,6 +10,7 @@ evaluations are run (the lesson runs 10).  The library recipes keep the lesson's
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import glob
 import math
 import os
@@ -19,6 +20,7 @@ import time
 import warnings
 from pathlib import Path
 
+from neural_style import sweep
 from neural_style.errors import NeuralStyleError
 
 MIN_SIDE = 32  # VGG16's five 2x2 poolings (neural_style.vgg16_avg.MIN_SIDE, without importing Keras)
@@ -84,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     a("--gif", action="store_true", help="also write an animated GIF of the saved iterations beside the output")
     a("--logdir", help="TensorBoard folder: loss terms and image per outer iteration, settings as text")
     a("--resample", choices=("nearest", "bilinear", "bicubic", "lanczos"), default="bicubic", help="resampling used to resize the inputs")
+    a("--sweep", action="append", type=sweep.parse, metavar="NAME=V1,V2,...", help="run a grid over an option, e.g. content-weight=0.01,0.1,1 or \"style-layers=block1_conv1;block1_conv1,block2_conv1\" (sets separated by ;); repeat for more axes. Each result is saved in OUTPUT_sweep/, a labelled contact sheet beside --output, with --logdir one TensorBoard run per setting with its hyperparameters")
     a("--quiet", "-q", action="store_true", help="print only errors and the output path")
     a("--debug", action="store_true", help="show full tracebacks and TensorFlow's own messages")
     return p
@@ -189,12 +192,8 @@ def expand_contents(items) -> list[str]:
     return list(dict.fromkeys(out))  # each once, in order
 
 
-def _main(args) -> int:
-    from tqdm import tqdm
-
-    # tqdm.write prints above a running progress bar instead of through it
-    say = (lambda msg: None) if args.quiet else (lambda msg: tqdm.write(msg, file=sys.stderr))
-    styles = getattr(args, "style", None) or [DEFAULT_STYLE]
+def _check_args(args, styles):
+    """One-line errors for settings that need no image and no model."""
     sizes_wanted = args.scales or (args.size,)
     if any(s <= 0 for s in sizes_wanted):
         raise NeuralStyleError(f"size {min(sizes_wanted)} is not valid; give a positive number of pixels")
@@ -204,27 +203,11 @@ def _main(args) -> int:
         raise NeuralStyleError(f"--style-scale {args.style_scale} is not valid; give a positive number")
     if args.save_every < 0:
         raise NeuralStyleError(f"--save-every {args.save_every} is not valid; give 0 or more")
-    contents = expand_contents(args.content)
-    batch = len(contents) > 1
-    style_tag = "+".join(_stem(s) for s in styles)
-    if batch:  # --output names a folder; each result is named after its content
-        folder = Path(args.output or "results")
-        if folder.suffix.lower() in IMAGE_SUFFIXES:
-            raise NeuralStyleError(f"--output {folder}: with {len(contents)} content images give a folder, not a file")
-        outputs = [folder / f"{_stem(c)}_{style_tag}.png" for c in contents]
-    else:
-        outputs = [Path(args.output or f"results/{_stem(contents[0])}_{style_tag}.png")]
-    for output in outputs:
-        check_output(output)
-    save_every = args.save_every or (1 if args.gif or args.iterations_dir else 0)
 
-    if args.debug:
-        os.environ["NEURAL_STYLE_DEBUG"] = "1"
-    from neural_style import backend, data, transfer
 
-    optimizer = args.optimizer
-    if optimizer == "auto":  # scipy on the host costs 20-60x an evaluation on a GPU
-        optimizer = "lbfgs-device" if backend.on_gpu() else "lbfgs-restart"
+def _config(args, optimizer, save_every):
+    from neural_style import transfer
+
     cfg = transfer.Config.lesson(
         "transfer", content_layer=args.content_layer, content_weight=args.content_weight,
         style_layers=args.style_layers, layer_weights=args.layer_weights,
@@ -234,8 +217,68 @@ def _main(args) -> int:
         init=args.init if args.init in ("noise", "content", "style") else Path(args.init),
     )  # fmt: skip
     cfg.validate()  # every setting checked before any image is loaded or computed
-    if isinstance(cfg.init, Path):
-        data.load(cfg.init)  # a bad --init file fails now, not after the first stage
+    return cfg
+
+
+@dataclasses.dataclass
+class Job:
+    """One result to make: its content, output file, settings and TensorBoard folder."""
+
+    content: str
+    output: Path
+    args: argparse.Namespace
+    label: str = ""
+    setting: dict = dataclasses.field(default_factory=dict)
+
+
+def _jobs(args, contents, style_tag) -> list[Job]:
+    """A batch (one job per content image), a sweep (one per setting), or a single run."""
+    if args.sweep:
+        if len(contents) > 1:
+            raise NeuralStyleError("--sweep runs one content image; give one --content")
+        output = Path(args.output or f"results/{_stem(contents[0])}_{style_tag}.png")
+        grid = sweep.grid(args.sweep, args)
+        folder = output.with_name(output.stem + "_sweep")
+        jobs = []
+        for setting in grid:
+            variant = sweep.apply(args, setting)
+            label = sweep.label(setting)
+            logdir = str(Path(args.logdir) / label) if args.logdir else None
+            jobs.append(Job(contents[0], folder / f"{label}.png", argparse.Namespace(**{**vars(variant), "logdir": logdir}), label, setting))
+        return jobs
+    if len(contents) > 1:  # --output names a folder; each result is named after its content
+        folder = Path(args.output or "results")
+        if folder.suffix.lower() in IMAGE_SUFFIXES:
+            raise NeuralStyleError(f"--output {folder}: with {len(contents)} content images give a folder, not a file")
+        return [Job(c, folder / f"{_stem(c)}_{style_tag}.png", args) for c in contents]
+    return [Job(contents[0], Path(args.output or f"results/{_stem(contents[0])}_{style_tag}.png"), args)]
+
+
+def _main(args) -> int:
+    from tqdm import tqdm
+
+    # tqdm.write prints above a running progress bar instead of through it
+    say = (lambda msg: None) if args.quiet else (lambda msg: tqdm.write(msg, file=sys.stderr))
+    styles = getattr(args, "style", None) or [DEFAULT_STYLE]
+    _check_args(args, styles)
+    contents = expand_contents(args.content)
+    style_tag = "+".join(_stem(s) for s in styles)
+    jobs = _jobs(args, contents, style_tag)
+    for job in jobs:
+        _check_args(job.args, styles)
+        check_output(job.output)
+    save_every = args.save_every or (1 if args.gif or args.iterations_dir else 0)
+
+    if args.debug:
+        os.environ["NEURAL_STYLE_DEBUG"] = "1"
+    from neural_style import backend, data
+
+    optimizer = args.optimizer
+    if optimizer == "auto":  # scipy on the host costs 20-60x an evaluation on a GPU
+        optimizer = "lbfgs-device" if backend.on_gpu() else "lbfgs-restart"
+    configs = [_config(job.args, optimizer, save_every) for job in jobs]
+    if isinstance(configs[0].init, Path):
+        data.load(configs[0].init)  # a bad --init file fails now, not after the first stage
     style_full = [data.load(s, stand_in_ok=(s == DEFAULT_STYLE and not getattr(args, "style", None))) for s in styles]
     for name, arr in zip(styles, style_full):
         _check_side(name, arr)
@@ -243,46 +286,55 @@ def _main(args) -> int:
     if args.seed is not None:
         backend.set_seed(args.seed)
 
-    bar = tqdm(total=cfg.iterations * cfg.maxfun * len(sizes_wanted) * len(contents), unit="eval",
+    def budget(job, cfg):
+        return cfg.iterations * cfg.maxfun * len(job.args.scales or (job.args.size,))
+
+    several = len(jobs) > 1
+    bar = tqdm(total=sum(budget(j, c) for j, c in zip(jobs, configs)), unit="eval",
                disable=args.quiet, file=sys.stderr, dynamic_ncols=True, desc="style transfer")  # fmt: skip
     done, failed, start = [], [], time.perf_counter()
     try:
-        for k, (content, output) in enumerate(zip(contents, outputs)):
-            if batch:
-                bar.set_description(f"{k + 1}/{len(contents)} {_stem(content)}")
+        for k, (job, cfg) in enumerate(zip(jobs, configs)):
+            if several:
+                bar.set_description(f"{k + 1}/{len(jobs)} {job.label or _stem(job.content)}")
             try:
-                content_full = data.load(content)
-                _check_side(content, content_full)
-                sizes = _sizes(content_full, sizes_wanted)
+                content_full = data.load(job.content)
+                _check_side(job.content, content_full)
+                sizes = _sizes(content_full, job.args.scales or (job.args.size,))
                 check_memory(sizes, cfg, say)
-                result, n_evals = _stylise(args, cfg, content_full, style_full, sizes, output, save_every, bar, say)
+                result, n_evals = _stylise(job.args, cfg, content_full, style_full, sizes, job.output, save_every, bar, say)
             except NeuralStyleError as e:
-                if not batch:
+                if not several:
                     raise
                 bar.write(f"neural-style: error: {e}; skipped", file=sys.stderr)
-                failed.append(content)
+                failed.append(job.label or job.content)
                 continue
-            print(output)
+            print(job.output)
             if result.stopped == "signal":
                 cmd = " ".join(shlex.quote(a) for a in sys.argv[1:] if a)
-                print(f"neural-style: stopped by a signal; the best image so far is {output}\n"
-                      f"continue with: neural-style {cmd} --init {shlex.quote(str(output))}", file=sys.stderr)  # fmt: skip
+                print(f"neural-style: stopped by a signal; the best image so far is {job.output}\n"
+                      f"continue with: neural-style {cmd} --init {shlex.quote(str(job.output))}", file=sys.stderr)  # fmt: skip
                 return 130
             if result.stopped:
-                print(f"neural-style: error: {result.stopped}; saved {output}", file=sys.stderr)
-                failed.append(content)
+                print(f"neural-style: error: {result.stopped}; saved {job.output}", file=sys.stderr)
+                failed.append(job.label or job.content)
                 continue
-            done.append(content)
+            done.append((job, result))
             # the bar counts what is left as full budgets; a finished image sets it right
-            remaining = (len(contents) - k - 1) * cfg.iterations * cfg.maxfun * len(sizes_wanted)
-            bar.total = bar.n + remaining
+            bar.total = bar.n + sum(budget(j, c) for j, c in zip(jobs[k + 1 :], configs[k + 1 :]))
             bar.refresh()
-            say(f"{output}: loss {result.losses[0]:.4g} -> {result.losses[-1]:.4g}, {n_evals} evaluations, "
-                     f"{seconds_per_eval(result, n_evals):.3f} s per evaluation" if result.losses else f"{output}: no iteration finished")  # fmt: skip
+            say(f"{job.output}: loss {result.losses[0]:.4g} -> {result.losses[-1]:.4g}, {n_evals} evaluations, "
+                f"{seconds_per_eval(result, n_evals):.3f} s per evaluation" if result.losses else f"{job.output}: no iteration finished")  # fmt: skip
     finally:
         bar.close()
     seconds = time.perf_counter() - start
-    if batch:
+    if args.sweep and done:
+        sheet = sweep.contact_sheet(args.sweep, [(j.setting, r.image) for j, r in done], jobs[0].output.parent.with_suffix(".png"))
+        say(f"contact sheet: {sheet}")
+        if args.logdir:
+            sweep.write_hparams(args.logdir, args.sweep, [(j.setting, j.args.logdir, r) for j, r in done])
+            say(f"TensorBoard (HParams): tensorboard --logdir {shlex.quote(args.logdir)}")
+    if several:
         say(f"done {len(done)}, failed {len(failed)}{' (' + ', '.join(failed) + ')' if failed else ''}, {seconds:.1f} s")
     return 1 if failed else 0
 

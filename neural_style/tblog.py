@@ -35,6 +35,10 @@ class SummaryWriter:
         value = Summary.Value(tag=tag, tensor=tensor, metadata=metadata)
         self._events.add_event(Event(step=int(step), summary=Summary(value=[value])))
 
+    def add(self, summary, step):
+        """Write a ready-made ``Summary`` protobuf (e.g. the HParams plugin's)."""
+        self._events.add_event(Event(step=int(step), summary=summary))
+
     def scalar(self, tag, value, step):
         meta = scalar_metadata.create_summary_metadata(display_name=tag, description="")
         self._write(tag, make_tensor_proto(np.float32(value)), meta, step)

@@ -15,7 +15,7 @@ def np_gram(a):
 
 def test_mse_is_mean_over_all_elements(rng):
     a, b = rng.normal(size=(4, 5, 6)), rng.normal(size=(4, 5, 6))
-    assert float(mse(a, b)) == pytest.approx(np.mean((a - b) ** 2), rel=1e-12)
+    assert float(mse(a, b)) == pytest.approx(np.mean((a - b) ** 2), rel=1e-6)  # float32 on JAX
     # not the per-last-axis mean of keras.losses.mean_squared_error
     assert np.ndim(mse(a, b)) == 0
 

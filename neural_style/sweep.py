@@ -1,0 +1,148 @@
+"""Parameter sweeps of the ``neural-style`` command: ``--sweep NAME=V1,V2,...``.
+
+Each ``--sweep`` is one axis of a grid over a numeric option (``content-weight``,
+``style-weight``, ``tv-weight``, ``style-scale``, ``size``, ...) or over ``style-layers``,
+whose values are ``;``-separated sets of comma-separated layers.  The command runs every
+setting, saves each result, draws one labelled contact sheet (rows x columns) and, with
+``--logdir``, writes one TensorBoard run per setting with its hyperparameters (the HParams
+dashboard), as the TensorFlow notes advise: a parent directory, a child per setting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+from pathlib import Path
+
+from neural_style.errors import NeuralStyleError
+
+LAYER_SETS = "style-layers"  # the one non-numeric option that can be swept
+
+
+def parse(text):
+    """``"NAME=V1,V2"`` -> ``(NAME, ["V1", "V2"])`` (``;`` separates style-layer sets)."""
+    name, sep, values = text.partition("=")
+    name = name.strip().lstrip("-")
+    if not sep or not name or not values.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=V1,V2,...")
+    items = values.split(";" if name == LAYER_SETS else ",")
+    return name, [v.strip() for v in items if v.strip()]
+
+
+def grid(sweeps, args) -> list[dict]:
+    """Every setting of the grid, as ``{option name: value}``, the first axis slowest."""
+    from neural_style.cli import build_parser
+
+    actions = {opt[2:]: a for a in build_parser()._actions for opt in a.option_strings if opt.startswith("--")}
+    axes = []
+    for name, raw in sweeps:
+        action = actions.get(name)
+        numeric = action is not None and action.type in (int, float)
+        if not (numeric or name == LAYER_SETS):
+            options = sorted(n for n, a in actions.items() if a.type in (int, float))
+            raise NeuralStyleError(
+                f"--sweep {name}: not an option that can be swept; use {LAYER_SETS} or one of {', '.join(options)}"
+            )
+        try:
+            values = [action.type(v) for v in raw]
+        except (ValueError, argparse.ArgumentTypeError):
+            raise NeuralStyleError(f"--sweep {name}={','.join(raw)}: not all values are numbers") from None
+        axes.append([(name, v) for v in values])
+    if len({name for name, _ in sweeps}) != len(sweeps):
+        raise NeuralStyleError("--sweep names an option twice; give each option once")
+    return [dict(combo) for combo in itertools.product(*axes)]
+
+
+def apply(args, setting) -> argparse.Namespace:
+    """``args`` with the setting's values.  A swept layer set gets equal layer weights
+    1/n unless ``--layer-weights`` has one weight per layer of that set."""
+    variant = argparse.Namespace(**vars(args))
+    for name, value in setting.items():
+        setattr(variant, name.replace("-", "_"), value)
+    if LAYER_SETS in setting and len(variant.layer_weights) != len(variant.style_layers):
+        variant.layer_weights = (1 / len(variant.style_layers),) * len(variant.style_layers)
+    return variant
+
+
+def _text(value) -> str:
+    if isinstance(value, tuple):
+        return "+".join(value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def label(setting) -> str:
+    """A file-safe name of a setting, e.g. ``content-weight=0.1_style-weight=10``."""
+    return "_".join(f"{name}={_text(value)}" for name, value in setting.items())
+
+
+def contact_sheet(sweeps, results, path) -> Path:
+    """One labelled figure of the results: columns are the last axis, rows the others.
+
+    ``results``: ``[(setting, RGB uint8 image)]`` in grid order (failed settings left out).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from neural_style.viz import save_figure
+
+    names = [name for name, _ in sweeps]
+    cols = [_text(v) for v in _values(sweeps[-1])]
+    row_keys = list(itertools.product(*[[_text(v) for v in _values(s)] for s in sweeps[:-1]]))
+    by_setting = {tuple(_text(s[n]) for n in names): img for s, img in results}
+    h, w = results[0][1].shape[:2]
+    fig, axes = plt.subplots(len(row_keys), len(cols), squeeze=False,
+                             figsize=(2.2 * len(cols) * max(w / h, 0.5), 2.2 * len(row_keys) + 0.4))  # fmt: skip
+    for r, row in enumerate(row_keys):
+        for c, col in enumerate(cols):
+            ax = axes[r][c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            img = by_setting.get((*row, col))
+            if img is not None:
+                ax.imshow(img)
+            if r == 0:
+                ax.set_title(f"{names[-1]}={col}", fontsize=8)
+            if c == 0 and row:
+                ax.set_ylabel("\n".join(f"{n}={v}" for n, v in zip(names[:-1], row)), fontsize=7)
+    fig.tight_layout()
+    path = Path(path)
+    save_figure(fig, path)
+    plt.close(fig)
+    return path
+
+
+def _values(sweep):
+    name, raw = sweep
+    if name == LAYER_SETS:
+        return [tuple(v.strip() for v in s.split(",") if v.strip()) for s in raw]
+    return [float(v) if not v.lstrip("-").isdigit() else int(v) for v in raw]
+
+
+def write_hparams(logdir, sweeps, runs):
+    """The HParams dashboard's data: the experiment (hyperparameters and metrics) in
+    ``logdir``, and each run's values in its child folder.
+
+    ``runs``: ``[(setting, child logdir, Result)]``.
+    """
+    from tensorboard.plugins.hparams import summary_v2 as hp
+
+    from neural_style.tblog import SummaryWriter
+
+    def value(v):
+        return _text(v) if isinstance(v, tuple) else float(v)
+
+    hparams = [hp.HParam(name, hp.Discrete(sorted({value(v) for v in _values((name, raw))})))
+               for name, raw in sweeps]  # fmt: skip
+    metrics = [hp.Metric("loss/total", display_name="final loss")]
+    parent = SummaryWriter(logdir)
+    parent.add(hp.hparams_config_pb(hparams, metrics), 0)
+    parent.close()
+    for setting, child, result in runs:
+        writer = SummaryWriter(child)
+        writer.add(hp.hparams_pb({name: value(v) for name, v in setting.items()}, trial_id=label(setting)), 0)
+        if result.losses and math.isfinite(result.losses[-1]):
+            writer.scalar("final/loss", result.losses[-1], len(result.losses) - 1)
+        writer.close()

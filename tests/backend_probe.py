@@ -1,0 +1,37 @@
+"""Run under one KERAS_BACKEND: the lesson losses and gradient at a fixed point, saved.
+
+    KERAS_BACKEND=jax python tests/backend_probe.py OUT.npz
+
+The cross-backend tests compare these numbers between backends (same real weights, same
+images, same point).
+"""
+
+import sys
+
+import numpy as np
+
+from neural_style import backend, data, transfer
+from neural_style.optimize import Evaluator, loss_and_grads_fn, solve_image
+
+
+def main(out):
+    style = data.load("starry_night", size=64)
+    photo = data.load("tubingen", size=96)[: style.shape[0], : style.shape[1]]
+    cfg = transfer.Config.lesson("transfer")
+    model = transfer.build_model(cfg)
+    grams = transfer.style_targets(model, [style], 5)
+    target = transfer._outputs(model, transfer._as_batch(photo))[-1]
+    loss_fn = transfer.make_loss(model, cfg, content_target=target, style_grams=grams)
+    parts_fn = transfer.make_loss(model, cfg, content_target=target, style_grams=grams, parts=True)
+    x = np.random.default_rng(0).uniform(-30, 30, (1, *style.shape[:2], 3)).astype(np.float32)
+    f = loss_and_grads_fn(loss_fn, x.shape)
+    loss, grad = f(x)
+    parts = {k: float(backend.to_numpy(v)) for k, v in parts_fn(backend.to_tensor(x)).items()}
+    ev = Evaluator(f, x.shape)
+    _, device_losses = solve_image(ev, 2, x.copy(), maxfun=10, optimizer="lbfgs-device", verbose=False)
+    np.savez(out, loss=loss, grad=grad, device_losses=device_losses, parts_names=list(parts),
+             parts=list(parts.values()), backend=backend.name())  # fmt: skip
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
