@@ -64,11 +64,8 @@ def lesson_loss(size, weights, jit):
     rng = np.random.default_rng(0)
     content = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
     style = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
-    cfg = transfer.Config.lesson("transfer", seed=0, verbose=False, jit_compile=jit, weights=weights)
-    model = transfer.build_model(cfg)
-    grams = transfer.style_targets(model, [style], 5)
-    target = transfer._outputs(model, transfer._as_batch(content))[-1]
-    return cfg, transfer.make_loss(model, cfg, content_target=target, style_grams=grams)
+    problem = transfer.transfer_problem(content, style, seed=0, verbose=False, jit_compile=jit, weights=weights)
+    return problem.cfg, problem.loss_fn
 
 
 def worker(size, evals, e2e_iterations, jit, weights="imagenet", optimizers=("lbfgs-restart",)):

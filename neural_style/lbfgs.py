@@ -1,14 +1,17 @@
 """L-BFGS that stays on the device: image, gradient and history never leave the GPU.
 
-One algorithm, written once in ``keras.ops``, so that TensorFlow, JAX and PyTorch give the
-same iterates.  It is the L-BFGS of jcjohnson/neural-style (Torch's ``optim.lbfgs``) and of
-``torch.optim.LBFGS`` without a line search: the two-loop recursion over the last
-``memory`` steps, a fixed step of ``lr`` along the direction (the first step scaled by
-1 / |g|_1), and a pair (s, y) kept only when s.y > 1e-10 (curvature condition).  Without a
-line search every iteration costs exactly one evaluation, so ``maxfun`` evaluations are one
-fixed-length loop that each backend compiles whole (``ops.fori_loop``: a ``tf.while_loop``
-inside ``tf.function``, a ``jax.lax.fori_loop`` inside ``jax.jit``); nothing is read back
-to the host until the loop ends.  The history is a ring buffer of ``memory`` slots.
+One algorithm, written once in ``keras.ops``, so that TensorFlow, JAX and PyTorch follow
+the same iterates.  The direction is scipy's: the two-loop recursion over the last
+``memory`` pairs (s, y), a pair kept only where s.y > 0.  The step differs: scipy spends
+several evaluations on a line search per iteration, which needs data-dependent loops;
+here every evaluation is one trial step along the current direction, accepted if it
+decreases the loss enough (Armijo), lengthened for the next direction when the Wolfe
+curvature condition shows it was too short, halved and retried when rejected, and never
+moving a pixel by more than ``MAX_STEP``.  So ``maxfun`` evaluations are one fixed-length
+loop (``ops.fori_loop``) that each backend compiles whole: a ``tf.while_loop`` inside
+``tf.function``, a ``jax.lax.fori_loop`` inside ``jax.jit``; PyTorch queues its kernels
+without waiting.  Nothing is read back to the host until the loop ends.  The history is a
+ring buffer of ``memory`` slots, empty slots are zeros and add nothing.
 """
 
 from __future__ import annotations

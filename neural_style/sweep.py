@@ -81,35 +81,18 @@ def contact_sheet(sweeps, results, path) -> Path:
 
     ``results``: ``[(setting, RGB uint8 image)]`` in grid order (failed settings left out).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from neural_style.viz import save_figure
+    from neural_style.viz import labelled_grid, save_figure
 
     names = [name for name, _ in sweeps]
     cols = [_text(v) for v in _values(sweeps[-1])]
     row_keys = list(itertools.product(*[[_text(v) for v in _values(s)] for s in sweeps[:-1]]))
     by_setting = {tuple(_text(s[n]) for n in names): img for s, img in results}
-    h, w = results[0][1].shape[:2]
-    fig, axes = plt.subplots(len(row_keys), len(cols), squeeze=False,
-                             figsize=(2.2 * len(cols) * max(w / h, 0.5), 2.2 * len(row_keys) + 0.4))  # fmt: skip
-    for r, row in enumerate(row_keys):
-        for c, col in enumerate(cols):
-            ax = axes[r][c]
-            ax.set_xticks([])
-            ax.set_yticks([])
-            img = by_setting.get((*row, col))
-            if img is not None:
-                ax.imshow(img)
-            if r == 0:
-                ax.set_title(f"{names[-1]}={col}", fontsize=8)
-            if c == 0 and row:
-                ax.set_ylabel("\n".join(f"{n}={v}" for n, v in zip(names[:-1], row)), fontsize=7)
-    fig.tight_layout()
-    path = Path(path)
-    save_figure(fig, path)
+    rows = [[by_setting.get((*row, col)) for col in cols] for row in row_keys]
+    row_titles = ["\n".join(f"{n}={v}" for n, v in zip(names[:-1], row)) for row in row_keys] if len(names) > 1 else None
+    fig = labelled_grid(rows, row_titles, [f"{names[-1]}={c}" for c in cols])
+    path = save_figure(fig, Path(path))
     plt.close(fig)
     return path
 

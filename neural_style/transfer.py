@@ -150,7 +150,7 @@ def build_model(cfg: Config):
     return _feature_model(weights, cfg.pooling, layers)
 
 
-@functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=8)
 def _feature_model(weights, pooling, layers):
     return feature_model(VGG16_Avg(weights=weights, pooling=pooling), list(layers))
 
@@ -214,6 +214,29 @@ def make_loss(model, cfg: Config, content_target=None, style_grams=(), parts=Fal
         return terms if parts else ops.sum(ops.stack(list(terms.values())))
 
     return loss_fn
+
+
+def paper_weights(ratio, style_layers, content_layer, height, width):
+    """``(content_weight, layer_weights)`` that make our loss proportional to the paper's
+    ``alpha * L_content + beta * L_style`` with ``alpha / beta = ratio``.
+
+    Gatys et al. 2015 sum where the lesson averages.  For a layer with N channels and
+    M = h w positions, F its activation and P its target:
+
+    - paper: L_content = 1/2 sum (F - P)^2; ours: mean (F - P)^2 = 2 / (N M) L_content;
+    - paper: E_l = 1 / (4 N^2 M^2) sum (G - A)^2 with G = F F^T; ours: mse of G / (N M),
+      i.e. 1 / (N^2 (N M)^2) sum (G - A)^2 = 4 / N^2 E_l;
+    - paper: L_style = sum_l w_l E_l with w_l = 1 / (number of style layers).
+
+    So with ``content_weight = ratio * N_c M_c / 2`` and ``layer_weights[l] = w_l N_l^2 / 4``
+    (style_weight 1) our total is the paper's divided by beta.  M_c depends on the image
+    size (the paper's losses are sums), hence ``height`` and ``width`` of the image.
+    """
+    shapes = {name: (h * w, c) for name, h, w, _, c in layer_shapes(height, width)}
+    m_c, n_c = shapes[content_layer]
+    content_weight = ratio * n_c * m_c / 2
+    layer_weights = tuple(shapes[name][1] ** 2 / 4 / len(style_layers) for name in style_layers)
+    return content_weight, layer_weights
 
 
 def initial_image(cfg: Config, shape, content=None, style=None) -> np.ndarray:
@@ -308,6 +331,24 @@ def style_transfer(content, style, config=None, **overrides) -> Result:
     the content target is the top-left crop of the content image to that size; with
     False the result has the content image's size.
     """
+    problem = transfer_problem(content, style, config, **overrides)
+    return run(problem.loss_fn, problem.x0, problem.cfg, parts_fn=problem.parts_fn)
+
+
+@dataclass
+class Problem:
+    """A style transfer, ready to optimise: the loss of a preprocessed BGR image
+    (1, H, W, 3), its terms (``parts_fn``), the start image and the settings."""
+
+    loss_fn: object
+    parts_fn: object
+    x0: np.ndarray
+    cfg: Config
+
+
+def transfer_problem(content, style, config=None, **overrides) -> Problem:
+    """What ``style_transfer`` optimises, without optimising it (benchmarks, tests, your
+    own optimiser).  Arguments as for ``style_transfer``."""
     cfg = _config("transfer", config, overrides)
     styles = list(style) if isinstance(style, (list, tuple)) else [style]
     if cfg.crop_content:
@@ -318,10 +359,12 @@ def style_transfer(content, style, config=None, **overrides) -> Result:
             content = resize(content, size=math.ceil(max(ch, cw) * scale))
         content = np.asarray(content)[:h, :w]
     model = build_model(cfg)
-    grams = style_targets(model, styles, len(cfg.style_layers), cfg.style_blend)
-    target = _outputs(model, _as_batch(content))[-1] if cfg.content_layer else None
+    targets = dict(
+        style_grams=style_targets(model, styles, len(cfg.style_layers), cfg.style_blend),
+        content_target=_outputs(model, _as_batch(content))[-1] if cfg.content_layer else None,
+    )
     x0 = initial_image(cfg, (1, *np.shape(content)[:2], 3), content=content, style=styles[0])
-    return _run_recipe(model, cfg, x0, content_target=target, style_grams=grams)
+    return Problem(make_loss(model, cfg, **targets), make_loss(model, cfg, parts=True, **targets), x0, cfg)
 
 
 # Memory model of one run, calibrated against measured peak resident memory (see

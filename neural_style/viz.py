@@ -27,6 +27,32 @@ def plot_grid(images, titles=None, cols=5, size=2.4):
     return fig
 
 
+def labelled_grid(rows, row_titles=None, col_titles=None, title=None, size=2.2):
+    """A figure of images in rows (lists of RGB uint8, None for a blank cell), with a title
+    above each column and a label left of each row, e.g. a parameter sweep."""
+    import matplotlib.pyplot as plt
+
+    first = next(img for row in rows for img in row if img is not None)
+    h, w = first.shape[:2]
+    fig, axes = plt.subplots(len(rows), len(rows[0]), squeeze=False,
+                             figsize=(size * len(rows[0]) * max(w / h, 0.5), size * len(rows) + 0.6))  # fmt: skip
+    for r, images in enumerate(rows):
+        for c, img in enumerate(images):
+            ax = axes[r][c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if img is not None:
+                ax.imshow(to_uint8(img))
+            if r == 0 and col_titles:
+                ax.set_title(col_titles[c], fontsize=9)
+            if c == 0 and row_titles:
+                ax.set_ylabel(row_titles[r], fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 def plot_losses(losses, title="loss", ax=None):
     """Loss after each outer iteration, on a log scale."""
     import matplotlib.pyplot as plt

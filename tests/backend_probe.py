@@ -16,13 +16,9 @@ from neural_style.optimize import Evaluator, loss_and_grads_fn, solve_image
 
 def main(out):
     style = data.load("starry_night", size=64)
-    photo = data.load("tubingen", size=96)[: style.shape[0], : style.shape[1]]
-    cfg = transfer.Config.lesson("transfer")
-    model = transfer.build_model(cfg)
-    grams = transfer.style_targets(model, [style], 5)
-    target = transfer._outputs(model, transfer._as_batch(photo))[-1]
-    loss_fn = transfer.make_loss(model, cfg, content_target=target, style_grams=grams)
-    parts_fn = transfer.make_loss(model, cfg, content_target=target, style_grams=grams, parts=True)
+    photo = data.load("tubingen", size=96)
+    problem = transfer.transfer_problem(photo, style)
+    loss_fn, parts_fn = problem.loss_fn, problem.parts_fn
     x = np.random.default_rng(0).uniform(-30, 30, (1, *style.shape[:2], 3)).astype(np.float32)
     f = loss_and_grads_fn(loss_fn, x.shape)
     loss, grad = f(x)

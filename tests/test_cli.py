@@ -203,3 +203,16 @@ def test_unknown_backend_is_one_line(tmp_path):
                               env={**os.environ, "KERAS_BACKEND": name}, capture_output=True, text=True)  # fmt: skip
         assert proc.returncode == 2 and message in proc.stderr and name in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_uninstalled_backend_names_the_setup_command(monkeypatch):
+    import importlib.util
+
+    from neural_style import backend
+    from neural_style.errors import NeuralStyleError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "jax" else real(name, *a))
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    with pytest.raises(NeuralStyleError, match=r"KERAS_BACKEND=jax but JAX is not installed.*make setup BACKEND=jax"):
+        backend.check()

@@ -67,19 +67,12 @@ def test_nonfinite_points_are_never_taken():
 
 
 @pytest.fixture(scope="module")
-def lesson_problem(weights_path, painting, photo):
+def lesson_problem(weights_path, photo):
     """The lesson's style transfer at 128 px: Tuebingen in the style of The Starry Night."""
     from neural_style import data
 
-    style = data.load("starry_night", size=128)
-    cfg = transfer.Config.lesson("transfer", seed=0)
-    model = transfer.build_model(cfg)
-    grams = transfer.style_targets(model, [style], 5)
-    content = photo[: style.shape[0], : style.shape[1]]
-    target = transfer._outputs(model, transfer._as_batch(content))[-1]
-    loss_fn = transfer.make_loss(model, cfg, content_target=target, style_grams=grams)
-    x0 = transfer.initial_image(cfg, (1, *style.shape[:2], 3))
-    return loss_fn, x0
+    problem = transfer.transfer_problem(photo, data.load("starry_night", size=128), seed=0)
+    return problem.loss_fn, problem.x0
 
 
 def test_lesson_loss_within_10_percent_of_scipy(lesson_problem):

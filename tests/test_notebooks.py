@@ -1,36 +1,86 @@
-"""Every notebook runs top to bottom in quick mode, writes its iterations, and its losses fall."""
+"""The notebooks run top to bottom in quick mode, with the project's own Python as kernel,
+and show what they promise."""
 
 import re
+import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
-sys.path.insert(0, str(NOTEBOOKS[0].parent))
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+sys.path.insert(0, str(NOTEBOOKS))
 from execute import execute  # noqa: E402
 
 SECTIONS = ["content_block5_conv1", "content_block4_conv1", "style", "transfer_starry_night", "transfer_shipwreck"]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs_in_quick_mode(path, tmp_path, monkeypatch, weights_path):
+@pytest.fixture
+def quick(tmp_path, monkeypatch):
     monkeypatch.setenv("NEURAL_STYLE_QUICK", "1")
     monkeypatch.setenv("NEURAL_STYLE_RESULTS", str(tmp_path / "results"))
     monkeypatch.setenv("NEURAL_STYLE_FIGURES", str(tmp_path / "figures"))
-    nb, _ = execute(path)  # raises CellExecutionError on any error cell
+    return tmp_path
+
+
+def run(name):
+    nb, _ = execute(NOTEBOOKS / name)  # raises CellExecutionError on any error cell
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    return outputs, text
+
+
+def test_kernel_is_the_projects_python_and_jupyterlab_is_installed(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import sys; print(sys.executable)")])
+    path = tmp_path / "probe.ipynb"
+    nbformat.write(nb, path)
+    nb, _ = execute(path)
+    assert nb.cells[0].outputs[0]["text"].strip() == sys.executable
+    lab = subprocess.run([sys.executable, "-m", "jupyterlab", "--version"], capture_output=True, text=True)
+    assert lab.returncode == 0 and re.match(r"\d+\.\d+", lab.stdout.strip())
+
+
+def test_lesson_notebook(quick, weights_path):
+    outputs, text = run("neural-style.ipynb")
     losses = [float(v) for v in re.findall(r"Current loss value: (\S+)", text)]
     assert len(losses) == 2 * len(SECTIONS)  # two quick iterations per section
     for first, second in zip(losses[::2], losses[1::2]):
         assert second < first
     for section in SECTIONS:
-        folder = tmp_path / "results" / section
+        folder = quick / "results" / section
         assert sorted(p.name for p in folder.iterdir()) == [
             "animation.gif", "res_at_iteration_0.png", "res_at_iteration_1.png",
         ]  # fmt: skip
-    assert len(list((tmp_path / "figures").glob("*.png"))) == 5
+    assert len(list((quick / "figures").glob("*.png"))) == 5
     html = [o for o in outputs if "text/html" in o.get("data", {})]
     assert len(html) == len(SECTIONS) and all("<script" in o["data"]["text/html"] for o in html)
+
+
+def test_gatys_figures_notebook(quick, weights_path):
+    from PIL import Image
+
+    _, text = run("gatys-2015-figures.ipynb")
+    runs = re.findall(r"loss (\S+) -> (\S+)", text)
+    assert len(runs) == 5 + 5 + 4 + 2 * 2  # Fig. 1 both rows, Fig. 2, Fig. 3 in quick mode
+    assert all(float(b) < float(a) for a, b in runs)
+    for k in (1, 2, 3):
+        fig = Image.open(quick / "figures" / f"gatys_fig{k}.png")
+        assert fig.width > 300 and fig.height > 100
+
+
+def test_tensorflow_notes_notebook(quick, weights_path):
+    _, text = run("tensorflow-notes.ipynb")
+    for name, rank in [("scalar", 0), ("vector", 1), ("matrix", 2), ("image batch", 4)]:
+        assert re.search(rf"{name}\s+rank {rank}", text)
+    assert "activation rank 3 -> Gram matrix rank 2" in text
+    tape, numeric = map(float, re.search(r"tape (\S+), finite difference (\S+)", text).groups())
+    assert tape == pytest.approx(numeric, rel=5e-2)
+    assert "'block4_conv2', 'gradient', 'image', 'loss'" in text
+    assert len(re.findall(r"content_weight=\S+_tv_weight=\S+: final loss", text)) == 4
+    assert re.search(r"XLA was (faster|slower) here", text)
+    assert [int(v) for v in re.findall(r"TF_CPP_MIN_LOG_LEVEL=(\d): \d+ lines", text)] == [0, 1, 2, 3]
+    counts = [int(v) for v in re.findall(r"TF_CPP_MIN_LOG_LEVEL=\d: (\d+) lines", text)]
+    assert counts[0] > counts[1] >= counts[3]  # level 1 hides INFO
+    assert list((quick / "results" / "tensorflow-notes" / "tensorboard" / "sweep").glob("content_weight=*"))

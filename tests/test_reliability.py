@@ -108,19 +108,24 @@ def test_nonfinite_loss_stops_and_keeps_last_finite_image(tmp_path):
     assert all(np.isfinite(losses))
 
 
+def interrupt_when_written(cmd, path, timeout=240):
+    """Run ``cmd``, send SIGINT once ``path`` exists; return (exit code, stdout, stderr)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + timeout
+    while not path.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert path.exists(), proc.communicate()[1]
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    return proc.returncode, stdout, stderr
+
+
 def test_sigint_saves_best_image_and_says_how_to_continue(weights_path, tmp_path):
     out = tmp_path / "run.png"
     cmd = [sys.executable, "-m", "neural_style", "--content", "tubingen", "--style", "shipwreck",
            "--size", "96", "--iterations", "50", "--save-every", "1", "-o", str(out)]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    first = tmp_path / "run_iterations" / "iteration_000.png"
-    deadline = time.time() + 120
-    while not first.exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.2)
-    assert first.exists(), proc.communicate()[1]
-    proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130, stderr
+    code, stdout, stderr = interrupt_when_written(cmd, tmp_path / "run_iterations" / "iteration_000.png")
+    assert code == 130, stderr
     assert stdout.strip() == str(out) and Image.open(out).size == (96, 72)
     assert "--init" in stderr and str(out) in stderr and "Traceback" not in stderr
     assert len(list((tmp_path / "run_iterations").iterdir())) < 50
@@ -159,3 +164,15 @@ def test_concurrent_weight_provisioning(tmp_path):
     assert [f.name for f in (tmp_path / "keras" / "models").iterdir() if f.suffix != ".lock"] == [
         "vgg16_notop_neural_style.h5"
     ]
+
+
+def test_sigint_in_a_batch_keeps_finished_outputs_and_the_current_best(weights_path, tmp_path):
+    cmd = [sys.executable, "-m", "neural_style", "--content", "tubingen", "grace_hopper", "--style", "shipwreck",
+           "--size", "64", "--iterations", "40", "--maxfun", "5", "--save-every", "1", "-o", str(tmp_path)]  # fmt: skip
+    second = tmp_path / "grace_hopper_shipwreck_iterations" / "iteration_000.png"
+    code, stdout, stderr = interrupt_when_written(cmd, second)
+    assert code == 130, stderr
+    first, current = tmp_path / "tubingen_shipwreck.png", tmp_path / "grace_hopper_shipwreck.png"
+    assert stdout.split() == [str(first), str(current)]
+    assert Image.open(first).size == (64, 48) and Image.open(current).size[1] == 64
+    assert len(list(second.parent.iterdir())) < 40 and "Traceback" not in stderr

@@ -13,14 +13,8 @@ def test_style_transfer_end_to_end(weights_path, painting, photo, tmp_path):
     assert result.losses[0] / result.losses[-1] > 1  # decreasing
     assert all(b <= a for a, b in zip(result.losses, result.losses[1:]))
     # from the noise start to the end: at least a 10x drop
-    cfg = transfer.Config.lesson("transfer", seed=0)
-    model = transfer.build_model(cfg)
-    grams = transfer.style_targets(model, [painting], 5)
-    content = photo[: painting.shape[0], : painting.shape[1]]
-    target = transfer._outputs(model, transfer._as_batch(content))[-1]
-    loss_fn = transfer.make_loss(model, cfg, content_target=target, style_grams=grams)
-    x0 = transfer.initial_image(cfg, (1, *painting.shape[:2], 3))
-    start = float(loss_fn(x0))
+    problem = transfer.transfer_problem(photo, painting, seed=0)
+    start = float(problem.loss_fn(problem.x0))
     print("start loss:", start)
     assert start / result.losses[-1] >= 10
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"res_at_iteration_{i}.png" for i in range(4)]
@@ -58,3 +52,31 @@ def test_bad_settings_fail_before_computing(overrides, message):
 def test_too_small_image():
     with pytest.raises(NeuralStyleError, match="too small"):
         transfer.recreate_style(np.zeros((20, 40, 3), np.uint8), weights=None, iterations=1)
+
+
+def test_paper_weights_make_our_loss_the_papers(rng):
+    """Gatys et al.'s sums, in numpy, against our means with transfer.paper_weights."""
+    from neural_style.backend import to_numpy
+
+    layers, content_layer, ratio, beta = ("block1_conv1", "block2_conv1"), "block4_conv2", 1e-3, 7.0
+    h, w = 64, 48
+    cfg = transfer.Config.lesson("transfer", weights=None, style_layers=layers, content_layer=content_layer)
+    cw, lw = transfer.paper_weights(ratio, layers, content_layer, h, w)
+    cfg = transfer.dataclasses.replace(cfg, content_weight=cw, layer_weights=lw)
+    model = transfer.build_model(cfg)
+    x, content = (rng.uniform(-100, 100, (1, h, w, 3)).astype(np.float32) for _ in range(2))
+    style = rng.integers(0, 256, (h, w, 3)).astype(np.uint8)
+    grams = transfer.style_targets(model, [style], 2)
+    style_acts = [to_numpy(a)[0].astype(np.float64) for a in transfer._outputs(model, transfer._as_batch(style))[:2]]
+    content_act = to_numpy(transfer._outputs(model, content)[-1])[0].astype(np.float64)
+    ours = float(transfer.make_loss(model, cfg, content_target=content_act[None], style_grams=grams)(x))
+
+    outs = [to_numpy(a)[0].astype(np.float64) for a in transfer._outputs(model, x)]
+    l_content = 0.5 * np.sum((outs[-1] - content_act) ** 2)
+    l_style = 0
+    for f, a in zip(outs[:2], style_acts):
+        n, m = f.shape[-1], f.shape[0] * f.shape[1]
+        F, A = f.reshape(m, n), a.reshape(m, n)
+        l_style += (1 / len(layers)) * np.sum((F.T @ F - A.T @ A) ** 2) / (4 * n**2 * m**2)
+    paper = ratio * beta * l_content + beta * l_style
+    assert ours * beta == pytest.approx(paper, rel=1e-3)
