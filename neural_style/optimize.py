@@ -23,7 +23,7 @@ from neural_style import backend
 from neural_style.backend import ops
 from neural_style.errors import NeuralStyleError
 from neural_style.images import deproc, save_image
-from neural_style.lbfgs import lbfgs_device, new_history
+from neural_style.lbfgs import lbfgs_device, lbfgs_result, lbfgs_start, lbfgs_step, new_history
 
 OPTIMIZERS = ("lbfgs-restart", "lbfgs", "lbfgs-device")
 
@@ -242,6 +242,23 @@ def _continuous(evaluator, niter, x, maxfun, clip, report):
         report(done[0], evaluator.best_x, evaluator.best_loss)
 
 
+def _device_run(value_and_grad, maxfun, jit_compile):
+    """``(x0, history) -> (best_x, best_loss, finite, history)`` after ``maxfun``
+    evaluations: one compiled loop, or compiled steps where the backend loops slowly."""
+    if backend.compiles_loops():
+        return backend.compile(lambda x0, h: lbfgs_device(value_and_grad, x0, maxfun, h), jit_compile)
+    start = backend.compile(lambda x0, h: lbfgs_start(value_and_grad, x0, h), jit_compile)
+    step = backend.compile(lambda s: lbfgs_step(value_and_grad, s), jit_compile)
+
+    def run(x0, history):
+        state = start(x0, history)
+        for _ in range(maxfun - 1):
+            state = step(state)
+        return lbfgs_result(state)
+
+    return run
+
+
 def _device(evaluator, niter, x, maxfun, clip, report):
     """The lesson's outer loop around ``lbfgs_device``: the image stays a device tensor,
     one copy to the host per outer iteration for the report.  The L-BFGS history carries
@@ -249,12 +266,9 @@ def _device(evaluator, niter, x, maxfun, clip, report):
     f = evaluator.f
     key = ("lbfgs-device", maxfun)
     if getattr(f, "device_run_key", None) != key:  # compile once per evaluator and budget
-        f.device_run = backend.compile(
-            lambda x0, history: lbfgs_device(f.value_and_grad, x0, maxfun, history), f.jit_compile
-        )
-        f.device_run_key = key
+        f.device_run, f.device_run_key = _device_run(f.value_and_grad, maxfun, f.jit_compile), key
     xt = backend.to_tensor(x.reshape(evaluator.shp))
-    history = new_history(x.size)
+    history = new_history(evaluator.shp)
     for i in range(niter):
         if evaluator._stop:
             raise StopRequested
