@@ -216,7 +216,7 @@ def make_loss(model, cfg: Config, content_target=None, style_grams=(), parts=Fal
     return loss_fn
 
 
-def paper_weights(ratio, style_layers, content_layer, height, width):
+def paper_weights(ratio, style_layers, content_layer, height, width, paper_size=None):
     """``(content_weight, layer_weights)`` that make our loss proportional to the paper's
     ``alpha * L_content + beta * L_style`` with ``alpha / beta = ratio``.
 
@@ -229,9 +229,15 @@ def paper_weights(ratio, style_layers, content_layer, height, width):
     - paper: L_style = sum_l w_l E_l with w_l = 1 / (number of style layers).
 
     So with ``content_weight = ratio * N_c M_c / 2`` and ``layer_weights[l] = w_l N_l^2 / 4``
-    (style_weight 1) our total is the paper's divided by beta.  M_c depends on the image
-    size (the paper's losses are sums), hence ``height`` and ``width`` of the image.
+    (style_weight 1) our total is the paper's divided by beta, for an image of ``height``
+    x ``width``.  The paper's content loss grows with the image (a sum over positions)
+    and its style loss does not, so its ratios hold for its image size: with
+    ``paper_size`` (e.g. 512, the longest side the paper's ratios were chosen for) M_c is
+    counted at that size, which keeps the paper's balance on a smaller image.
     """
+    if paper_size is not None:
+        scale = paper_size / max(height, width)
+        height, width = round(height * scale), round(width * scale)
     shapes = {name: (h * w, c) for name, h, w, _, c in layer_shapes(height, width)}
     m_c, n_c = shapes[content_layer]
     content_weight = ratio * n_c * m_c / 2

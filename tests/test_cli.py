@@ -216,3 +216,33 @@ def test_uninstalled_backend_names_the_setup_command(monkeypatch):
     monkeypatch.setenv("KERAS_BACKEND", "jax")
     with pytest.raises(NeuralStyleError, match=r"KERAS_BACKEND=jax but JAX is not installed.*make setup BACKEND=jax"):
         backend.check()
+
+
+def test_sweep_grid_contact_sheet_and_hparams(weights_path, tmp_path, capsys):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out, tb = tmp_path / "out.png", tmp_path / "tb"
+    code = cli.main(["--content", "tubingen", "--style", "starry_night", "-o", str(out), "--logdir", str(tb),
+                     "--sweep", "content-weight=0.1,1", "--sweep", "style-layers=block1_conv1;block1_conv1,block2_conv1",
+                     "--iterations", "1", "--maxfun", "3", "--size", "64", "--quiet"])  # fmt: skip
+    assert code == 0
+    runs = [f"content-weight={cw}_style-layers={sl}" for cw in ("0.1", "1") for sl in ("block1_conv1", "block1_conv1+block2_conv1")]
+    assert sorted(p.stem for p in (tmp_path / "out_sweep").iterdir()) == sorted(runs)
+    sheet = Image.open(tmp_path / "out_sweep.png")
+    assert sheet.width > 2 * 64 and sheet.height > 2 * 48  # two rows, two columns
+    parent = EventAccumulator(str(tb))
+    parent.Reload()
+    assert "_hparams_/experiment" in parent.Tags()["tensors"]
+    for run in runs:
+        child = EventAccumulator(str(tb / run))
+        child.Reload()
+        tags = set(child.Tags()["tensors"])
+        assert {"_hparams_/session_start_info", "loss/total", "image"} <= tags
+        content = child.SummaryMetadata("_hparams_/session_start_info").plugin_data.content
+        assert b"content-weight" in content and b"style-layers" in content
+
+
+def test_sweep_of_an_unknown_option_is_one_line(tmp_path, capsys):
+    code = cli.main(["--sweep", "colour=1,2", "-o", str(tmp_path / "x.png"), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "--sweep colour" in err and "content-weight" in err and len(err.splitlines()) == 1
