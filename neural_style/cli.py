@@ -324,23 +324,19 @@ def _main(args) -> int:
             bar.total = bar.n + sum(budget(j, c) for j, c in zip(jobs[k + 1 :], configs[k + 1 :]))
             bar.refresh()
             say(f"{job.output}: loss {result.losses[0]:.4g} -> {result.losses[-1]:.4g}, {n_evals} evaluations, "
-                f"{seconds_per_eval(result, n_evals):.3f} s per evaluation" if result.losses else f"{job.output}: no iteration finished")  # fmt: skip
+                f"{result.seconds / max(result.n_evals, 1):.3f} s per evaluation" if result.losses else f"{job.output}: no iteration finished")  # fmt: skip
     finally:
         bar.close()
     seconds = time.perf_counter() - start
     if args.sweep and done:
-        sheet = sweep.contact_sheet(args.sweep, [(j.setting, r.image) for j, r in done], jobs[0].output.parent.with_suffix(".png"))
+        sheet = sweep.contact_sheet(args.sweep, [j.setting for j in jobs], [(j.setting, r.image) for j, r in done], jobs[0].output.parent.with_suffix(".png"))
         say(f"contact sheet: {sheet}")
         if args.logdir:
-            sweep.write_hparams(args.logdir, args.sweep, [(j.setting, j.args.logdir, r) for j, r in done])
+            sweep.write_hparams(args.logdir, args.sweep, [j.setting for j in jobs], [(j.setting, j.args.logdir, r) for j, r in done])
             say(f"TensorBoard (HParams): tensorboard --logdir {shlex.quote(args.logdir)}")
     if several:
         say(f"done {len(done)}, failed {len(failed)}{' (' + ', '.join(failed) + ')' if failed else ''}, {seconds:.1f} s")
     return 1 if failed else 0
-
-
-def seconds_per_eval(result, n_evals):
-    return result.seconds / max(result.n_evals, 1)
 
 
 def _check_side(name, arr):

@@ -76,18 +76,20 @@ def label(setting) -> str:
     return "_".join(f"{name}={_text(value)}" for name, value in setting.items())
 
 
-def contact_sheet(sweeps, results, path) -> Path:
+def contact_sheet(sweeps, grid, results, path) -> Path:
     """One labelled figure of the results: columns are the last axis, rows the others.
 
-    ``results``: ``[(setting, RGB uint8 image)]`` in grid order (failed settings left out).
+    ``grid``: every setting (``grid()``); ``results``: ``[(setting, RGB uint8 image)]``
+    (failed settings left out: blank cells).
     """
     import matplotlib.pyplot as plt
 
     from neural_style.viz import labelled_grid, save_figure
 
     names = [name for name, _ in sweeps]
-    cols = [_text(v) for v in _values(sweeps[-1])]
-    row_keys = list(itertools.product(*[[_text(v) for v in _values(s)] for s in sweeps[:-1]]))
+    axes = _axes(names, grid)
+    cols = axes[-1]
+    row_keys = list(itertools.product(*axes[:-1]))
     by_setting = {tuple(_text(s[n]) for n in names): img for s, img in results}
     rows = [[by_setting.get((*row, col)) for col in cols] for row in row_keys]
     row_titles = ["\n".join(f"{n}={v}" for n, v in zip(names[:-1], row)) for row in row_keys] if len(names) > 1 else None
@@ -97,18 +99,16 @@ def contact_sheet(sweeps, results, path) -> Path:
     return path
 
 
-def _values(sweep):
-    name, raw = sweep
-    if name == LAYER_SETS:
-        return [tuple(v.strip() for v in s.split(",") if v.strip()) for s in raw]
-    return [float(v) if not v.lstrip("-").isdigit() else int(v) for v in raw]
+def _axes(names, grid):
+    """Each axis's values as text, in grid order (taken from the parsed settings)."""
+    return [[_text(v) for v in dict.fromkeys(setting[name] for setting in grid)] for name in names]
 
 
-def write_hparams(logdir, sweeps, runs):
+def write_hparams(logdir, sweeps, grid, runs):
     """The HParams dashboard's data: the experiment (hyperparameters and metrics) in
     ``logdir``, and each run's values in its child folder.
 
-    ``runs``: ``[(setting, child logdir, Result)]``.
+    ``grid``: every setting; ``runs``: ``[(setting, child logdir, Result)]``.
     """
     from tensorboard.plugins.hparams import summary_v2 as hp
 
@@ -117,8 +117,7 @@ def write_hparams(logdir, sweeps, runs):
     def value(v):
         return _text(v) if isinstance(v, tuple) else float(v)
 
-    hparams = [hp.HParam(name, hp.Discrete(sorted({value(v) for v in _values((name, raw))})))
-               for name, raw in sweeps]  # fmt: skip
+    hparams = [hp.HParam(name, hp.Discrete(sorted({value(s[name]) for s in grid}))) for name, _ in sweeps]
     metrics = [hp.Metric("loss/total", display_name="final loss")]
     parent = SummaryWriter(logdir)
     parent.add(hp.hparams_config_pb(hparams, metrics), 0)
