@@ -20,6 +20,7 @@ products stay strict float32.  On the CPU there is no TF32.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import subprocess
@@ -282,6 +283,32 @@ def peak_memory() -> int | None:
     import tensorflow as tf
 
     return tf.config.experimental.get_memory_info("GPU:0")["peak"]
+
+
+def data_parallel():
+    """``(context, n_devices)``: inside ``context``, models built and fitted spread each
+    batch over every local accelerator (or virtual CPU device), the weights replicated.
+
+    JAX: ``keras.distribution.DataParallel`` (XLA shards the batch; batch statistics stay
+    those of the whole batch, so one device or several give the same numbers).
+    TensorFlow: ``tf.distribute.MirroredStrategy`` over two or more GPUs (its batch norm
+    uses each replica's share of the batch).  PyTorch: one device.  Across hosts, call
+    ``jax.distributed.initialize()`` first; ``DataParallel`` then spans every host.
+    """
+    backend = name()
+    if backend == "jax":
+        import jax
+
+        devices = jax.devices()
+        if len(devices) > 1:
+            return keras.distribution.DataParallel(devices=devices).scope(), len(devices)
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_logical_devices("GPU")
+        if len(gpus) > 1:
+            return tf.distribute.MirroredStrategy().scope(), len(gpus)
+    return contextlib.nullcontext(), 1
 
 
 def set_seed(seed: int):

@@ -1,0 +1,139 @@
+"""Training images streamed from disk: random crops of the files of folders, in batches.
+
+The lesson loaded 19,439 ImageNet images into memory at 72 and 288 px.  Users train on
+folders of tens of thousands of files (ImageNet, COCO), so here every batch is read from
+disk when ``fit`` asks for it, by a ``keras.utils.PyDataset`` whose worker threads decode
+while the network trains (Pillow releases the GIL while decoding).  This works the same
+under every Keras backend and never imports TensorFlow.  An unreadable file is skipped
+and counted, and another image takes its place.
+"""
+
+from __future__ import annotations
+
+import glob
+import threading
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from neural_style.backend import keras
+from neural_style.errors import NeuralStyleError
+from neural_style.images import _to_rgb
+
+SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+MIN_CROP = 0.5  # a crop's side is 50..100% of the image's short side
+
+
+def list_images(items) -> list[Path]:
+    """Image files of ``items`` (files, folders searched recursively, glob patterns),
+    sorted, each once.  Raises NeuralStyleError when an item gives no image file."""
+    out = []
+    for item in items:
+        path = Path(item).expanduser()
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
+            if not found:
+                raise NeuralStyleError(f"{item}: the folder holds no image file ({', '.join(SUFFIXES)})")
+        elif path.is_file():
+            found = [path]
+        else:
+            found = sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
+            if not found:
+                raise NeuralStyleError(f"{item}: no such file, folder or matching pattern")
+        out += found
+    return list(dict.fromkeys(out))
+
+
+def random_crop(path, size, rng) -> np.ndarray:
+    """A random square crop of the image file (50..100% of its short side, flipped
+    left-right half the time), resized to ``size`` px: RGB float32 (size, size, 3)."""
+    with Image.open(path) as im:
+        im.draft("RGB", (size, size))  # JPEG: decode at a reduced scale, much faster
+        im = _to_rgb(ImageOps.exif_transpose(im))
+        w, h = im.size
+        side = int(min(w, h) * rng.uniform(MIN_CROP, 1.0))
+        if side < 8:
+            raise OSError(f"{path}: too small ({w}x{h} px)")
+        x0, y0 = rng.integers(0, w - side + 1), rng.integers(0, h - side + 1)
+        im = im.resize((size, size), Image.Resampling.BICUBIC, box=(x0, y0, x0 + side, y0 + side))
+        if rng.random() < 0.5:
+            im = ImageOps.mirror(im)
+        return np.asarray(im, dtype=np.float32)
+
+
+def downscale(batch, factor) -> np.ndarray:
+    """(B, H, W, 3) RGB float32 -> (B, H/factor, W/factor, 3), bicubic: the low-res input."""
+    out = []
+    for img in batch:
+        im = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
+        h, w = img.shape[:2]
+        out.append(np.asarray(im.resize((w // factor, h // factor), Image.Resampling.BICUBIC), np.float32))
+    return np.stack(out)
+
+
+class ImageStream(keras.utils.PyDataset):
+    """Batches of random crops for ``fit``.
+
+    ``task="style"``: inputs ``(photo, photo)`` (the network's input and the content
+    target), ``task="superres"``: ``(low_res, high_res)`` with low_res ``size / 4`` px.
+    Targets are zeros, the lesson's trick: the model's output is its loss.
+
+    Args:
+        files: image paths (``list_images``).
+        size: crop side in px (the lesson: 288).
+        batch_size: images per batch.
+        steps: batches per epoch; default one pass over the files.
+        seed: crops depend only on (seed, epoch, batch index), not on the worker threads.
+        workers: decoding threads.
+    """
+
+    def __init__(self, files, size=288, batch_size=8, task="style", steps=None, seed=0, workers=2):
+        super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=2 * workers)
+        if not files:
+            raise NeuralStyleError("no training images given")
+        self.files, self.size, self.batch_size, self.task = list(files), size, batch_size, task
+        self.steps = steps or max(1, len(self.files) // batch_size)
+        self.seed, self.epoch = seed, 0
+        self.skipped: set[Path] = set()
+        self._lock = threading.Lock()
+        self._check_readable()
+
+    def _check_readable(self):
+        """Fail now, in one line, if not a single file can be read (checks until one can)."""
+        rng = np.random.default_rng(self.seed)
+        for path in self.files:
+            try:
+                random_crop(path, 8, rng)
+                return
+            except (OSError, ValueError, Image.DecompressionBombError):
+                self.skipped.add(path)
+        where = self.files[0].parent if len(self.files) > 1 else self.files[0]
+        raise NeuralStyleError(f"{where}: none of the {len(self.files)} image file(s) can be read")
+
+    def __len__(self):
+        return self.steps
+
+    def on_epoch_end(self):
+        self.epoch += 1
+
+    def _crop(self, path, rng):
+        """A crop of ``path``, or of another file where it cannot be read."""
+        for _ in range(50):
+            try:
+                return random_crop(path, self.size, rng)
+            except (OSError, ValueError, Image.DecompressionBombError):  # skipped and counted
+                with self._lock:
+                    self.skipped.add(path)
+                path = self.files[rng.integers(len(self.files))]
+        raise NeuralStyleError(f"{path.parent}: {len(self.skipped)} image files cannot be read; too many to go on")
+
+    def __getitem__(self, index):
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.files))
+        picks = [self.files[order[(index * self.batch_size + j) % len(order)]] for j in range(self.batch_size)]
+        batch = np.stack([self._crop(path, rng) for path in picks])
+        zeros = np.zeros((self.batch_size, 1), np.float32)
+        if self.task == "superres":
+            return (downscale(batch, 4), batch), zeros
+        return (batch, batch), {"loss": zeros, "style": zeros, "content": zeros}
