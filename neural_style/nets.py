@@ -23,6 +23,7 @@ from neural_style.errors import NeuralStyleError
 
 NORMS = ("batch", "instance")
 STYLE_MULTIPLE = 4  # the style network's two stride-2 convolutions: sides must divide by 4
+STYLE_MIN_SIDE = 44  # its reflection padding of 40 px needs more than 40 px to reflect
 SUPERRES_SCALE = 4  # two 2x upsamplings
 
 
@@ -144,7 +145,8 @@ def style_net(input_shape=(None, None, 3), norm="batch"):
     ReflectionPadding2D((40, 40)), conv_block(64, 9, stride 1), two stride-2
     conv_block(64, 3), five res_crop_blocks (which eat the 40 px of padding: 5 x 4 px at
     a quarter of the size), two up_blocks, Conv2D(3, 9, tanh), ``(x + 1) * 127.5``.
-    H and W must be multiples of 4 (``stylise`` pads any other size by reflection).
+    H and W must be multiples of 4 and at least 44 (``stylise`` pads any other size by
+    reflection).
     """
     inp = keras.Input(shape=input_shape, name="image")
     x = ReflectionPadding2D((40, 40))(inp)
@@ -164,7 +166,7 @@ def stylise(net, image, size=None):
     Returns uint8 (H, W, 3) of exactly the input's size.  ``size`` (longest side, px) is
     the size the network sees, which sets the stroke scale (strokes are fixed in pixels
     by training); the result is resized back.  Sides that are not multiples of 4 are
-    padded by reflection and cropped back, never stretched.
+    padded by reflection and cropped back (as are sides under 44 px), never stretched.
     """
     import numpy as np
     from PIL import Image
@@ -176,7 +178,7 @@ def stylise(net, image, size=None):
         s = size / max(h, w)
         x = np.asarray(Image.fromarray(image.astype(np.uint8)).resize((max(4, round(w * s)), max(4, round(h * s))), Image.Resampling.BICUBIC))
     xh, xw = x.shape[:2]
-    ph, pw = -xh % STYLE_MULTIPLE, -xw % STYLE_MULTIPLE
+    ph, pw = (max(STYLE_MIN_SIDE, n + -n % STYLE_MULTIPLE) - n for n in (xh, xw))
     x = np.pad(x.astype(np.float32), ((0, ph), (0, pw), (0, 0)), mode="reflect")
     out = ops.convert_to_numpy(net(x[None], training=False))[0, :xh, :xw]
     out = np.clip(out, 0, 255).round().astype(np.uint8)

@@ -115,8 +115,9 @@ class StyleLossB(keras.layers.Layer):
 def style_grams(vgg, style):
     """Gram matrices (C, C) of one style image, RGB 0..255 (H, W, 3), at each of ``vgg``'s
     layers, as numpy arrays."""
-    acts = vgg.predict(np.asarray(style, "float32")[None], verbose=0)
-    return [ops.convert_to_numpy(gram_matrix_b(ops.convert_to_tensor(a)))[0] for a in acts]
+    # a direct call, not predict: one image cannot be split over several devices
+    acts = vgg(ops.convert_to_tensor(np.asarray(style, "float32")[None]), training=False)
+    return [ops.convert_to_numpy(gram_matrix_b(a))[0] for a in acts]
 
 
 def superres_trainer(net, weights="imagenet", layer_weights=SUPERRES_WEIGHTS):

@@ -56,8 +56,8 @@ class TrainConfig:
             raise NeuralStyleError(f"task {self.task!r} is not valid; use one of {', '.join(TASKS)}")
         if self.norm not in nets.NORMS:
             raise NeuralStyleError(f"norm {self.norm!r} is not valid; use one of {', '.join(nets.NORMS)}")
-        if self.size < 32 or self.size % 4:
-            raise NeuralStyleError(f"size {self.size} is not valid; give a multiple of 4 of at least 32 px")
+        if self.size < nets.STYLE_MIN_SIDE or self.size % 4:
+            raise NeuralStyleError(f"size {self.size} is not valid; give a multiple of 4 of at least {nets.STYLE_MIN_SIDE} px")
         for name in ("batch_size", "epochs", "workers"):
             if getattr(self, name) < 1:
                 raise NeuralStyleError(f"{name} {getattr(self, name)} is not valid; give 1 or more")
@@ -221,7 +221,8 @@ def train(cfg: TrainConfig, files, output, style=None, logdir=None, resume=False
                      _EpochEnd(net, output, cfg, guard, writer, samples)]  # fmt: skip
         start = time.perf_counter()
         with _on_sigint(guard.interrupt):
-            history = trainer.fit(stream, epochs=cfg.epochs, initial_epoch=first, callbacks=callbacks, verbose=0)
+            # shuffle=False: the stream shuffles by (seed, epoch) itself, so a resumed run sees the same batches
+            history = trainer.fit(stream, epochs=cfg.epochs, initial_epoch=first, callbacks=callbacks, verbose=0, shuffle=False)
         seconds = time.perf_counter() - start
     callbacks[0].bar.close()
     steps = callbacks[2].step

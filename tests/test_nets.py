@@ -1,0 +1,116 @@
+"""The lesson's second-half blocks and networks against independent numpy computations."""
+
+import numpy as np
+import pytest
+
+from neural_style import nets
+from neural_style.backend import keras, ops
+from neural_style.errors import NeuralStyleError
+
+
+def run(layer_or_model, x):
+    return ops.convert_to_numpy(layer_or_model(ops.convert_to_tensor(x)))
+
+
+def test_reflection_padding_pads_width_by_the_first_number_like_numpy(rng):
+    x = rng.normal(size=(2, 5, 7, 3)).astype("float32")
+    layer = nets.ReflectionPadding2D((3, 1))  # the lesson's (w_pad, h_pad)
+    expected = np.pad(x, ((0, 0), (1, 1), (3, 3), (0, 0)), mode="reflect")
+    np.testing.assert_array_equal(run(layer, x), expected)
+    assert layer.compute_output_shape((2, 5, 7, 3)) == (2, 7, 13, 3)
+    assert layer.compute_output_shape((None, None, 7, 3)) == (None, None, 13, 3)
+
+
+def conv_same(x, kernel, bias):
+    """Independent 'same' stride-1 convolution: (B, H, W, Ci) * (k, k, Ci, Co)."""
+    k = kernel.shape[0]
+    p = k // 2
+    xp = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)))
+    out = np.zeros(x.shape[:3] + (kernel.shape[3],))
+    for i in range(k):
+        for j in range(k):
+            out += xp[:, i : i + x.shape[1], j : j + x.shape[2]] @ kernel[i, j]
+    return out + bias
+
+
+@pytest.mark.parametrize("norm", ["batch", "instance"])
+def test_conv_block_against_numpy_forward_with_batch_statistics_at_inference(norm, rng):
+    inp = keras.Input((6, 5, 2))
+    model = keras.Model(inp, nets.conv_block(inp, 4, 3, (1, 1), norm=norm))
+    for w in model.weights:  # non-trivial gamma and beta
+        if w.path.endswith(("gamma", "beta")):
+            w.assign(rng.normal(size=w.shape).astype("float32"))
+    x = rng.normal(size=(3, 6, 5, 2)).astype("float32")
+    conv = model.layers[1]
+    norm_layer = model.layers[2]
+    kernel, bias = (ops.convert_to_numpy(v) for v in conv.weights)
+    y = conv_same(x.astype("float64"), kernel, bias)
+    axes = (0, 1, 2) if norm == "batch" else (1, 2)  # Keras 1 mode=2: the batch's statistics
+    y = (y - y.mean(axes, keepdims=True)) / np.sqrt(y.var(axes, keepdims=True) + norm_layer.epsilon)
+    gamma, beta = ops.convert_to_numpy(norm_layer.gamma), ops.convert_to_numpy(norm_layer.beta)
+    expected = np.maximum(y * gamma + beta, 0)
+    np.testing.assert_allclose(ops.convert_to_numpy(model(x, training=False)), expected, atol=1e-4)
+
+
+def test_res_block_and_res_crop_block_shapes_and_skip_connections():
+    inp = keras.Input((20, 24, 64))
+    assert tuple(nets.res_block(inp).shape) == (None, 20, 24, 64)
+    assert tuple(nets.res_crop_block(inp).shape) == (None, 16, 20, 64)  # 2 valid 3x3: -4 px
+
+
+def test_res_crop_block_adds_the_centre_crop_of_its_input(rng):
+    inp = keras.Input((12, 12, 8))
+    model = keras.Model(inp, nets.res_crop_block(inp, nf=8))
+    for w in model.weights:  # zero convolutions and gamma/beta: the block is the crop alone
+        w.assign(np.zeros(w.shape, "float32"))
+    x = rng.normal(size=(2, 12, 12, 8)).astype("float32")
+    np.testing.assert_allclose(run(model, x), x[:, 2:-2, 2:-2], atol=1e-6)
+
+
+def test_up_and_deconv_blocks_double_the_size():
+    inp = keras.Input((9, 7, 16))
+    assert tuple(nets.up_block(inp, 32, 3).shape) == (None, 18, 14, 32)
+    assert tuple(nets.deconv_block(inp, 32, 3, (18, 14, 32)).shape) == (None, 18, 14, 32)
+    with pytest.raises(NeuralStyleError, match="not the shape"):
+        nets.deconv_block(inp, 32, 3, (20, 14, 32))
+
+
+@pytest.mark.parametrize("shape", [(64, 64), (72, 100)])
+def test_style_net_keeps_the_size_and_range(shape, rng):
+    net = nets.style_net()
+    x = rng.uniform(0, 255, (2, *shape, 3)).astype("float32")
+    y = run(net, x)
+    assert y.shape == x.shape and y.min() >= 0 and y.max() <= 255
+
+
+def test_superres_net_upsamples_four_times(rng):
+    net = nets.superres_net((18, 18, 3))
+    assert run(net, rng.uniform(0, 255, (1, 18, 18, 3)).astype("float32")).shape == (1, 72, 72, 3)
+
+
+def test_unknown_norm_is_one_line():
+    with pytest.raises(NeuralStyleError, match="norm='layer'"):
+        nets.style_net(norm="layer")
+
+
+@pytest.mark.parametrize("norm", ["batch", "instance"])
+def test_saved_and_loaded_network_gives_the_same_output(norm, tmp_path, rng):
+    net = nets.style_net(norm=norm)
+    x = rng.uniform(0, 255, (1, 48, 44, 3)).astype("float32")
+    net.save(tmp_path / "net.keras")
+    loaded = keras.saving.load_model(tmp_path / "net.keras")
+    np.testing.assert_allclose(run(loaded, x), run(net, x), atol=1e-4)
+
+
+@pytest.mark.parametrize("hw", [(37, 53), (64, 64), (3 * 17, 2 * 29)])
+def test_stylise_keeps_any_size_by_reflection_padding(hw, rng):
+    net = nets.style_net()
+    img = rng.integers(0, 256, (*hw, 3), dtype=np.uint8)
+    out = nets.stylise(net, img)
+    assert out.shape == img.shape and out.dtype == np.uint8
+    # the padded part is cropped away: the top-left corner equals the network on a padded input
+    h4, w4 = (max(44, -(-n // 4) * 4) for n in hw)
+    padded = np.pad(img.astype("float32"), ((0, h4 - hw[0]), (0, w4 - hw[1]), (0, 0)), mode="reflect")
+    direct = np.clip(run(net, padded[None])[0, : hw[0], : hw[1]], 0, 255).round()
+    np.testing.assert_allclose(out, direct, atol=1)
+    assert nets.stylise(net, img, size=32).shape == img.shape  # network sees 32 px, result full size

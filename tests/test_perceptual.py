@@ -1,0 +1,83 @@
+"""Perceptual losses against numpy, on a frozen VGG16."""
+
+import numpy as np
+import pytest
+
+from neural_style import nets, perceptual
+from neural_style.backend import keras, ops
+from neural_style.images import preproc
+
+
+def np_gram_b(x):
+    b, h, w, c = x.shape
+    f = x.reshape(b, h * w, c).astype("float64")
+    return np.einsum("bnc,bnd->bcd", f, f) / (h * w * c)
+
+
+def np_mean_sqr_b(d):
+    return np.sqrt((d.astype("float64") ** 2).reshape(len(d), -1).mean(1))
+
+
+def test_gram_matrix_b_and_mean_sqr_b_against_numpy(rng):
+    x = rng.normal(size=(3, 5, 4, 6)).astype("float32")
+    got = ops.convert_to_numpy(perceptual.gram_matrix_b(ops.convert_to_tensor(x)))
+    np.testing.assert_allclose(got, np_gram_b(x), rtol=1e-5)
+    assert got.shape == (3, 6, 6)
+    got = ops.convert_to_numpy(perceptual.mean_sqr_b(ops.convert_to_tensor(x)))
+    np.testing.assert_allclose(got, np_mean_sqr_b(x), rtol=1e-5)
+    assert got.shape == (3,)
+
+
+def test_preprocess_layer_is_preproc(rng):
+    x = rng.uniform(0, 255, (2, 4, 4, 3)).astype("float32")
+    np.testing.assert_allclose(ops.convert_to_numpy(perceptual.Preprocess()(x)), preproc(x), atol=1e-4)
+
+
+def test_vgg_features_are_frozen_max_pooled_imagenet_vgg16(weights_path):
+    vgg = perceptual.vgg_features(perceptual.STYLE_LAYERS)
+    assert not vgg.trainable_weights
+    inner = vgg.get_layer("features")
+    assert inner.get_layer("block1_pool").__class__.__name__ == "MaxPooling2D"
+    k = ops.convert_to_numpy(inner.get_layer("block1_conv1").kernel)
+    assert k[0, 0, 0, 0] == pytest.approx(0.42947057)  # the published weight
+
+
+def test_style_trainer_loss_against_numpy(rng, weights_path):
+    """The loss model's output, recomputed in numpy from its own activations."""
+    net = nets.style_net()
+    style = rng.uniform(0, 255, (48, 56, 3)).astype("float32")
+    trainer = perceptual.style_trainer(net, style)
+    x = rng.uniform(0, 255, (2, 48, 48, 3)).astype("float32")
+    out = {k: ops.convert_to_numpy(v) for k, v in trainer([x, x]).items()}
+    vgg = trainer.get_layer("vgg_features")
+    acts_in = [ops.convert_to_numpy(a) for a in vgg(x)]
+    acts_out = [ops.convert_to_numpy(a) for a in vgg(net(x))]
+    grams = [np_gram_b(ops.convert_to_numpy(a))[0] for a in vgg(style[None])]
+    style_l = sum(np_mean_sqr_b(np_gram_b(o) - g[None]) / 2 for o, g in zip(acts_out, grams))
+    content_l = sum(np_mean_sqr_b(o - i) * w for o, i, w in zip(acts_out, acts_in, perceptual.CONTENT_WEIGHTS))
+    np.testing.assert_allclose(out["style"][:, 0], style_l, rtol=1e-3)
+    np.testing.assert_allclose(out["content"][:, 0], content_l, rtol=1e-3)
+    np.testing.assert_allclose(out["loss"][:, 0], style_l + content_l, rtol=1e-3)
+
+
+def test_superres_trainer_loss_against_numpy(rng, weights_path):
+    net = nets.superres_net((16, 16, 3))
+    trainer = perceptual.superres_trainer(net)
+    lo = rng.uniform(0, 255, (2, 16, 16, 3)).astype("float32")
+    hi = rng.uniform(0, 255, (2, 64, 64, 3)).astype("float32")
+    got = ops.convert_to_numpy(trainer([lo, hi]))
+    vgg = trainer.get_layer("vgg_features")
+    a_hi = [ops.convert_to_numpy(a) for a in vgg(hi)]
+    a_out = [ops.convert_to_numpy(a) for a in vgg(net(lo))]
+    expected = sum(np_mean_sqr_b(o - t) * w for o, t, w in zip(a_out, a_hi, perceptual.SUPERRES_WEIGHTS))
+    np.testing.assert_allclose(got[:, 0], expected, rtol=1e-3)
+
+
+def test_style_grams_are_saved_with_the_loss_layer(rng, tmp_path):
+    layer = perceptual.StyleLossB(channels=(4, 8))
+    layer.set_style([np.eye(4), np.ones((8, 8))])
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+    model.save(tmp_path / "m.keras")  # a registered layer round-trips through its config
+    clone = perceptual.StyleLossB.from_config(layer.get_config())
+    assert clone.channels == (4, 8) and clone.content_weights == perceptual.CONTENT_WEIGHTS
+    np.testing.assert_array_equal(ops.convert_to_numpy(layer.grams[1]), np.ones((8, 8)))
