@@ -102,6 +102,25 @@ def _download(img: LessonImage, dest: Path, timeout=20) -> Path:
     return atomic_write(dest, lambda tmp: Path(tmp).write_bytes(data))
 
 
+# Colour photos that scikit-image ships (public domain or CC0, see its data README): with
+# grace_hopper, the training set of the real-time style network that ships.  tubingen is
+# left out on purpose: it is the photo the network is shown after training.
+SKIMAGE_PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "motorcycle_left.png",
+                  "motorcycle_right.png", "rocket.jpg")  # fmt: skip
+
+
+def training_photos() -> list[Path]:
+    """Photos for training a network with no download: grace_hopper and, where
+    scikit-image is installed (``make setup`` installs it), its colour sample photos."""
+    photos = [packaged_path("grace_hopper")]
+    try:
+        import skimage.data
+    except ImportError:
+        return photos
+    folder = Path(skimage.data.__file__).parent
+    return photos + [folder / n for n in SKIMAGE_PHOTOS if (folder / n).is_file()]
+
+
 def packaged_path(name) -> Path:
     import matplotlib.cbook
 

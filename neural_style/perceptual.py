@@ -125,7 +125,7 @@ def superres_trainer(net, weights="imagenet", layer_weights=SUPERRES_WEIGHTS):
     RGB 0..255; output the per-image content loss (B, 1).  Compile with ``mse``."""
     vgg = vgg_features(SUPERRES_LAYERS, weights)
     lo = keras.Input(net.input_shape[1:], name="low_res")
-    hi = keras.Input((None, None, 3), name="high_res")
+    hi = keras.Input(net.output_shape[1:], name="high_res")
     acts = list(vgg(hi)) + list(vgg(net(lo)))
     return keras.Model([lo, hi], ContentLossB(layer_weights, name="loss")(acts), name="m_sr")
 

@@ -1,4 +1,4 @@
-"""The ``neural-style`` command: Gatys et al. style transfer of a photo, from the shell.
+"""``neural-style --content X --style Y``: Gatys et al. style transfer of a photo, by optimisation.
 
 Run with no arguments it performs the default job: matplotlib's photo of Grace Hopper in
 the style of The Starry Night, at 256 px, in about a minute on two CPU cores.  Its
@@ -11,40 +11,27 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import glob
-import math
-import os
 import shlex
 import sys
 import time
-import warnings
 from pathlib import Path
 
-from neural_style import sweep
+from neural_style.cli import sweep
+from neural_style.cli.options import (
+    DEFAULT_CONTENT,
+    DEFAULT_STYLE,
+    IMAGE_SUFFIXES,
+    check_output,
+    expand_contents,
+    floats,
+    ints,
+    names,
+    run_job,
+    say_fn,
+    stem,
+)  # fmt: skip
+from neural_style.cli.sizes import check_memory, check_side, sizes_for, style_size
 from neural_style.errors import NeuralStyleError
-
-MIN_SIDE = 32  # VGG16's five 2x2 poolings (neural_style.vgg16_avg.MIN_SIDE, without importing Keras)
-
-DEFAULT_CONTENT = "grace_hopper"
-DEFAULT_STYLE = "starry_night"
-
-
-def _floats(text):
-    try:
-        return tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers") from None
-
-
-def _ints(text):
-    try:
-        return tuple(int(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of whole numbers") from None
-
-
-def _names(text):
-    return tuple(v.strip() for v in text.split(",") if v.strip())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,13 +43,15 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Defaults that differ from the lesson's, for a painted picture in about a minute "
         "on two CPU cores: --init content (the lesson: noise), --iterations 6 (the lesson: 10), "
         "--resample bicubic (the lesson: Pillow's old NEAREST), --optimizer auto (lbfgs-device "
-        "on a GPU). The Keras backend is KERAS_BACKEND (tensorflow, jax or torch).",
+        "on a GPU). The Keras backend is KERAS_BACKEND (tensorflow, jax or torch). "
+        "Real-time style networks: `neural-style train --help` trains one, "
+        "`neural-style --model starry_night --content PHOTO|FOLDER|VIDEO` applies one.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     a = p.add_argument
     a("--content", "-c", nargs="+", default=[DEFAULT_CONTENT], help="content photo(s): paths, lesson image names, folders or glob patterns; several make a batch (the model and style targets are built once, --output is then a folder)")
     a("--style", "-s", action="append", default=argparse.SUPPRESS, help=f"style image: path or name; repeat to blend several (default: {DEFAULT_STYLE})")
-    a("--style-blend", type=_floats, help="comma-separated weight per --style; the Gram-matrix targets are blended with these weights, normalised to sum to 1 (default: equal)")
+    a("--style-blend", type=floats, help="comma-separated weight per --style; the Gram-matrix targets are blended with these weights, normalised to sum to 1 (default: equal)")
     a("--output", "-o", help="output image, or folder for a batch (default: results/CONTENT_STYLE.png)")
     a("--size", type=int, default=256, help="longest side of the result in px")
     a("--style-scale", type=float, default=1.0, help="style image's longest side as a multiple of --size")
@@ -74,13 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     a("--style-weight", type=float, default=1.0, help="multiplier of the style loss")
     a("--tv-weight", type=float, default=0.0, help="weight of the total variation loss (smoothness)")
     a("--content-layer", default="block4_conv2", help="VGG16 layer of the content loss")
-    a("--style-layers", type=_names, default=tuple(f"block{i}_conv2" for i in range(1, 6)), help="comma-separated VGG16 layers of the style loss")
-    a("--layer-weights", type=_floats, default=(0.05, 0.2, 0.2, 0.25, 0.3), help="comma-separated weight per style layer")
+    a("--style-layers", type=names, default=tuple(f"block{i}_conv2" for i in range(1, 6)), help="comma-separated VGG16 layers of the style loss")
+    a("--layer-weights", type=floats, default=(0.05, 0.2, 0.2, 0.25, 0.3), help="comma-separated weight per style layer")
     a("--pooling", choices=("avg", "max"), default="avg", help="VGG16 pooling: avg (the paper) or max")
     a("--init", default="content", help="start image: content (a painted photo within a minute), noise (the lesson's uniform -2.5..2.5: needs more evaluations), style, or an image PATH")
     a("--seed", type=int, help="random seed of the noise start; same seed, same machine, same output")
     a("--original-colors", action="store_true", help="keep the content's colours: transfer luminance only")
-    a("--scales", type=_ints, help="coarse-to-fine sizes, e.g. 256,512,1024; each stage starts from the last (overrides --size)")
+    a("--scales", type=ints, help="coarse-to-fine sizes, e.g. 256,512,1024; each stage starts from the last (overrides --size)")
     a("--save-every", type=int, default=0, help="save every N-th outer iteration as PNG (0: none, 1 with --gif)")
     a("--iterations-dir", help="folder of the per-iteration PNGs (default: next to --output)")
     a("--gif", action="store_true", help="also write an animated GIF of the saved iterations beside the output")
@@ -90,106 +79,6 @@ def build_parser() -> argparse.ArgumentParser:
     a("--quiet", "-q", action="store_true", help="print only errors and the output path")
     a("--debug", action="store_true", help="show full tracebacks and TensorFlow's own messages")
     return p
-
-
-def _stem(name) -> str:
-    return Path(str(name)).stem
-
-
-def check_output(path: Path):
-    """Create the output folder, or fail before computing if it cannot be written."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise NeuralStyleError(f"cannot create the output folder {path.parent}: {e.strerror}") from None
-    if not os.access(path.parent, os.W_OK):
-        raise NeuralStyleError(f"the output folder {path.parent} is not writable; choose another --output")
-    if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"):
-        raise NeuralStyleError(f"--output {path}: unknown image type {path.suffix!r}; use .png or .jpg")
-
-
-def check_memory(sizes, cfg, say):
-    """Print the size and the memory estimate; refuse a run that would not fit (on a GPU,
-    the GPU's free memory)."""
-    from neural_style import backend
-    from neural_style.transfer import estimate_memory
-
-    gpu = backend.on_gpu()
-    available = backend.free_memory()
-    worst = max(estimate_memory(h, w, cfg, gpu=gpu) for h, w in sizes)
-    h, w = sizes[-1]
-    where = "on the GPU" if gpu else ""
-    say(f"result {w}x{h} px, estimated peak memory {worst / 1e9:.1f} GB of {available / 1e9:.1f} GB available {where}".rstrip())
-    if worst > available:
-        fit = max(sizes[-1])
-        while fit > 32 and estimate_memory(*_scaled((h, w), fit), cfg, gpu=gpu) > available:
-            fit = int(fit * 0.9)
-        raise NeuralStyleError(
-            f"a {w}x{h} px run needs about {worst / 1e9:.1f} GB but {available / 1e9:.1f} GB is "
-            f"available; use --size {fit} (or --scales ending at {fit})"
-        )
-
-
-def _style_size(shape, longest):
-    """Longest side for a style image: as asked, but never under 32 px on its short side."""
-    h, w = shape[:2]
-    return max(round(longest), math.ceil(MIN_SIDE * max(h, w) / min(h, w)))
-
-
-def _scaled(hw, size):
-    h, w = hw
-    s = size / max(h, w)
-    return max(1, round(h * s)), max(1, round(w * s))
-
-
-def _notice(message, category, filename, lineno, file=None, line=None):
-    print(f"neural-style: notice: {message}", file=file or sys.stderr)
-
-
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    with warnings.catch_warnings():
-        if not args.debug:
-            warnings.showwarning = _notice  # one plain line, not a source location
-        try:
-            return _main(args)
-        except NeuralStyleError as e:
-            if args.debug:
-                raise
-            print(f"neural-style: error: {e}", file=sys.stderr)
-            return 2
-        except OSError as e:  # e.g. a full disk while saving: say which file, no traceback
-            if args.debug:
-                raise
-            print(f"neural-style: error: {e}", file=sys.stderr)
-            return 1
-        except KeyboardInterrupt:  # before or after the optimisation, where nothing is lost
-            print("neural-style: interrupted", file=sys.stderr)
-            return 130
-
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
-
-
-def expand_contents(items) -> list[str]:
-    """``--content`` values as a list: lesson names and files as given, a folder as the
-    images inside it, a glob pattern as its matches (sorted)."""
-    out = []
-    for item in items:
-        path = Path(item).expanduser()
-        if path.is_dir():
-            found = sorted(str(p) for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-            if not found:
-                raise NeuralStyleError(f"--content {item}: the folder holds no image ({', '.join(IMAGE_SUFFIXES)})")
-            out += found
-        elif any(c in item for c in "*?[") and not path.exists():
-            found = sorted(glob.glob(str(path), recursive=True))
-            if not found:
-                raise NeuralStyleError(f"--content {item}: the pattern matches no file")
-            out += found
-        else:
-            out.append(item)
-    return list(dict.fromkeys(out))  # each once, in order
 
 
 def _check_args(args, styles):
@@ -236,8 +125,8 @@ def _jobs(args, contents, style_tag) -> list[Job]:
     if args.sweep:
         if len(contents) > 1:
             raise NeuralStyleError("--sweep runs one content image; give one --content")
-        output = Path(args.output or f"results/{_stem(contents[0])}_{style_tag}.png")
-        grid = sweep.grid(args.sweep, args)
+        output = Path(args.output or f"results/{stem(contents[0])}_{style_tag}.png")
+        grid = sweep.grid(args.sweep, build_parser())
         folder = output.with_name(output.stem + "_sweep")
         jobs = []
         for setting in grid:
@@ -250,27 +139,25 @@ def _jobs(args, contents, style_tag) -> list[Job]:
         folder = Path(args.output or "results")
         if folder.suffix.lower() in IMAGE_SUFFIXES:
             raise NeuralStyleError(f"--output {folder}: with {len(contents)} content images give a folder, not a file")
-        return [Job(c, folder / f"{_stem(c)}_{style_tag}.png", args) for c in contents]
-    return [Job(contents[0], Path(args.output or f"results/{_stem(contents[0])}_{style_tag}.png"), args)]
+        return [Job(c, folder / f"{stem(c)}_{style_tag}.png", args) for c in contents]
+    return [Job(contents[0], Path(args.output or f"results/{stem(contents[0])}_{style_tag}.png"), args)]
 
 
 def _main(args) -> int:
     from tqdm import tqdm
 
     # tqdm.write prints above a running progress bar instead of through it
-    say = (lambda msg: None) if args.quiet else (lambda msg: tqdm.write(msg, file=sys.stderr))
+    say = say_fn(args.quiet)
     styles = getattr(args, "style", None) or [DEFAULT_STYLE]
     _check_args(args, styles)
     contents = expand_contents(args.content)
-    style_tag = "+".join(_stem(s) for s in styles)
+    style_tag = "+".join(stem(s) for s in styles)
     jobs = _jobs(args, contents, style_tag)
     for job in jobs:
         _check_args(job.args, styles)
         check_output(job.output)
     save_every = args.save_every or (1 if args.gif or args.iterations_dir else 0)
 
-    if args.debug:
-        os.environ["NEURAL_STYLE_DEBUG"] = "1"
     from neural_style import backend, data
 
     optimizer = args.optimizer
@@ -281,7 +168,7 @@ def _main(args) -> int:
         data.load(configs[0].init)  # a bad --init file fails now, not after the first stage
     style_full = [data.load(s, stand_in_ok=(s == DEFAULT_STYLE and not getattr(args, "style", None))) for s in styles]
     for name, arr in zip(styles, style_full):
-        _check_side(name, arr)
+        check_side(name, arr)
     say(f"{backend.name()} on {backend.device()}, optimizer {optimizer}")
     if args.seed is not None:
         backend.set_seed(args.seed)
@@ -296,11 +183,11 @@ def _main(args) -> int:
     try:
         for k, (job, cfg) in enumerate(zip(jobs, configs)):
             if several:
-                bar.set_description(f"{k + 1}/{len(jobs)} {job.label or _stem(job.content)}")
+                bar.set_description(f"{k + 1}/{len(jobs)} {job.label or stem(job.content)}")
             try:
                 content_full = data.load(job.content)
-                _check_side(job.content, content_full)
-                sizes = _sizes(content_full, job.args.scales or (job.args.size,))
+                check_side(job.content, content_full)
+                sizes = sizes_for(content_full, job.args.scales or (job.args.size,))
                 check_memory(sizes, cfg, say)
                 result, n_evals = _stylise(job.args, cfg, content_full, style_full, sizes, job.output, save_every, bar, say)
             except NeuralStyleError as e:
@@ -339,26 +226,6 @@ def _main(args) -> int:
     return 1 if failed else 0
 
 
-def _check_side(name, arr):
-    if min(arr.shape[:2]) < MIN_SIDE:
-        raise NeuralStyleError(
-            f"{name}: {arr.shape[1]}x{arr.shape[0]} px is too small for VGG16's five "
-            f"poolings; give an image of at least {MIN_SIDE} px a side"
-        )
-
-
-def _sizes(content_full, sizes_wanted):
-    sizes = [_scaled(content_full.shape[:2], s) for s in sizes_wanted]
-    if min(sizes[0]) < MIN_SIDE:
-        h, w = content_full.shape[:2]
-        need = math.ceil(MIN_SIDE * max(h, w) / min(h, w))
-        raise NeuralStyleError(
-            f"a {sizes[0][1]}x{sizes[0][0]} px result is too small for VGG16's five poolings "
-            f"(at least {MIN_SIDE} px a side); use --size {need} or more"
-        )
-    return sizes
-
-
 def _stylise(args, cfg, content_full, style_full, sizes, output, save_every, bar, say):
     """One content image through every stage; saves ``output`` (also when stopped)."""
     import numpy as np
@@ -385,7 +252,7 @@ def _stylise(args, cfg, content_full, style_full, sizes, output, save_every, bar
     for stage, (h, w) in enumerate(sizes):
         content = im.resize(content_full, size=max(h, w), resample=args.resample)
         stage_styles = [
-            im.resize(s, size=_style_size(s.shape, max(h, w) * args.style_scale), resample=args.resample)
+            im.resize(s, size=style_size(s.shape, max(h, w) * args.style_scale), resample=args.resample)
             for s in style_full
         ]
         prefix = f"stage{stage}_" if len(sizes) > 1 else ""
@@ -417,5 +284,6 @@ def _stylise(args, cfg, content_full, style_full, sizes, output, save_every, bar
     return result, n_evals
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    return run_job(_main, args)

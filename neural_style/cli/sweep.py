@@ -30,11 +30,10 @@ def parse(text):
     return name, [v.strip() for v in items if v.strip()]
 
 
-def grid(sweeps, args) -> list[dict]:
-    """Every setting of the grid, as ``{option name: value}``, the first axis slowest."""
-    from neural_style.cli import build_parser
-
-    actions = {opt[2:]: a for a in build_parser()._actions for opt in a.option_strings if opt.startswith("--")}
+def grid(sweeps, parser) -> list[dict]:
+    """Every setting of the grid, as ``{option name: value}``, the first axis slowest;
+    ``parser`` (the command's) says which options exist and their types."""
+    actions = {opt[2:]: a for a in parser._actions for opt in a.option_strings if opt.startswith("--")}
     axes = []
     for name, raw in sweeps:
         action = actions.get(name)

@@ -1,0 +1,29 @@
+"""The ``neural-style`` command, one module per job over shared option parsing:
+
+- ``neural-style [--content X] [--style Y] ...``: style transfer by optimisation (``run``),
+  with batches and ``--sweep`` grids (``sweep``);
+- ``neural-style train --style Y --images DIR -o NET.keras``: train a real-time style (or
+  super-resolution) network (``train``);
+- ``neural-style --model NET --content PHOTOS|FOLDERS|VIDEOS``: apply one (``apply``).
+
+Imports run one way: ``options`` and ``sizes`` know no job; the jobs import them.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["train"]:
+        from neural_style.cli import train
+
+        return train.main(argv[1:])
+    if any(a == "--model" or a.startswith("--model=") for a in argv):
+        from neural_style.cli import apply
+
+        return apply.main(argv)
+    from neural_style.cli import run
+
+    return run.main(argv)

@@ -1,0 +1,119 @@
+"""``neural-style --model NET --content ...``: stylise photos, folders and videos with a
+trained real-time network, in one forward pass per image or frame."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from neural_style.cli.options import (
+    IMAGE_SUFFIXES,
+    VIDEO_SUFFIXES,
+    check_output,
+    expand_contents,
+    run_job,
+    say_fn,
+    stem,
+)
+from neural_style.errors import NeuralStyleError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="neural-style --model",
+        description="Stylise photos, folders of photos and videos with a real-time style network "
+        "(`neural-style train`, or one that ships: starry_night). Each result has its input's size.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    a = p.add_argument
+    a("--model", "-m", required=True, help="a .keras file from `neural-style train`, or the name of a shipped network (starry_night)")
+    a("--content", "-c", nargs="+", default=["grace_hopper"], help="photos, lesson image names, folders, glob patterns or videos (" + ", ".join(VIDEO_SUFFIXES) + ")")
+    a("--output", "-o", help="output file (one input) or folder (several); default results/CONTENT_MODEL.png or .mp4")
+    a("--size", type=int, help="longest side the network sees, in px (default: the input's own); the stroke scale follows it, the result keeps the input's size")
+    a("--quiet", "-q", action="store_true", help="print only errors and the output paths")
+    a("--debug", action="store_true", help="show full tracebacks and TensorFlow's own messages")
+    return p
+
+
+def _is_video(item) -> bool:
+    return Path(str(item)).suffix.lower() in VIDEO_SUFFIXES
+
+
+def _outputs(args, contents, tag) -> list[Path]:
+    def name(c):
+        return f"{stem(c)}_{tag}" + (".mp4" if _is_video(c) else ".png")
+
+    if len(contents) > 1:
+        folder = Path(args.output or "results")
+        if folder.suffix.lower() in IMAGE_SUFFIXES + VIDEO_SUFFIXES:
+            raise NeuralStyleError(f"--output {folder}: with {len(contents)} inputs give a folder, not a file")
+        return [folder / name(c) for c in contents]
+    return [Path(args.output) if args.output else Path("results") / name(contents[0])]
+
+
+def _main(args) -> int:
+    from tqdm import tqdm
+
+    say = say_fn(args.quiet)
+    if args.size is not None and args.size < 4:
+        raise NeuralStyleError(f"--size {args.size} is not valid; give a positive number of pixels")
+    contents = expand_contents(args.content, IMAGE_SUFFIXES + VIDEO_SUFFIXES)
+    outputs = _outputs(args, contents, stem(args.model))
+    for c, out in zip(contents, outputs):
+        check_output(out, suffixes=VIDEO_SUFFIXES if _is_video(c) else (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"))
+
+    from neural_style import backend, data, realtime
+    from neural_style.images import save_image
+    from neural_style.nets import stylise
+
+    net = realtime.load_style_net(args.model)
+    say(f"{backend.name()} on {backend.device()}, network {args.model}")
+    several = len(contents) > 1
+    done, failed, start = 0, [], time.perf_counter()
+    bar = tqdm(total=len(contents), unit="image", disable=args.quiet or not several, file=sys.stderr, dynamic_ncols=True)
+    for content, output in zip(contents, outputs):
+        try:
+            if _is_video(content):
+                _video(net, content, output, args, say)
+            else:
+                t = time.perf_counter()
+                image = stylise(net, data.load(content), args.size)
+                save_image(output, image)
+                say(f"{output}: {image.shape[1]}x{image.shape[0]} px in {time.perf_counter() - t:.2f} s")
+        except NeuralStyleError as e:
+            if not several:
+                raise
+            bar.write(f"neural-style: error: {e}; skipped", file=sys.stderr)
+            failed.append(content)
+            continue
+        finally:
+            bar.update(1)
+        print(output)
+        done += 1
+    bar.close()
+    if several:
+        say(f"done {done}, failed {len(failed)}{' (' + ', '.join(failed) + ')' if failed else ''}, {time.perf_counter() - start:.1f} s")
+    return 1 if failed else 0
+
+
+def _video(net, src, dst, args, say):
+    from tqdm import tqdm
+
+    from neural_style import realtime
+
+    if not Path(src).is_file():
+        raise NeuralStyleError(f"{src}: no such file")
+    with tqdm(total=realtime.video_frame_count(src), unit="frame", disable=args.quiet, file=sys.stderr, desc=stem(src)) as bar:
+        t = time.perf_counter()
+        stats = realtime.stylise_video(net, src, dst, args.size, on_frame=lambda n: bar.update(1))
+    seconds = time.perf_counter() - t
+    w, h = stats["size"]
+    say(f"{dst}: {stats['frames']} frames, {w}x{h} px, {stats['fps']:g} fps, {stats['frames'] / seconds:.1f} frames/s; "
+        f"flicker (mean |frame - previous|) {stats['flicker']:.1f} against the input's {stats['input_flicker']:.1f}")  # fmt: skip
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    return run_job(_main, args)

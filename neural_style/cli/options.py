@@ -1,0 +1,110 @@
+"""What every job of the ``neural-style`` command shares: option types, the expansion of
+``--content`` into files, output checks, and one-line error reporting."""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from neural_style.errors import NeuralStyleError
+
+MIN_SIDE = 32  # VGG16's five 2x2 poolings (neural_style.vgg16_avg.MIN_SIDE, without importing Keras)
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
+VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
+DEFAULT_CONTENT = "grace_hopper"
+DEFAULT_STYLE = "starry_night"
+
+
+def floats(text):
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers") from None
+
+
+def ints(text):
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of whole numbers") from None
+
+
+def names(text):
+    return tuple(v.strip() for v in text.split(",") if v.strip())
+
+
+def stem(name) -> str:
+    return Path(str(name)).stem
+
+
+def check_output(path: Path, suffixes=(".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")):
+    """Create the output folder, or fail before computing if it cannot be written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise NeuralStyleError(f"cannot create the output folder {path.parent}: {e.strerror}") from None
+    if not os.access(path.parent, os.W_OK):
+        raise NeuralStyleError(f"the output folder {path.parent} is not writable; choose another --output")
+    if path.suffix.lower() not in suffixes:
+        raise NeuralStyleError(f"--output {path}: unknown file type {path.suffix!r}; use {' or '.join(suffixes[:2])}")
+
+
+def expand_contents(items, suffixes=IMAGE_SUFFIXES) -> list[str]:
+    """``--content`` values as a list: lesson names and files as given, a folder as the
+    files inside it with one of ``suffixes``, a glob pattern as its matches (sorted)."""
+    out = []
+    for item in items:
+        path = Path(item).expanduser()
+        if path.is_dir():
+            found = sorted(str(p) for p in path.iterdir() if p.suffix.lower() in suffixes)
+            if not found:
+                raise NeuralStyleError(f"--content {item}: the folder holds no image ({', '.join(suffixes)})")
+            out += found
+        elif any(c in item for c in "*?[") and not path.exists():
+            found = sorted(glob.glob(str(path), recursive=True))
+            if not found:
+                raise NeuralStyleError(f"--content {item}: the pattern matches no file")
+            out += found
+        else:
+            out.append(item)
+    return list(dict.fromkeys(out))  # each once, in order
+
+
+def _notice(message, category, filename, lineno, file=None, line=None):
+    print(f"neural-style: notice: {message}", file=file or sys.stderr)
+
+
+def say_fn(quiet):
+    """A print to stderr that goes above a running tqdm bar (silent with --quiet)."""
+    from tqdm import tqdm
+
+    return (lambda msg: None) if quiet else (lambda msg: tqdm.write(msg, file=sys.stderr))
+
+
+def run_job(job, args) -> int:
+    """Run ``job(args)``; bad input, a failed write or Ctrl-C outside the work are one line
+    on stderr and an exit status, never a traceback (``--debug`` shows it)."""
+    with warnings.catch_warnings():
+        if not args.debug:
+            warnings.showwarning = _notice  # one plain line, not a source location
+        else:
+            os.environ["NEURAL_STYLE_DEBUG"] = "1"
+        try:
+            return job(args)
+        except NeuralStyleError as e:
+            if args.debug:
+                raise
+            print(f"neural-style: error: {e}", file=sys.stderr)
+            return 2
+        except OSError as e:  # e.g. a full disk while saving: say which file, no traceback
+            if args.debug:
+                raise
+            print(f"neural-style: error: {e}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:  # before or after the work, where nothing is lost
+            print("neural-style: interrupted", file=sys.stderr)
+            return 130

@@ -1,0 +1,63 @@
+"""Image sizes for the optimisation: VGG16's smallest input, stage sizes, and the memory
+check that refuses a run that would not fit."""
+
+from __future__ import annotations
+
+import math
+
+from neural_style.cli.options import MIN_SIDE
+from neural_style.errors import NeuralStyleError
+
+
+def check_memory(sizes, cfg, say):
+    """Print the size and the memory estimate; refuse a run that would not fit (on a GPU,
+    the GPU's free memory)."""
+    from neural_style import backend
+    from neural_style.transfer import estimate_memory
+
+    gpu = backend.on_gpu()
+    available = backend.free_memory()
+    worst = max(estimate_memory(h, w, cfg, gpu=gpu) for h, w in sizes)
+    h, w = sizes[-1]
+    where = "on the GPU" if gpu else ""
+    say(f"result {w}x{h} px, estimated peak memory {worst / 1e9:.1f} GB of {available / 1e9:.1f} GB available {where}".rstrip())
+    if worst > available:
+        fit = max(sizes[-1])
+        while fit > 32 and estimate_memory(*scaled((h, w), fit), cfg, gpu=gpu) > available:
+            fit = int(fit * 0.9)
+        raise NeuralStyleError(
+            f"a {w}x{h} px run needs about {worst / 1e9:.1f} GB but {available / 1e9:.1f} GB is "
+            f"available; use --size {fit} (or --scales ending at {fit})"
+        )
+
+
+def style_size(shape, longest):
+    """Longest side for a style image: as asked, but never under 32 px on its short side."""
+    h, w = shape[:2]
+    return max(round(longest), math.ceil(MIN_SIDE * max(h, w) / min(h, w)))
+
+
+def scaled(hw, size):
+    h, w = hw
+    s = size / max(h, w)
+    return max(1, round(h * s)), max(1, round(w * s))
+
+
+def check_side(name, arr):
+    if min(arr.shape[:2]) < MIN_SIDE:
+        raise NeuralStyleError(
+            f"{name}: {arr.shape[1]}x{arr.shape[0]} px is too small for VGG16's five "
+            f"poolings; give an image of at least {MIN_SIDE} px a side"
+        )
+
+
+def sizes_for(content_full, sizes_wanted):
+    sizes = [scaled(content_full.shape[:2], s) for s in sizes_wanted]
+    if min(sizes[0]) < MIN_SIDE:
+        h, w = content_full.shape[:2]
+        need = math.ceil(MIN_SIDE * max(h, w) / min(h, w))
+        raise NeuralStyleError(
+            f"a {sizes[0][1]}x{sizes[0][0]} px result is too small for VGG16's five poolings "
+            f"(at least {MIN_SIDE} px a side); use --size {need} or more"
+        )
+    return sizes

@@ -1,0 +1,78 @@
+"""``neural-style train``: train the lesson's real-time style (or super-resolution) network
+on a folder of photos, with the lesson's settings by default."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from neural_style.cli.options import DEFAULT_STYLE, check_output, run_job, say_fn
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="neural-style train",
+        description="Train the fast.ai 2017 lesson's real-time style network (Johnson et al. 2016: "
+        "perceptual losses over a frozen VGG16) on your photos, streamed from disk; or, with "
+        "--task superres, its 4x super-resolution network. Saves the network after every epoch "
+        "and on Ctrl-C; --resume continues. Apply it with: neural-style --model NET.keras --content PHOTO.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    a = p.add_argument
+    a("--style", "-s", default=DEFAULT_STYLE, help="style image: path or lesson image name (task style)")
+    a("--style-factor", type=float, default=3.5, help="the style image is resized by 1/this (the lesson: 3.5); its stroke size in the results follows")
+    a("--images", "-i", nargs="+", required=True, help="training photos: folders (searched recursively), files or glob patterns; an unreadable file is skipped and counted")
+    a("--output", "-o", required=True, help="the network, a .keras file (a resumable checkpoint is written beside it)")
+    a("--task", choices=("style", "superres"), default="style", help="style: the real-time style network; superres: 4x super-resolution")
+    a("--size", type=int, default=288, help="side of the square training crops in px (multiple of 4); strokes are fixed in pixels at this scale")
+    a("--batch-size", type=int, default=8, help="images per step (divided over every local accelerator)")
+    a("--epochs", type=int, default=3, help="epochs; the last runs at --lr / 10 (the lesson: 2 at 1e-3, then 1 at 1e-4)")
+    a("--steps", type=int, help="steps per epoch (default: one pass over the images)")
+    a("--lr", type=float, default=1e-3, help="Adam learning rate")
+    a("--norm", choices=("batch", "instance"), default="batch", help="batch: the lesson's (Keras 1 mode=2: batch statistics at inference too); instance: Ulyanov et al. 2016, steadier at small batches")
+    a("--seed", type=int, default=0, help="seed of the weights and of the crops")
+    a("--workers", type=int, default=2, help="threads decoding images while the network trains")
+    a("--logdir", help="TensorBoard folder: loss terms per step, sample outputs per epoch")
+    a("--resume", action="store_true", help="continue from --output's checkpoint (epoch count and optimiser state)")
+    a("--weights", help="VGG16 weights file (default: the verified ImageNet weights)")
+    a("--quiet", "-q", action="store_true", help="print only errors and the output path")
+    a("--debug", action="store_true", help="show full tracebacks and TensorFlow's own messages")
+    return p
+
+
+def _main(args) -> int:
+    say = say_fn(args.quiet)
+    output = Path(args.output)
+    check_output(output, suffixes=(".keras",))
+    if not args.debug:  # tf.data's C++ start-up notices say nothing to a user
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from neural_style import backend, data, training
+    from neural_style.imagestream import list_images
+
+    cfg = training.TrainConfig(task=args.task, size=args.size, batch_size=args.batch_size, epochs=args.epochs,
+                               steps=args.steps, lr=args.lr, norm=args.norm, seed=args.seed, workers=args.workers)  # fmt: skip
+    cfg.validate()
+    files = list_images(args.images)
+    style = data.load(args.style, factor=args.style_factor, resample="bicubic") if args.task == "style" else None
+    say(f"{backend.name()} on {backend.device()}: {len(files)} images, {cfg.task} network, {cfg.size} px, batch {cfg.batch_size}")
+    result = training.train(cfg, files, output, style=style, logdir=args.logdir, resume=args.resume,
+                            weights=args.weights or "imagenet", progress=not args.quiet)  # fmt: skip
+    if result.skipped:
+        say(f"skipped {len(result.skipped)} unreadable file(s): {', '.join(result.skipped[:5])}{' ...' if len(result.skipped) > 5 else ''}")
+    per_step = result.seconds / max(result.steps, 1)
+    say(f"{result.steps} steps, {per_step:.2f} s per step, {result.epochs_done} epoch(s) done")
+    print(output)
+    if result.stopped == "interrupted":
+        print(f"neural-style: stopped by Ctrl-C after epoch {result.epochs_done}; continue with --resume", file=sys.stderr)
+        return 130
+    if result.stopped:
+        print(f"neural-style: error: {result.stopped}; kept the checkpoint of epoch {result.epochs_done}; lower --lr", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    return run_job(_main, args)

@@ -1,0 +1,139 @@
+"""Applying a trained real-time style network: loading it (by path or by the name of a
+network that ships), and stylising photos and videos frame by frame.
+
+Videos are read and written with ``imageio-ffmpeg``, which brings its own ffmpeg binary:
+frames stream through (never the whole clip in memory), at the clip's frame rate and
+size, its audio copied where it has some.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from neural_style.errors import NeuralStyleError
+from neural_style.images import atomic_write
+
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+
+
+def shipped_models() -> dict:
+    """``{name: {"file", "sha256", ...}}`` of the networks that ship with the package."""
+    manifest = MODELS_DIR / "manifest.json"
+    return json.loads(manifest.read_text()) if manifest.is_file() else {}
+
+
+def model_path(name_or_path) -> Path:
+    """The file of a shipped network's name (checked by sha256), or the path given."""
+    shipped = shipped_models()
+    if str(name_or_path) in shipped and not Path(name_or_path).exists():
+        entry = shipped[str(name_or_path)]
+        path = MODELS_DIR / entry["file"]
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != entry["sha256"]:
+            raise NeuralStyleError(f"{path}: the shipped network {name_or_path!r} is missing or damaged; reinstall neural_style")
+        return path
+    path = Path(name_or_path).expanduser()
+    if not path.exists():
+        names = ", ".join(shipped) or "none"
+        raise NeuralStyleError(f"--model {name_or_path}: no such file, and not a shipped network ({names})")
+    return path
+
+
+def load_style_net(name_or_path):
+    """A trained style network (``neural-style train``'s ``.keras`` file, or a shipped
+    network's name), checked to map an image to an image of its own size."""
+    from neural_style import nets, perceptual  # noqa: F401 - registers the custom layers
+    from neural_style.backend import keras
+
+    path = model_path(name_or_path)
+    try:
+        net = keras.saving.load_model(path, compile=False)
+    except Exception as e:  # Keras raises ValueError, OSError, zipfile errors, ... for non-models
+        raise NeuralStyleError(f"--model {path}: not a Keras model file ({type(e).__name__}); give a .keras file made by `neural-style train`") from None
+    if net.name.startswith("superres"):
+        raise NeuralStyleError(f"--model {path}: a super-resolution network (4x upscaling), not a style network")
+    shape = net.input_shape
+    if not (net.name.startswith("style") and len(shape) == 4 and shape[-1] == 3 and net.output_shape[-1] == 3):
+        raise NeuralStyleError(f"--model {path}: not a style network made by `neural-style train` ({net.name})")
+    return net
+
+
+def read_video(path):
+    """``(meta, frames)``: meta has ``fps``, ``size`` (w, h) and ``audio``; frames is a
+    generator of RGB uint8 (h, w, 3).  An unreadable file is a NeuralStyleError."""
+    import imageio_ffmpeg
+
+    reader = imageio_ffmpeg.read_frames(str(path))
+    try:
+        meta = next(reader)
+    except (RuntimeError, OSError, StopIteration) as e:
+        raise NeuralStyleError(f"{path}: not a video ffmpeg can read ({str(e).splitlines()[0] if str(e) else 'no stream'})") from None
+    w, h = meta["size"]
+
+    def frames():
+        try:
+            for raw in reader:
+                yield np.frombuffer(raw, np.uint8).reshape(h, w, 3)
+        finally:
+            reader.close()
+
+    return {"fps": meta.get("fps") or 25, "size": (w, h), "audio": bool(meta.get("audio_codec"))}, frames()
+
+
+def stylise_video(net, src, dst, size=None, on_frame=None) -> dict:
+    """Stylise every frame of ``src`` into ``dst`` (same size and frame rate; audio
+    copied when the source has some).  Written to a temporary file and renamed: an
+    error leaves no half-written video.
+
+    Returns ``{"frames", "fps", "size", "flicker", "input_flicker"}``: flicker is the mean
+    absolute difference between consecutive frames, 0..255, of the result and the input.
+    """
+    import imageio_ffmpeg
+
+    from neural_style.nets import stylise
+
+    meta, frames = read_video(src)
+    w, h = meta["size"]
+    stats = {"frames": 0, "fps": meta["fps"], "size": (w, h), "diff": 0.0, "input_diff": 0.0}
+
+    def write(tmp):
+        # yuv420p (what every player reads) needs even sides; odd sizes keep every pixel in yuv444p
+        pix = "yuv420p" if w % 2 == 0 and h % 2 == 0 else "yuv444p"
+        writer = imageio_ffmpeg.write_frames(tmp, (w, h), fps=meta["fps"], macro_block_size=1, pix_fmt_out=pix,
+                                             audio_path=str(src) if meta["audio"] else None, ffmpeg_log_level="error")  # fmt: skip
+        writer.send(None)
+        prev_in = prev_out = None
+        try:
+            for frame in frames:
+                out = stylise(net, frame, size)
+                writer.send(np.ascontiguousarray(out))
+                if prev_out is not None:
+                    stats["diff"] += float(np.abs(out.astype(np.int16) - prev_out).mean())
+                    stats["input_diff"] += float(np.abs(frame.astype(np.int16) - prev_in).mean())
+                prev_in, prev_out = frame.astype(np.int16), out.astype(np.int16)
+                stats["frames"] += 1
+                if on_frame:
+                    on_frame(stats["frames"])
+        finally:
+            writer.close()
+        if stats["frames"] == 0:
+            raise NeuralStyleError(f"{src}: the video has no frames")
+
+    atomic_write(Path(dst), write)
+    pairs = max(stats["frames"] - 1, 1)
+    return {"frames": stats["frames"], "fps": stats["fps"], "size": stats["size"],
+            "flicker": stats["diff"] / pairs, "input_flicker": stats["input_diff"] / pairs}  # fmt: skip
+
+
+def video_frame_count(path) -> int | None:
+    """Frames in a video, from its header (for a progress bar), or None if unknown."""
+    import imageio_ffmpeg
+
+    try:
+        n, _ = imageio_ffmpeg.count_frames_and_secs(str(path))
+        return n
+    except (RuntimeError, OSError, ValueError):
+        return None
