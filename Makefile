@@ -11,13 +11,13 @@ DEVICE  := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/
 # The tests that run again on every other installed backend.
 BACKEND_TESTS := tests/test_losses.py tests/test_lbfgs.py tests/test_optimize.py tests/test_transfer.py tests/test_cli.py tests/test_notebooks.py
 
-.PHONY: setup test test-backends run lab notebooks figures gallery bench bench-gpu weights data lint clean
+.PHONY: setup test test-backends run run-fast lab notebooks figures gallery bench bench-gpu weights data lint clean
 
 setup: $(VENV)/.installed $(BACKEND:%=$(VENV)/.backend-%) weights
 
 $(VENV)/.installed: setup.cfg pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet -c constraints.txt -e ".[$(DEVICE),offline,test,notebooks]"
+	$(PIP) install --quiet -c constraints.txt -e ".[$(DEVICE),offline,photos,test,notebooks]"
 	touch $@
 
 $(VENV)/.backend-%: $(VENV)/.installed
@@ -47,6 +47,10 @@ test-backends: $(VENV)/.installed
 
 run: $(VENV)/.installed
 	$(VENV)/bin/neural-style
+
+# The same photo with the shipped real-time Starry Night network: one forward pass.
+run-fast: $(VENV)/.installed
+	$(VENV)/bin/neural-style --model starry_night -o results/grace_hopper_starry_night_fast.png
 
 lab: $(VENV)/.installed
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks

@@ -156,13 +156,14 @@ class _EpochEnd(keras.callbacks.Callback):
 
     def __init__(self, net, output, cfg, guard, writer, samples):
         self.net, self.output, self.cfg, self.guard, self.writer, self.samples = net, output, cfg, guard, writer, samples
-        self.step = 0
+        self.step, self.losses = 0, []
 
     def on_epoch_begin(self, epoch, logs=None):
         self.model.optimizer.learning_rate.assign(self.cfg.lr_at(epoch))
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
+        self.losses.append(float((logs or {}).get("loss", float("nan"))))
         if self.writer and logs and math.isfinite(float(logs.get("loss", 0))):
             for k, v in logs.items():
                 self.writer.scalar(f"train/{k}", float(v), self.step)
@@ -187,6 +188,7 @@ class TrainResult:
     seconds: float
     stopped: str | None
     skipped: list
+    step_losses: list  # after each step: Keras' running mean of the loss over its epoch
 
 
 def train(cfg: TrainConfig, files, output, style=None, logdir=None, resume=False, weights="imagenet", progress=True):
@@ -236,7 +238,7 @@ def train(cfg: TrainConfig, files, output, style=None, logdir=None, resume=False
         epochs_done = load_checkpoint(net, trainer, output)["epoch"]
     if writer:
         writer.close()
-    return TrainResult(net, history.history, epochs_done, steps, seconds, guard.reason, sorted(map(str, stream.skipped)))
+    return TrainResult(net, history.history, epochs_done, steps, seconds, guard.reason, sorted(map(str, stream.skipped)), callbacks[2].losses)
 
 
 def _writer(logdir, cfg):

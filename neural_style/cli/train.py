@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from neural_style.cli.options import DEFAULT_STYLE, check_output, run_job, say_fn
+from neural_style.errors import NeuralStyleError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,6 +55,8 @@ def _main(args) -> int:
     cfg = training.TrainConfig(task=args.task, size=args.size, batch_size=args.batch_size, epochs=args.epochs,
                                steps=args.steps, lr=args.lr, norm=args.norm, seed=args.seed, workers=args.workers)  # fmt: skip
     cfg.validate()
+    if args.resume and not training.checkpoint_path(output).exists():
+        raise NeuralStyleError(f"{training.checkpoint_path(output)}: no checkpoint to resume from; train without --resume first")
     files = list_images(args.images)
     style = data.load(args.style, factor=args.style_factor, resample="bicubic") if args.task == "style" else None
     say(f"{backend.name()} on {backend.device()}: {len(files)} images, {cfg.task} network, {cfg.size} px, batch {cfg.batch_size}")
@@ -62,7 +65,9 @@ def _main(args) -> int:
     if result.skipped:
         say(f"skipped {len(result.skipped)} unreadable file(s): {', '.join(result.skipped[:5])}{' ...' if len(result.skipped) > 5 else ''}")
     per_step = result.seconds / max(result.steps, 1)
-    say(f"{result.steps} steps, {per_step:.2f} s per step, {result.epochs_done} epoch(s) done")
+    losses = result.history.get("loss", [])
+    trend = f", loss by epoch {' -> '.join(f'{v:.4g}' for v in losses)}" if losses else ""
+    say(f"{result.steps} steps, {per_step:.2f} s per step, {result.epochs_done} epoch(s) done{trend}")
     print(output)
     if result.stopped == "interrupted":
         print(f"neural-style: stopped by Ctrl-C after epoch {result.epochs_done}; continue with --resume", file=sys.stderr)

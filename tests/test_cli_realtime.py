@@ -1,0 +1,136 @@
+"""`neural-style train` and `neural-style --model`: real-time networks from the shell."""
+
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from neural_style import cli, data
+
+TRAIN = ["--size", "48", "--batch-size", "2", "--steps", "5", "--workers", "1", "--seed", "0"]
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("photos")
+    for p in data.training_photos()[:3]:
+        Image.open(p).convert("RGB").save(folder / f"{p.stem}.jpg")
+    (folder / "broken.jpg").write_bytes(b"not an image")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def trained(photos, tmp_path_factory, weights_path):
+    """A network trained for 3 epochs by the command, then resumed for a 4th."""
+    out = tmp_path_factory.mktemp("net") / "net.keras"
+    return out
+
+
+def test_train_lowers_the_loss_checkpoints_and_resumes(photos, trained, capsys):
+    code = cli.main(["train", "--style", "starry_night", "--images", str(photos), "-o", str(trained), "--epochs", "3", *TRAIN])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert out.strip() == str(trained) and trained.exists()
+    assert trained.with_name("net.keras.ckpt.npz").exists()
+    assert "skipped 1 unreadable file(s)" in err and "broken.jpg" in err
+    m = re.search(r"15 steps, [\d.]+ s per step, 3 epoch\(s\) done, loss by epoch (\S+) -> (\S+) -> (\S+)", err)
+    assert m, err
+    assert float(m.group(3)) < float(m.group(1))
+    code = cli.main(["train", "--style", "starry_night", "--images", str(photos), "-o", str(trained), "--epochs", "4", "--resume", *TRAIN])
+    _, err = capsys.readouterr()
+    assert code == 0 and "5 steps" in err and "4 epoch(s) done" in err, err
+
+
+def test_train_errors_are_one_line(photos, tmp_path, capsys):
+    cases = [
+        (["--images", str(tmp_path / "none"), "-o", str(tmp_path / "n.keras")], "no such file"),
+        (["--images", str(photos), "-o", str(tmp_path / "n.h5")], ".keras"),
+        (["--images", str(photos), "-o", str(tmp_path / "n.keras"), "--size", "50"], "multiple of 4"),
+        (["--images", str(photos), "-o", str(tmp_path / "n.keras"), "--resume"], "no checkpoint"),
+    ]
+    for args, message in cases:
+        assert cli.main(["train", *TRAIN[:2], *args]) == 2
+        err = capsys.readouterr().err.strip()
+        assert message in err and len(err.splitlines()) == 1, err
+        assert not (tmp_path / "n.keras").exists()
+
+
+@pytest.fixture(scope="module")
+def net_path(tmp_path_factory):
+    from neural_style import nets
+
+    path = tmp_path_factory.mktemp("model") / "style.keras"
+    nets.style_net(norm="instance").save(path)
+    return path
+
+
+def test_model_on_an_odd_sized_photo_keeps_its_size(net_path, tmp_path, capsys):
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (45, 61, 3), dtype=np.uint8)).save(tmp_path / "odd.png")
+    assert cli.main(["--model", str(net_path), "--content", str(tmp_path / "odd.png"), "-o", str(tmp_path / "o.png")]) == 0
+    assert Image.open(tmp_path / "o.png").size == (61, 45)
+    assert cli.main(["--model", str(net_path), "--content", str(tmp_path / "odd.png"), "-o", str(tmp_path / "s.png"), "--size", "120"]) == 0
+    assert Image.open(tmp_path / "s.png").size == (61, 45)
+
+
+def test_model_on_a_folder_skips_a_bad_file(net_path, photos, tmp_path, capsys):
+    code = cli.main(["--model", str(net_path), "--content", str(photos), "--size", "64", "-o", str(tmp_path / "out")])
+    out, err = capsys.readouterr()
+    assert code == 1 and "broken.jpg" in err and "done 3, failed 1" in err
+    assert len(list((tmp_path / "out").glob("*.png"))) == 3
+
+
+def make_video(path, frames=5, size=(66, 46)):
+    import imageio_ffmpeg
+
+    w, h = size
+    writer = imageio_ffmpeg.write_frames(str(path), size, fps=8, macro_block_size=1)
+    writer.send(None)
+    for i in range(frames):
+        frame = np.zeros((h, w, 3), np.uint8)
+        frame[:, 6 * i : 6 * i + 12] = (255, 200, 0)
+        writer.send(frame)
+    writer.close()
+
+
+def test_model_on_a_video_keeps_frames_size_and_rate(net_path, tmp_path, capsys):
+    import imageio_ffmpeg
+
+    make_video(tmp_path / "clip.mp4")
+    assert cli.main(["--model", str(net_path), "--content", str(tmp_path / "clip.mp4"), "-o", str(tmp_path / "out.mp4")]) == 0
+    err = capsys.readouterr().err
+    assert re.search(r"5 frames, 66x46 px, 8 fps", err) and "flicker" in err
+    reader = imageio_ffmpeg.read_frames(str(tmp_path / "out.mp4"))
+    meta = next(reader)
+    assert meta["size"] == (66, 46) and meta["fps"] == 8
+    assert sum(1 for _ in reader) == 5
+
+
+def test_shipped_network_by_name(tmp_path):
+    assert cli.main(["--model", "starry_night", "--content", "tubingen", "--size", "96", "-o", str(tmp_path / "t.png")]) == 0
+    img = np.asarray(Image.open(tmp_path / "t.png"))
+    assert img.shape[:2] == data.load("tubingen").shape[:2] and img.std() > 10
+
+
+def test_model_errors_are_one_line_and_write_nothing(net_path, tmp_path, capsys):
+    from neural_style import nets
+
+    nets.superres_net((16, 16, 3)).save(tmp_path / "sr.keras")
+    (tmp_path / "text.keras").write_text("not a model")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "nothing.mp4").write_bytes(b"")
+    make_video(tmp_path / "noframes.mp4", frames=0)
+    cases = [
+        (["--model", str(tmp_path / "missing.keras")], "no such file"),
+        (["--model", str(tmp_path / "text.keras")], "not a Keras model"),
+        (["--model", str(tmp_path / "sr.keras")], "super-resolution"),
+        (["--model", str(net_path), "--content", str(tmp_path / "empty")], "holds no image"),
+        (["--model", str(net_path), "--content", str(tmp_path / "nothing.mp4")], "not a video"),
+        (["--model", str(net_path), "--content", str(tmp_path / "noframes.mp4")], "nothing.mp4" if False else "noframes.mp4"),
+    ]
+    for args, message in cases:
+        out = tmp_path / "result.mp4" if "mp4" in args[-1] else tmp_path / "result.png"
+        assert cli.main([*args, "-o", str(out)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err and message in err[-1] and err[-1].startswith("neural-style: error:"), err
+        assert not out.exists() and not list(tmp_path.glob(".result*"))
