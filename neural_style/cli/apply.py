@@ -62,7 +62,10 @@ def _main(args) -> int:
     contents = expand_contents(args.content, IMAGE_SUFFIXES + VIDEO_SUFFIXES)
     outputs = _outputs(args, contents, stem(args.model))
     for c, out in zip(contents, outputs):
-        check_output(out, suffixes=VIDEO_SUFFIXES if _is_video(c) else (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"))
+        if _is_video(c):
+            check_output(out, suffixes=VIDEO_SUFFIXES, kind="video")
+        else:
+            check_output(out)
 
     from neural_style import backend, data, realtime
     from neural_style.images import save_image

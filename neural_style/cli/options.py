@@ -41,7 +41,7 @@ def stem(name) -> str:
     return Path(str(name)).stem
 
 
-def check_output(path: Path, suffixes=(".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")):
+def check_output(path: Path, suffixes=(".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"), kind="image"):
     """Create the output folder, or fail before computing if it cannot be written."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -50,7 +50,7 @@ def check_output(path: Path, suffixes=(".png", ".jpg", ".jpeg", ".webp", ".bmp",
     if not os.access(path.parent, os.W_OK):
         raise NeuralStyleError(f"the output folder {path.parent} is not writable; choose another --output")
     if path.suffix.lower() not in suffixes:
-        raise NeuralStyleError(f"--output {path}: unknown file type {path.suffix!r}; use {' or '.join(suffixes[:2])}")
+        raise NeuralStyleError(f"--output {path}: unknown {kind} type {path.suffix!r}; use {' or '.join(suffixes[:2])}")
 
 
 def expand_contents(items, suffixes=IMAGE_SUFFIXES) -> list[str]:

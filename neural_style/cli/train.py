@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _main(args) -> int:
     say = say_fn(args.quiet)
     output = Path(args.output)
-    check_output(output, suffixes=(".keras",))
+    check_output(output, suffixes=(".keras",), kind="network file")
     if not args.debug:  # tf.data's C++ start-up notices say nothing to a user
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from neural_style import backend, data, training
