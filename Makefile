@@ -9,7 +9,8 @@ BACKEND ?=
 # CUDA builds where an NVIDIA driver is present, CPU builds elsewhere.
 DEVICE  := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
 # The tests that run again on every other installed backend.
-BACKEND_TESTS := tests/test_losses.py tests/test_lbfgs.py tests/test_optimize.py tests/test_transfer.py tests/test_cli.py tests/test_notebooks.py
+BACKEND_TESTS := tests/test_losses.py tests/test_lbfgs.py tests/test_optimize.py tests/test_transfer.py tests/test_cli.py tests/test_notebooks.py \
+                 tests/test_nets.py tests/test_perceptual.py tests/test_cli_realtime.py
 
 .PHONY: setup test test-backends run run-fast lab notebooks figures gallery bench bench-gpu weights data lint clean
 

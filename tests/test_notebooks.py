@@ -70,8 +70,16 @@ def test_gatys_figures_notebook(quick, weights_path):
         assert fig.width > 300 and fig.height > 100
 
 
+def pictures(outputs):
+    return [o for o in outputs if o.output_type == "display_data" and {"image/png", "image/jpeg"} & set(o.get("data", {}))]
+
+
 def test_tensorflow_notes_notebook(quick, weights_path):
-    _, text = run("tensorflow-notes.ipynb")
+    outputs, text = run("tensorflow-notes.ipynb")
+    # a fresh log directory: each step read back once (two quick outer iterations)
+    assert len(re.search(r"loss by step: \[([^\]]*)\]", text).group(1).split(",")) == 2
+    # TensorBoard's scalars and histograms, its images, the sweep's curves, the XLA bars
+    assert len(pictures(outputs)) == 4
     for name, rank in [("scalar", 0), ("vector", 1), ("matrix", 2), ("image batch", 4)]:
         assert re.search(rf"{name}\s+rank {rank}", text)
     assert "activation rank 3 -> Gram matrix rank 2" in text
@@ -84,3 +92,15 @@ def test_tensorflow_notes_notebook(quick, weights_path):
     counts = [int(v) for v in re.findall(r"TF_CPP_MIN_LOG_LEVEL=\d: (\d+) lines", text)]
     assert counts[0] > counts[1] >= counts[3]  # level 1 hides INFO
     assert list((quick / "results" / "tensorflow-notes" / "tensorboard" / "sweep").glob("content_weight=*"))
+
+
+def test_perceptual_losses_notebook(quick, weights_path):
+    outputs, text = run("perceptual-losses.ipynb")
+    assert re.search(r"super-resolution|steps in \d+ s; loss by epoch", text)
+    for norm in ("batch", "instance"):
+        assert re.search(rf"{norm}: 6 steps, [\d.]+ s per step", text)
+    assert "gram_matrix_b matches numpy: True" in text
+    assert re.search(r"\d+x\d+ px in \d+ ms", text)
+    assert len(pictures(outputs)) >= 8
+    names = sorted(p.name for p in (quick / "figures").glob("*.png"))
+    assert names == ["perceptual_reflection.png", "perceptual_style_norms.png", "perceptual_superres.png", "realtime_starry_night.png"]

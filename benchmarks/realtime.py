@@ -1,0 +1,166 @@
+"""Benchmark of the real-time style network (`make bench`, after the lesson-loss benchmark).
+
+- Stylised frames per second at 512x512 px (batch 1, the compiled inference pass that
+  `neural-style --model` uses), its achieved GFLOP/s against TensorFlow's float32 matmul
+  measured in the same process;
+- the same network built in plain PyTorch (where torch is installed), given the same
+  weights: its output is checked against ours, then timed the same way;
+- seconds per training step at the lesson's setting (288 px, batch 8, real VGG16 weights).
+
+FLOPs counted: every convolution, 2 * H_out * W_out * k * k * C_in * C_out (the rest is
+small), so the ratio is a lower bound.  Appends a section to benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from bench import cpu_name, tf_matmul_peak, versions  # noqa: E402
+
+
+def conv_gflops(net, h, w):
+    """Forward GFLOP of every Conv2D of ``net`` on one h x w image."""
+    from neural_style.backend import keras
+
+    probe = keras.Model(net.inputs, [l.output for l in net.layers if isinstance(l, keras.layers.Conv2D)])
+    outs = probe(np.zeros((1, h, w, 3), "float32"))
+    convs = [l for l in net.layers if isinstance(l, keras.layers.Conv2D)]
+    total = 0
+    for layer, out in zip(convs, outs):
+        k, _, cin, cout = layer.kernel.shape
+        total += 2 * out.shape[1] * out.shape[2] * k * k * cin * cout
+    return total / 1e9
+
+
+def best_of(fn, repeats):
+    fn()  # warm-up: trace and compile
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def torch_twin(net):
+    """The same network in plain PyTorch, with ``net``'s weights (instance norm)."""
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    from neural_style.backend import keras, ops
+
+    layers = [l for l in net.layers if isinstance(l, (keras.layers.Conv2D, keras.layers.GroupNormalization))]
+    convs = [l for l in layers if isinstance(l, keras.layers.Conv2D)]
+    norms = [l for l in layers if isinstance(l, keras.layers.GroupNormalization)]
+
+    def conv(layer):
+        k = ops.convert_to_numpy(layer.kernel)
+        m = nn.Conv2d(k.shape[2], k.shape[3], k.shape[0], stride=layer.strides[0], padding=0)
+        m.weight.data = torch.from_numpy(np.ascontiguousarray(k.transpose(3, 2, 0, 1)))
+        m.bias.data = torch.from_numpy(ops.convert_to_numpy(layer.bias))
+        return m
+
+    def norm(layer):
+        m = nn.InstanceNorm2d(layer.gamma.shape[0], affine=True, eps=layer.epsilon)
+        m.weight.data = torch.from_numpy(ops.convert_to_numpy(layer.gamma))
+        m.bias.data = torch.from_numpy(ops.convert_to_numpy(layer.beta))
+        return m
+
+    class Twin(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.convs = nn.ModuleList(conv(c) for c in convs)
+            self.norms = nn.ModuleList(norm(n) for n in norms)
+
+        def same(self, i, x):  # Keras 'same': stride 1 symmetric, stride 2 pads bottom/right
+            c = self.convs[i]
+            k, s = c.kernel_size[0], c.stride[0]
+            p = (k - 1) // 2 if s == 1 else None
+            x = F.pad(x, (p, p, p, p)) if p is not None else F.pad(x, (0, 1, 0, 1))
+            return c(x)
+
+        def forward(self, x):  # (B, 3, H, W) RGB 0..255
+            x = F.pad(x, (40, 40, 40, 40), mode="reflect")
+            x = F.relu(self.norms[0](self.same(0, x)))
+            x = F.relu(self.norms[1](self.same(1, x)))
+            x = F.relu(self.norms[2](self.same(2, x)))
+            i = 3
+            for _ in range(5):
+                y = F.relu(self.norms[i](self.convs[i](x)))
+                y = self.norms[i + 1](self.convs[i + 1](y))
+                x = y + x[:, :, 2:-2, 2:-2]
+                i += 2
+            for _ in range(2):
+                x = F.interpolate(x, scale_factor=2, mode="nearest")
+                x = F.relu(self.norms[i](self.same(i, x)))
+                i += 1
+            return (torch.tanh(self.same(i, x)) + 1) * 127.5
+
+    return Twin().eval()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--size", type=int, default=512)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--train-steps", type=int, default=3)
+    p.add_argument("--output", default=str(HERE / "RESULTS.md"))
+    args = p.parse_args()
+
+    from neural_style import backend, data, nets, training
+
+    net = nets.style_net(norm="instance")
+    x = np.random.default_rng(0).uniform(0, 255, (1, args.size, args.size, 3)).astype("float32")
+    fwd = nets.forward(net)
+    xt = backend.to_tensor(x)
+    ours = best_of(lambda: backend.to_numpy(fwd(xt)), args.repeats)
+    gflop = conv_gflops(net, args.size, args.size)
+    peak = tf_matmul_peak() if importlib.util.find_spec("tensorflow") else None
+    rows = [(f"neural_style ({backend.name()}, compiled)", ours)]
+    note = ""
+    if importlib.util.find_spec("torch"):
+        import torch
+
+        twin = torch_twin(net)
+        xp = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
+        with torch.inference_mode():
+            diff = np.abs(twin(xp).numpy().transpose(0, 2, 3, 1) - backend.to_numpy(fwd(xt))).max()
+            rows.append((f"PyTorch {torch.__version__}, same network and weights (eager)", best_of(lambda: twin(xp), args.repeats)))
+        note = f" The PyTorch twin's output differs from ours by at most {diff:.2g} (0..255)."
+
+    cfg = training.TrainConfig(size=288, batch_size=8, epochs=1, steps=args.train_steps + 1, workers=2, samples=1)
+    style = data.load("starry_night", factor=3.5)
+    r = training.train(cfg, data.training_photos(), HERE / "_bench_net.keras", style=style, progress=False)
+    for f in HERE.glob("_bench_net.keras*"):
+        f.unlink()
+    step_s = r.seconds / r.steps  # includes the first step's tracing: an upper bound
+
+    lines = [f"## Real-time style network, {backend.device()}, {time.strftime('%Y-%m-%d')}", "",
+             f"Machine: {cpu_name()}, {os.cpu_count()} cores; Python {platform.python_version()}; {versions()}.",
+             f"Command: `KERAS_BACKEND={backend.name()} python benchmarks/realtime.py`. One {args.size}x{args.size} "
+             f"image per call, best of {args.repeats}; {gflop:.1f} GFLOP of convolutions per image.{note}", "",
+             "| implementation | s / image | frames / s | GFLOP/s | TF matmul peak GFLOP/s | ratio |", "|---|---|---|---|---|---|"]  # fmt: skip
+    for name, s in rows:
+        lines.append(f"| {name} | {s:.3f} | {1 / s:.2f} | {gflop / s:.0f} | {f'{peak:.0f}' if peak else '-'} | "
+                     f"{f'{gflop / s / peak:.0%}' if peak else '-'} |")  # fmt: skip
+    lines += ["", f"Training at the lesson's setting (288 px, batch 8, VGG16 loss): {step_s:.1f} s per step "
+              f"({r.steps} steps, the first one's tracing included).", ""]
+    text = "\n".join(lines)
+    print(text)
+    with open(args.output, "a") as f:
+        f.write("\n" + text)
+
+
+if __name__ == "__main__":
+    main()
