@@ -12,7 +12,7 @@ DEVICE  := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/
 BACKEND_TESTS := tests/test_losses.py tests/test_lbfgs.py tests/test_optimize.py tests/test_transfer.py tests/test_cli.py tests/test_notebooks.py \
                  tests/test_nets.py tests/test_perceptual.py tests/test_cli_realtime.py
 
-.PHONY: setup test test-backends run run-fast lab notebooks figures gallery bench bench-gpu weights data lint clean
+.PHONY: setup test test-backends run run-fast lab notebooks figures figures-paper gallery bench bench-gpu weights data lint clean
 
 setup: $(VENV)/.installed $(BACKEND:%=$(VENV)/.backend-%) weights
 
@@ -63,6 +63,10 @@ notebooks: $(VENV)/.installed
 	KERAS_BACKEND=$(FAST_BACKEND) NEURAL_STYLE_FIGURES=$(CURDIR)/figures $(PY) notebooks/execute.py --in-place notebooks/*.ipynb
 
 figures: notebooks
+
+# Gatys et al.'s Figures 1-3 at the paper's scale: hours on a CPU, resumable panel by panel.
+figures-paper: $(VENV)/.installed
+	KERAS_BACKEND=$(FAST_BACKEND) $(PY) figures/paper.py
 
 gallery: $(VENV)/.installed
 	$(PY) figures/gallery.py

@@ -1,0 +1,162 @@
+"""Figures 1-3 of Gatys et al. 2015 at the paper's scale (`make figures-paper`).
+
+    python figures/paper.py [--figure 1 2 3] [--size 512] [--size-fig3 384] [--evals 600]
+
+Every panel is run from white noise with one continuous L-BFGS run (``optimizer="lbfgs"``,
+as the paper ran it; ``lbfgs-device`` on a GPU) for ``--evals`` evaluations, reported in
+blocks of 100 so that the relative change of the loss over the last 100 evaluations says
+whether it has settled.  Each finished panel is saved in results/paper/figK/ (PNG and JSON)
+and never run again, so the job can stop and resume panel by panel; a figure's composite,
+figures/gatys_figK.png, is drawn once all its panels exist, every panel at full size.
+
+Measured, not only looked at: Figure 1's content reconstructions from conv1_1 .. conv3_1
+get their PSNR against the photo, its style reconstructions their final style loss relative
+to the start; Figure 3's panels their content loss (block4_conv2) against the photo, across
+each row, to find the column where the photo appears.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+OUT = {"results": HERE.parent / "results" / "paper", "figures": HERE}
+BLOCK = 100  # evaluations per reported block
+RATIOS = (1e-5, 1e-4, 1e-3, 1e-2)
+FIG2_STYLES = ("shipwreck", "starry_night", "the_scream", "woman_with_hat")
+
+
+def style_sets():
+    return [tuple(f"block{b}_conv1" for b in range(1, k + 1)) for k in range(1, 6)]
+
+
+def panel(fig, name, make):
+    """Run ``make()`` -> Result unless results/paper/fig/name.png exists; return (image, info)."""
+    from neural_style.images import load_image, save_image
+
+    png, meta = OUT["results"] / fig / f"{name}.png", OUT["results"] / fig / f"{name}.json"
+    if png.exists() and meta.exists():
+        return load_image(png), json.loads(meta.read_text())
+    start = time.perf_counter()
+    r = make()
+    losses = [float(v) for v in r.losses]
+    settle = (losses[-2] - losses[-1]) / losses[-2] if len(losses) > 1 else float("nan")
+    info = {"losses": losses, "evaluations": r.n_evals, "seconds": time.perf_counter() - start,
+            "relative_change_last_100": settle, "stopped": r.stopped}  # fmt: skip
+    save_image(png, r.image)
+    meta.write_text(json.dumps(info, indent=1))
+    print(f"{fig}/{name}: loss {losses[0]:.4g} -> {losses[-1]:.4g}, last {BLOCK} evaluations {settle:+.2%}, "
+          f"{info['seconds']:.0f} s", flush=True)  # fmt: skip
+    return r.image, info
+
+
+def psnr(a, b):
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return 10 * math.log10(255**2 / mse) if mse else float("inf")
+
+
+def figure1(run, size):
+    from neural_style import data, transfer
+
+    photo = data.load("tubingen", size=size)
+    painting = data.load("starry_night", size=size)
+    contents, styles, notes = [], [], []
+    for b in range(1, 6):
+        img, _ = panel("fig1", f"content_conv{b}_1", lambda b=b: transfer.recreate_content(photo, content_layer=f"block{b}_conv1", **run))
+        contents.append(img)
+        if b <= 3:
+            notes.append(f"content conv{b}_1: PSNR {psnr(img, photo):.1f} dB against the photo")
+    for layers in style_sets():
+        img, info = panel("fig1", f"style_upto_conv{len(layers)}_1", lambda layers=layers: transfer.recreate_style(painting, style_layers=layers, **run))
+        styles.append(img)
+        notes.append(f"style up to conv{len(layers)}_1: final loss {info['losses'][-1] / info['losses'][0]:.2e} of the first block's")
+    cols = [f"{'abcde'[k]}: conv{k + 1}_1" for k in range(5)]
+    return [styles, contents], ["style\nreconstructions", "content\nreconstructions"], cols, notes
+
+
+def figure2(run, size):
+    from neural_style import data, transfer
+
+    photo = data.load("tubingen", size=size)
+    h, w = photo.shape[:2]
+    cw, lw = transfer.paper_weights(1e-3, style_sets()[-1], "block4_conv2", h, w, paper_size=512)
+    row = [photo]
+    for name in FIG2_STYLES:
+        style = data.load(name, size=size)
+        img, _ = panel("fig2", name, lambda style=style: transfer.style_transfer(
+            photo, style, style_layers=style_sets()[-1], layer_weights=lw, content_weight=cw, crop_content=False, **run))
+        row.append(img)
+    cols = ["A: photograph", "B: Shipwreck", "C: Starry Night", "D: The Scream", "Woman with a Hat"]
+    return [row], None, cols, []
+
+
+def figure3(run, size):
+    from neural_style import data, transfer
+    from neural_style.images import preproc
+    from neural_style.vgg16_avg import VGG16_Avg, feature_model
+
+    photo = data.load("tubingen", size=size)
+    painting = data.load("starry_night", size=size)
+    h, w = photo.shape[:2]
+    acts = feature_model(VGG16_Avg(), ["block4_conv2"])
+    target = np.asarray(acts(preproc(photo[None].astype("float32"))))
+    rows, notes = [], []
+    for layers in style_sets():
+        row, dist = [], []
+        for ratio in RATIOS:
+            cw, lw = transfer.paper_weights(ratio, layers, "block4_conv2", h, w, paper_size=512)
+            img, _ = panel("fig3", f"upto_conv{len(layers)}_1_ratio_{ratio:g}", lambda cw=cw, lw=lw, layers=layers: transfer.style_transfer(
+                photo, painting, style_layers=layers, layer_weights=lw, content_weight=cw, crop_content=False, **run))
+            row.append(img)
+            dist.append(float(np.mean((np.asarray(acts(preproc(img[None].astype("float32")))) - target) ** 2)))
+        rows.append(row)
+        notes.append(f"up to conv{len(layers)}_1: content loss against the photo by ratio " + ", ".join(f"{d:.3g}" for d in dist))
+    return rows, [f"{chr(65 + k)}: up to conv{k + 1}_1" for k in range(5)], [f"{r:g}" for r in RATIOS], notes
+
+
+def compose(k, rows, row_titles, col_titles):
+    """The figure with every panel at full size (about 100 px per inch at dpi 100)."""
+    import matplotlib.pyplot as plt
+
+    from neural_style.viz import labelled_grid, save_figure
+
+    side = max(rows[0][0].shape[:2]) / 100 + 0.2  # inches per panel: full pixels at dpi 100
+    fig = labelled_grid(rows, row_titles, col_titles, f"Gatys et al. 2015, Figure {k} (VGG16)", size=side)
+    path = save_figure(fig, OUT["figures"] / f"gatys_fig{k}.png", dpi=100)
+    plt.close(fig)
+    return path
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--figure", type=int, nargs="+", default=[2, 1, 3], choices=(1, 2, 3))
+    p.add_argument("--size", type=int, default=512, help="longest side of Figures 1 and 2")
+    p.add_argument("--size-fig3", type=int, default=384, help="longest side of Figure 3 (20 panels)")
+    p.add_argument("--evals", type=int, default=600, help="evaluations per panel, in blocks of 100")
+    p.add_argument("--results", type=Path, default=OUT["results"], help="where finished panels are kept")
+    p.add_argument("--figures", type=Path, default=OUT["figures"], help="where the composites go")
+    args = p.parse_args(argv)
+    OUT.update(results=args.results, figures=args.figures)
+
+    from neural_style import backend
+
+    optimizer = "lbfgs-device" if backend.on_gpu() else "lbfgs"
+    run = dict(iterations=max(1, args.evals // BLOCK), maxfun=BLOCK, optimizer=optimizer, seed=0, verbose=False)
+    print(f"{backend.name()} on {backend.device()}, {optimizer}, {args.evals} evaluations per panel", flush=True)
+    makers = {1: (figure1, args.size), 2: (figure2, args.size), 3: (figure3, args.size_fig3)}
+    for k in args.figure:
+        make, size = makers[k]
+        rows, row_titles, col_titles, notes = make(run, size)
+        for line in notes:
+            print(f"figure {k}: {line}")
+        print(compose(k, rows, row_titles, col_titles), flush=True)
+
+
+if __name__ == "__main__":
+    main()
