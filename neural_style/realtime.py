@@ -8,8 +8,10 @@ size, its audio copied where it has some.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +63,15 @@ def load_style_net(name_or_path):
     return net
 
 
+@contextlib.contextmanager
+def _ffmpeg():
+    """JAX warns on any fork of its process; ffmpeg is forked only to exec at once,
+    which is safe, so that warning says nothing here."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="os.fork", category=RuntimeWarning)
+        yield
+
+
 def read_video(path):
     """``(meta, frames)``: meta has ``fps``, ``size`` (w, h) and ``audio``; frames is a
     generator of RGB uint8 (h, w, 3).  An unreadable file is a NeuralStyleError."""
@@ -68,7 +79,8 @@ def read_video(path):
 
     reader = imageio_ffmpeg.read_frames(str(path))
     try:
-        meta = next(reader)
+        with _ffmpeg():
+            meta = next(reader)
     except (RuntimeError, OSError, StopIteration) as e:
         raise NeuralStyleError(f"{path}: not a video ffmpeg can read ({str(e).splitlines()[0] if str(e) else 'no stream'})") from None
     w, h = meta["size"]
@@ -104,7 +116,8 @@ def stylise_video(net, src, dst, size=None, on_frame=None) -> dict:
         pix = "yuv420p" if w % 2 == 0 and h % 2 == 0 else "yuv444p"
         writer = imageio_ffmpeg.write_frames(tmp, (w, h), fps=meta["fps"], macro_block_size=1, pix_fmt_out=pix,
                                              audio_path=str(src) if meta["audio"] else None, ffmpeg_log_level="error")  # fmt: skip
-        writer.send(None)
+        with _ffmpeg():
+            writer.send(None)
         prev_in = prev_out = None
         try:
             for frame in frames:
@@ -133,7 +146,8 @@ def video_frame_count(path) -> int | None:
     import imageio_ffmpeg
 
     try:
-        n, _ = imageio_ffmpeg.count_frames_and_secs(str(path))
+        with _ffmpeg():
+            n, _ = imageio_ffmpeg.count_frames_and_secs(str(path))
         return n
     except (RuntimeError, OSError, ValueError):
         return None
