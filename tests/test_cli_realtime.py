@@ -134,3 +134,33 @@ def test_model_errors_are_one_line_and_write_nothing(net_path, tmp_path, capsys)
         err = capsys.readouterr().err.strip().splitlines()
         assert err and message in err[-1] and err[-1].startswith("neural-style: error:"), err
         assert not out.exists() and not list(tmp_path.glob(".result*"))
+
+
+def test_ctrl_c_saves_a_checkpoint_that_resumes(photos, tmp_path, weights_path):
+    import json
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    out = tmp_path / "net.keras"
+    cmd = [sys.executable, "-m", "neural_style", "train", "--images", str(photos), "-o", str(out),
+           "--size", "48", "--batch-size", "2", "--steps", "200", "--epochs", "2", "--workers", "1"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    err = []  # stderr, read as it comes (tqdm ends its lines with \r, not \n)
+    reader = threading.Thread(target=lambda: err.extend(iter(lambda: proc.stderr.read(1), "")), daemon=True)
+    reader.start()
+    deadline = time.time() + 300
+    while "s/step" not in "".join(err) and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.5)  # until the first steps are done
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=120) == 130
+    reader.join(timeout=10)
+    err = "".join(err)
+    assert "continue with --resume" in err
+    with np.load(out.with_name("net.keras.ckpt.npz")) as z:
+        meta = json.loads(str(z["meta"]))
+    assert meta["interrupted"] and meta["epoch"] == 0
+    assert cli.main(["train", "--images", str(photos), "-o", str(out), "--resume", "--size", "48",
+                     "--batch-size", "2", "--steps", "2", "--epochs", "1", "--workers", "1"]) == 0  # fmt: skip
