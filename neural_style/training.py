@@ -156,7 +156,7 @@ class _EpochEnd(keras.callbacks.Callback):
 
     def __init__(self, net, output, cfg, guard, writer, samples):
         self.net, self.output, self.cfg, self.guard, self.writer, self.samples = net, output, cfg, guard, writer, samples
-        self.step, self.losses = 0, []
+        self.step, self.losses, self.completed = 0, [], 0
 
     def on_epoch_begin(self, epoch, logs=None):
         self.model.optimizer.learning_rate.assign(self.cfg.lr_at(epoch))
@@ -172,6 +172,7 @@ class _EpochEnd(keras.callbacks.Callback):
         if self.guard.reason:  # not a finished epoch, or not a good one
             return
         save_checkpoint(self.net, self.model, self.output, epoch + 1, self.cfg)
+        self.completed += 1
         if self.writer:
             out = self.net.predict(self.samples, verbose=0)
             for i, img in enumerate(out):
@@ -228,9 +229,8 @@ def train(cfg: TrainConfig, files, output, style=None, logdir=None, resume=False
         seconds = time.perf_counter() - start
     callbacks[0].bar.close()
     steps = callbacks[2].step
-    epochs_done = first + len(history.history.get("loss", []))
-    if guard.reason == "interrupted":
-        epochs_done -= 1  # the interrupted epoch is not complete: resume repeats it
+    epochs_done = first + callbacks[2].completed
+    if guard.reason == "interrupted":  # resume repeats the interrupted epoch, from these weights
         save_checkpoint(net, trainer, output, epochs_done, cfg, {"interrupted": True})
     elif guard.reason:
         if not checkpoint_path(output).exists():
