@@ -164,3 +164,16 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(photos, tmp_path, weights_path):
     assert meta["interrupted"] and meta["epoch"] == 0
     assert cli.main(["train", "--images", str(photos), "-o", str(out), "--resume", "--size", "48",
                      "--batch-size", "2", "--steps", "2", "--epochs", "1", "--workers", "1"]) == 0  # fmt: skip
+
+
+def test_model_on_a_photo_too_big_for_memory_sees_a_smaller_size(net_path, tmp_path, capsys, monkeypatch):
+    from neural_style import backend
+    from neural_style.nets import inference_bytes
+
+    monkeypatch.setattr(backend, "free_memory", lambda: inference_bytes(100, 100))
+    Image.fromarray(np.zeros((150, 200, 3), np.uint8)).save(tmp_path / "big.png")
+    assert cli.main(["--model", str(net_path), "--content", str(tmp_path / "big.png"), "-o", str(tmp_path / "o.png")]) == 0
+    err = capsys.readouterr().err
+    seen = int(re.search(r"the network sees (\d+) px", err).group(1))
+    assert seen < 200 and inference_bytes(seen * 3 // 4, seen) <= inference_bytes(100, 100)
+    assert Image.open(tmp_path / "o.png").size == (200, 150)

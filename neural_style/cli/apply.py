@@ -82,7 +82,8 @@ def _main(args) -> int:
                 _video(net, content, output, args, say)
             else:
                 t = time.perf_counter()
-                image = stylise(net, data.load(content), args.size)
+                photo = data.load(content)
+                image = stylise(net, photo, _fitting_size(photo.shape, args.size, say))
                 save_image(output, image)
                 say(f"{output}: {image.shape[1]}x{image.shape[0]} px in {time.perf_counter() - t:.2f} s")
         except NeuralStyleError as e:
@@ -99,6 +100,23 @@ def _main(args) -> int:
     if several:
         say(f"done {done}, failed {len(failed)}{' (' + ', '.join(failed) + ')' if failed else ''}, {time.perf_counter() - start:.1f} s")
     return 1 if failed else 0
+
+
+def _fitting_size(shape, asked, say):
+    """The size the network sees: ``--size``, else the image's own, made smaller (with a
+    notice) until the estimated peak memory fits in what is available."""
+    from neural_style import backend
+    from neural_style.nets import inference_bytes
+
+    h, w = shape[:2]
+    size = asked or max(h, w)
+    available = backend.free_memory()
+    while size > 64 and inference_bytes(round(h * size / max(h, w)), round(w * size / max(h, w))) > available:
+        size = int(size * 0.9)
+    if size != (asked or max(h, w)):
+        say(f"neural-style: notice: {w}x{h} px would need more than the {available / 1e9:.1f} GB available; "
+            f"the network sees {size} px (--size) and the result is resized back")
+    return size if size != max(h, w) else None
 
 
 def _video(net, src, dst, args, say):
