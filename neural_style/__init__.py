@@ -5,6 +5,11 @@ The lesson's names, for ``from neural_style import ...`` in a notebook::
     VGG16_Avg, rn_mean, preproc, deproc, mse, gram_matrix, content_loss, style_loss,
     total_variation_loss, Evaluator, solve_image, rand_img
 
+and of the lesson's second half (perceptual losses, Johnson et al. 2016)::
+
+    conv_block, res_block, deconv_block, up_block, res_crop_block, ReflectionPadding2D,
+    gram_matrix_b, mean_sqr_b
+
 They are imported on first use, so that ``neural-style --help`` or the data and weights
 tools do not pay for importing a deep learning framework.  The Keras backend is chosen
 by ``KERAS_BACKEND`` (``tensorflow``, the default, ``jax`` or ``torch``), as everywhere
@@ -30,6 +35,10 @@ _EXPORTS = {
     "recreate_style": "transfer", "style_transfer": "transfer",
     "VGG16_Avg": "vgg16_avg", "feature_model": "vgg16_avg",
     "lbfgs_device": "lbfgs",
+    "conv_block": "nets", "res_block": "nets", "deconv_block": "nets", "up_block": "nets",
+    "res_crop_block": "nets", "ReflectionPadding2D": "nets", "style_net": "nets",
+    "superres_net": "nets", "stylise": "nets",
+    "gram_matrix_b": "perceptual", "mean_sqr_b": "perceptual",
 }  # fmt: skip
 __all__ = list(_EXPORTS)
 

@@ -114,3 +114,11 @@ def test_stylise_keeps_any_size_by_reflection_padding(hw, rng):
     direct = np.clip(run(net, padded[None])[0, : hw[0], : hw[1]], 0, 255).round()
     np.testing.assert_allclose(out, direct, atol=1)
     assert nets.stylise(net, img, size=32).shape == img.shape  # network sees 32 px, result full size
+
+
+def test_lesson_names_import_from_the_package():
+    import neural_style
+
+    for name in ("conv_block", "res_block", "deconv_block", "up_block", "res_crop_block",
+                 "ReflectionPadding2D", "gram_matrix_b", "mean_sqr_b"):  # fmt: skip
+        assert callable(getattr(neural_style, name)) and name in dir(neural_style)
