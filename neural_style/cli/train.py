@@ -47,8 +47,8 @@ def _main(args) -> int:
     say = say_fn(args.quiet)
     output = Path(args.output)
     check_output(output, suffixes=(".keras",), kind="network file")
-    if not args.debug:  # tf.data's C++ start-up notices say nothing to a user
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if not args.debug and os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "2":  # neural_style's default
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # tf.data's C++ notices say nothing to a user
     from neural_style import backend, data, training
     from neural_style.imagestream import list_images
 
