@@ -32,7 +32,7 @@ def conv_gflops(net, h, w):
     """Forward GFLOP of every Conv2D of ``net`` on one h x w image."""
     from neural_style.backend import keras
 
-    probe = keras.Model(net.inputs, [l.output for l in net.layers if isinstance(l, keras.layers.Conv2D)])
+    probe = keras.Model(net.inputs[0], [l.output for l in net.layers if isinstance(l, keras.layers.Conv2D)])
     outs = probe(np.zeros((1, h, w, 3), "float32"))
     convs = [l for l in net.layers if isinstance(l, keras.layers.Conv2D)]
     total = 0

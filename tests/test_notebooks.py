@@ -103,4 +103,4 @@ def test_perceptual_losses_notebook(quick, weights_path):
     assert re.search(r"\d+x\d+ px in \d+ ms", text)
     assert len(pictures(outputs)) >= 8
     names = sorted(p.name for p in (quick / "figures").glob("*.png"))
-    assert names == ["perceptual_reflection.png", "perceptual_style_norms.png", "perceptual_superres.png", "realtime_starry_night.png"]
+    assert names == ["perceptual_reflection.png", "perceptual_shipped.png", "perceptual_style_norms.png", "perceptual_superres.png"]
