@@ -80,19 +80,21 @@ def figure1(run, size):
     return [styles, contents], ["style\nreconstructions", "content\nreconstructions"], cols, notes
 
 
-def figure2(run, size):
+def figure2(run, size, styles=FIG2_STYLES):
     from neural_style import data, transfer
 
     photo = data.load("tubingen", size=size)
     h, w = photo.shape[:2]
     cw, lw = transfer.paper_weights(1e-3, style_sets()[-1], "block4_conv2", h, w, paper_size=512)
     row = [photo]
-    for name in FIG2_STYLES:
+    for name in styles:
         style = data.load(name, size=size)
         img, _ = panel("fig2", name, lambda style=style: transfer.style_transfer(
             photo, style, style_layers=style_sets()[-1], layer_weights=lw, content_weight=cw, crop_content=False, **run))
         row.append(img)
-    cols = ["A: photograph", "B: Shipwreck", "C: Starry Night", "D: The Scream", "Woman with a Hat"]
+    titles = {"shipwreck": "B: Shipwreck", "starry_night": "C: Starry Night", "the_scream": "D: The Scream",
+              "woman_with_hat": "Woman with a Hat"}  # fmt: skip
+    cols = ["A: photograph"] + [titles[n] for n in styles]
     return [row], None, cols, []
 
 
@@ -139,6 +141,7 @@ def main(argv=None):
     p.add_argument("--size", type=int, default=512, help="longest side of Figures 1 and 2")
     p.add_argument("--size-fig3", type=int, default=384, help="longest side of Figure 3 (20 panels)")
     p.add_argument("--evals", type=int, default=600, help="evaluations per panel, in blocks of 100")
+    p.add_argument("--fig2-styles", nargs="+", default=list(FIG2_STYLES), choices=FIG2_STYLES, help="Figure 2's paintings")
     p.add_argument("--results", type=Path, default=OUT["results"], help="where finished panels are kept")
     p.add_argument("--figures", type=Path, default=OUT["figures"], help="where the composites go")
     args = p.parse_args(argv)
@@ -149,10 +152,10 @@ def main(argv=None):
     optimizer = "lbfgs-device" if backend.on_gpu() else "lbfgs"
     run = dict(iterations=max(1, args.evals // BLOCK), maxfun=BLOCK, optimizer=optimizer, seed=0, verbose=False)
     print(f"{backend.name()} on {backend.device()}, {optimizer}, {args.evals} evaluations per panel", flush=True)
-    makers = {1: (figure1, args.size), 2: (figure2, args.size), 3: (figure3, args.size_fig3)}
+    makers = {1: lambda: figure1(run, args.size), 2: lambda: figure2(run, args.size, args.fig2_styles),
+              3: lambda: figure3(run, args.size_fig3)}  # fmt: skip
     for k in args.figure:
-        make, size = makers[k]
-        rows, row_titles, col_titles, notes = make(run, size)
+        rows, row_titles, col_titles, notes = makers[k]()
         for line in notes:
             print(f"figure {k}: {line}")
         print(compose(k, rows, row_titles, col_titles), flush=True)
