@@ -60,10 +60,13 @@ class ReflectionPadding2D(keras.layers.Layer):
 @keras.saving.register_keras_serializable(package="neural_style")
 class BatchStatsNormalization(keras.layers.BatchNormalization):
     """Keras 1's ``BatchNormalization(mode=2)``: the batch's own statistics in training
-    and at inference alike (the moving averages are kept but never used)."""
+    and at inference alike.  The moving averages, never used, are never updated either, so
+    the layer has no state to change and compiles as a pure function on every backend."""
 
     def call(self, inputs, training=None, mask=None):
-        return super().call(inputs, training=True, mask=mask)
+        mean, variance = ops.moments(inputs, axes=[0, 1, 2])
+        return ops.batch_normalization(inputs, mean, variance, axis=-1, offset=self.beta,
+                                       scale=self.gamma, epsilon=self.epsilon)  # fmt: skip
 
 
 @keras.saving.register_keras_serializable(package="neural_style")
