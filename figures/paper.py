@@ -45,6 +45,8 @@ def panel(fig, name, make):
         return load_image(png), json.loads(meta.read_text())
     start = time.perf_counter()
     r = make()
+    if r.stopped:  # Ctrl-C, a signal or a non-finite loss: not a finished panel, keep nothing
+        raise SystemExit(f"{fig}/{name}: stopped ({r.stopped}) after {r.n_evals} evaluations; not kept")
     losses = [float(v) for v in r.losses]
     settle = (losses[-2] - losses[-1]) / losses[-2] if len(losses) > 1 else float("nan")
     info = {"losses": losses, "evaluations": r.n_evals, "seconds": time.perf_counter() - start,
