@@ -106,12 +106,13 @@ def _fitting_size(shape, asked, say):
     """The size the network sees: ``--size``, else the image's own, made smaller (with a
     notice) until the estimated peak memory fits in what is available."""
     from neural_style import backend
+    from neural_style.cli.sizes import scaled
     from neural_style.nets import inference_bytes
 
     h, w = shape[:2]
     size = asked or max(h, w)
     available = backend.free_memory()
-    while size > 64 and inference_bytes(round(h * size / max(h, w)), round(w * size / max(h, w))) > available:
+    while size > 64 and inference_bytes(*scaled((h, w), size)) > available:
         size = int(size * 0.9)
     if size != (asked or max(h, w)):
         say(f"neural-style: notice: {w}x{h} px would need more than the {available / 1e9:.1f} GB available; "
