@@ -6,6 +6,7 @@ Units: "RGB" arrays are 0..255 in RGB order, shape (H, W, 3) or (1, H, W, 3);
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 import warnings
@@ -17,6 +18,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from neural_style.errors import NeuralStyleError
 
 rn_mean = np.array([123.68, 116.779, 103.939], dtype=np.float32)  # ImageNet RGB mean
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 
 RESAMPLE = {
     "nearest": Image.Resampling.NEAREST,  # Pillow's default in 2017: the lesson's images
@@ -34,6 +37,19 @@ def preproc(x):
 def deproc(x, shape):
     """Preprocessed BGR (any shape with ``shape``'s size) -> RGB 0..255 float, clipped."""
     return np.clip(x.reshape(shape)[..., ::-1] + rn_mean, 0, 255)
+
+
+def expand(item, suffixes=IMAGE_SUFFIXES, recursive=False) -> list[Path] | None:
+    """The files that a folder (those with one of ``suffixes``; ``recursive``: in its
+    sub-folders too) or a glob pattern ``item`` stands for, sorted; None when ``item`` is
+    neither (a file, a lesson image name, or nothing at all)."""
+    path = Path(item).expanduser()
+    if path.is_dir():
+        walk = path.rglob("*") if recursive else path.iterdir()
+        return sorted(p for p in walk if p.suffix.lower() in suffixes and p.is_file())
+    if any(c in str(item) for c in "*?[") and not path.exists():
+        return sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
+    return None
 
 
 def _resample(resample):

@@ -10,7 +10,6 @@ and counted, and another image takes its place.
 
 from __future__ import annotations
 
-import glob
 import threading
 from pathlib import Path
 
@@ -19,9 +18,8 @@ from PIL import Image, ImageOps
 
 from neural_style.backend import keras
 from neural_style.errors import NeuralStyleError
-from neural_style.images import _to_rgb
+from neural_style.images import IMAGE_SUFFIXES, _to_rgb, expand
 
-SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 MIN_CROP = 0.5  # a crop's side is 50..100% of the image's short side
 
 
@@ -30,18 +28,14 @@ def list_images(items) -> list[Path]:
     sorted, each once.  Raises NeuralStyleError when an item gives no image file."""
     out = []
     for item in items:
-        path = Path(item).expanduser()
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
-            if not found:
-                raise NeuralStyleError(f"{item}: the folder holds no image file ({', '.join(SUFFIXES)})")
-        elif path.is_file():
-            found = [path]
-        else:
-            found = sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
-            if not found:
-                raise NeuralStyleError(f"{item}: no such file, folder or matching pattern")
-        out += found
+        found = expand(item, recursive=True)
+        if found is None and not Path(item).expanduser().is_file():
+            raise NeuralStyleError(f"{item}: no such file, folder or matching pattern")
+        if found == [] and Path(item).expanduser().is_dir():
+            raise NeuralStyleError(f"{item}: the folder holds no image file ({', '.join(IMAGE_SUFFIXES)})")
+        if found == []:
+            raise NeuralStyleError(f"{item}: the pattern matches no file")
+        out += found if found is not None else [Path(item).expanduser()]
     return list(dict.fromkeys(out))
 
 

@@ -72,17 +72,29 @@ def _ffmpeg():
         yield
 
 
-def read_video(path):
-    """``(meta, frames)``: meta has ``fps``, ``size`` (w, h) and ``audio``; frames is a
-    generator of RGB uint8 (h, w, 3).  An unreadable file is a NeuralStyleError."""
+def _open(path):
+    """imageio-ffmpeg's frame reader, started: ``(reader, meta)``."""
     import imageio_ffmpeg
 
     reader = imageio_ffmpeg.read_frames(str(path))
     try:
         with _ffmpeg():
-            meta = next(reader)
+            return reader, next(reader)
     except (RuntimeError, OSError, StopIteration) as e:
         raise NeuralStyleError(f"{path}: not a video ffmpeg can read ({str(e).splitlines()[0] if str(e) else 'no stream'})") from None
+
+
+def video_size(path) -> tuple[int, int]:
+    """A video's frame size ``(w, h)`` in px, from its header."""
+    reader, meta = _open(path)
+    reader.close()
+    return tuple(meta["size"])
+
+
+def read_video(path):
+    """``(meta, frames)``: meta has ``fps``, ``size`` (w, h) and ``audio``; frames is a
+    generator of RGB uint8 (h, w, 3).  An unreadable file is a NeuralStyleError."""
+    reader, meta = _open(path)
     w, h = meta["size"]
 
     def frames():

@@ -177,3 +177,17 @@ def test_model_on_a_photo_too_big_for_memory_sees_a_smaller_size(net_path, tmp_p
     seen = int(re.search(r"the network sees (\d+) px", err).group(1))
     assert seen < 200 and inference_bytes(seen * 3 // 4, seen) <= inference_bytes(100, 100)
     assert Image.open(tmp_path / "o.png").size == (200, 150)
+
+
+def test_model_on_a_video_too_big_for_memory_sees_a_smaller_size(net_path, tmp_path, capsys, monkeypatch):
+    import imageio_ffmpeg
+
+    from neural_style import backend
+    from neural_style.nets import inference_bytes
+
+    monkeypatch.setattr(backend, "free_memory", lambda: inference_bytes(42, 60))
+    make_video(tmp_path / "clip.mp4", frames=2)  # 66x46 px
+    assert cli.main(["--model", str(net_path), "--content", str(tmp_path / "clip.mp4"), "-o", str(tmp_path / "o.mp4")]) == 0
+    seen = int(re.search(r"the network sees (\d+) px", capsys.readouterr().err).group(1))
+    assert seen < 66 and inference_bytes(round(seen * 46 / 66), seen) <= inference_bytes(42, 60)
+    assert next(imageio_ffmpeg.read_frames(str(tmp_path / "o.mp4")))["size"] == (66, 46)

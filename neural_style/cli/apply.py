@@ -127,9 +127,11 @@ def _video(net, src, dst, args, say):
 
     if not Path(src).is_file():
         raise NeuralStyleError(f"{src}: no such file")
+    w, h = realtime.video_size(src)
+    size = _fitting_size((h, w), args.size, say)
     with tqdm(total=realtime.video_frame_count(src), unit="frame", disable=args.quiet, file=sys.stderr, desc=stem(src)) as bar:
         t = time.perf_counter()
-        stats = realtime.stylise_video(net, src, dst, args.size, on_frame=lambda n: bar.update(1))
+        stats = realtime.stylise_video(net, src, dst, size, on_frame=lambda n: bar.update(1))
     seconds = time.perf_counter() - t
     w, h = stats["size"]
     say(f"{dst}: {stats['frames']} frames, {w}x{h} px, {stats['fps']:g} fps, {stats['frames'] / seconds:.1f} frames/s; "

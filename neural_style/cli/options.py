@@ -4,16 +4,15 @@
 from __future__ import annotations
 
 import argparse
-import glob
 import os
 import sys
 import warnings
 from pathlib import Path
 
 from neural_style.errors import NeuralStyleError
+from neural_style.images import IMAGE_SUFFIXES, expand
 
 MIN_SIDE = 32  # VGG16's five 2x2 poolings (neural_style.vgg16_avg.MIN_SIDE, without importing Keras)
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
 DEFAULT_CONTENT = "grace_hopper"
 DEFAULT_STYLE = "starry_night"
@@ -58,19 +57,12 @@ def expand_contents(items, suffixes=IMAGE_SUFFIXES) -> list[str]:
     files inside it with one of ``suffixes``, a glob pattern as its matches (sorted)."""
     out = []
     for item in items:
-        path = Path(item).expanduser()
-        if path.is_dir():
-            found = sorted(str(p) for p in path.iterdir() if p.suffix.lower() in suffixes)
-            if not found:
-                raise NeuralStyleError(f"--content {item}: the folder holds no image ({', '.join(suffixes)})")
-            out += found
-        elif any(c in item for c in "*?[") and not path.exists():
-            found = sorted(glob.glob(str(path), recursive=True))
-            if not found:
-                raise NeuralStyleError(f"--content {item}: the pattern matches no file")
-            out += found
-        else:
-            out.append(item)
+        found = expand(item, suffixes)
+        if found == [] and Path(item).expanduser().is_dir():
+            raise NeuralStyleError(f"--content {item}: the folder holds no image ({', '.join(suffixes)})")
+        if found == []:
+            raise NeuralStyleError(f"--content {item}: the pattern matches no file")
+        out += [str(p) for p in found] if found is not None else [item]
     return list(dict.fromkeys(out))  # each once, in order
 
 

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from neural_style.cli import sweep
+from neural_style.cli import stages, sweep
 from neural_style.cli.options import (
     DEFAULT_CONTENT,
     DEFAULT_STYLE,
@@ -30,7 +30,7 @@ from neural_style.cli.options import (
     say_fn,
     stem,
 )  # fmt: skip
-from neural_style.cli.sizes import check_memory, check_side, sizes_for, style_size
+from neural_style.cli.sizes import check_memory, check_side, sizes_for
 from neural_style.errors import NeuralStyleError
 
 
@@ -189,7 +189,7 @@ def _main(args) -> int:
                 check_side(job.content, content_full)
                 sizes = sizes_for(content_full, job.args.scales or (job.args.size,))
                 check_memory(sizes, cfg, say)
-                result, n_evals = _stylise(job.args, cfg, content_full, style_full, sizes, job.output, save_every, bar, say)
+                result, n_evals = stages.stylise(job.args, cfg, content_full, style_full, sizes, job.output, save_every, bar, say)
             except NeuralStyleError as e:
                 if not several:
                     raise
@@ -224,64 +224,6 @@ def _main(args) -> int:
     if several:
         say(f"done {len(done)}, failed {len(failed)}{' (' + ', '.join(failed) + ')' if failed else ''}, {seconds:.1f} s")
     return 1 if failed else 0
-
-
-def _stylise(args, cfg, content_full, style_full, sizes, output, save_every, bar, say):
-    """One content image through every stage; saves ``output`` (also when stopped)."""
-    import numpy as np
-
-    from neural_style import images as im
-    from neural_style import transfer
-    from neural_style.viz import save_gif
-
-    iter_dir = Path(args.iterations_dir) if args.iterations_dir else output.with_name(output.stem + "_iterations")
-
-    evals = [0]
-
-    def on_eval(loss):
-        evals[0] += 1
-        bar.update(1)
-        bar.set_postfix_str(f"loss {loss:.4g}", refresh=False)
-
-    def count(i, x, loss):  # scipy may take maxfun + 1 evaluations: keep the total true
-        bar.total += evals[0] - cfg.maxfun
-        evals[0] = 0
-        bar.refresh()
-
-    result, prev, saved, n_evals = None, None, [], 0
-    for stage, (h, w) in enumerate(sizes):
-        content = im.resize(content_full, size=max(h, w), resample=args.resample)
-        stage_styles = [
-            im.resize(s, size=style_size(s.shape, max(h, w) * args.style_scale), resample=args.resample)
-            for s in style_full
-        ]
-        prefix = f"stage{stage}_" if len(sizes) > 1 else ""
-        stage_cfg = transfer.dataclasses.replace(
-            cfg, init=cfg.init if prev is None else prev, on_eval=on_eval, callbacks=[count],
-            out_dir=str(iter_dir) if save_every else None, fname=prefix + "iteration_{i:03d}.png",
-            log_step=stage * cfg.iterations, logdir=args.logdir,
-        )  # fmt: skip
-        if len(sizes) > 1 and not args.quiet:
-            bar.write(f"stage {stage + 1}/{len(sizes)}: {content.shape[1]}x{content.shape[0]} px", file=sys.stderr)
-        result = transfer.style_transfer(content, stage_styles, stage_cfg)
-        n_evals += result.n_evals
-        if save_every:
-            saved += [iter_dir / stage_cfg.fname.format(i=i) for i in range(len(result.losses)) if (i + 1) % save_every == 0]
-        prev = result.image
-        if result.stopped:
-            break
-    image = result.image
-    if args.original_colors:
-        image = im.original_colors(image, im.resize(content_full, size=max(image.shape[:2]), resample=args.resample))
-    im.save_image(output, image)
-    if args.gif and saved:
-        gif = save_gif(output.with_suffix(".gif"), [np.asarray(im.load_image(p)) for p in saved if p.exists()])
-        say(f"animation: {gif}")
-    if save_every:
-        say(f"iterations: {iter_dir}/")
-    if args.logdir:
-        say(f"TensorBoard: tensorboard --logdir {shlex.quote(args.logdir)}")
-    return result, n_evals
 
 
 def main(argv=None) -> int:
