@@ -7,7 +7,9 @@ as the paper ran it; ``lbfgs-device`` on a GPU) for ``--evals`` evaluations, rep
 blocks of 100 so that the relative change of the loss over the last 100 evaluations says
 whether it has settled.  Each finished panel is saved in results/paper/figK/ (PNG and JSON)
 and never run again, so the job can stop and resume panel by panel; a figure's composite,
-figures/gatys_figK.png, is drawn once all its panels exist, every panel at full size.
+figures/paper_figK.png, is drawn once all its panels exist, every panel at full size, and
+figures/paper_figK.json records each panel's evaluations, time and settling, and the notes.
+(figures/gatys_figK.png are the notebook's quick 128-192 px versions, from `make figures`.)
 
 Measured, not only looked at: Figure 1's content reconstructions from conv1_1 .. conv3_1
 get their PSNR against the photo, its style reconstructions their final style loss relative
@@ -124,6 +126,19 @@ def figure3(run, size):
     return rows, [f"{chr(65 + k)}: up to conv{k + 1}_1" for k in range(5)], [f"{r:g}" for r in RATIOS], notes
 
 
+def record(k, notes):
+    """figures/paper_figK.json: every panel's evaluations, seconds, loss and settling, and the notes."""
+    panels = {}
+    for meta in sorted((OUT["results"] / f"fig{k}").glob("*.json")):
+        info = json.loads(meta.read_text())
+        panels[meta.stem] = {"evaluations": info["evaluations"], "seconds": round(info["seconds"]),
+                             "loss_first_block": info["losses"][0], "loss_last": info["losses"][-1],
+                             "relative_change_last_100": info["relative_change_last_100"]}  # fmt: skip
+    path = OUT["figures"] / f"paper_fig{k}.json"
+    path.write_text(json.dumps({"panels": panels, "notes": notes}, indent=1))
+    return path
+
+
 def compose(k, rows, row_titles, col_titles):
     """The figure with every panel at full size (about 100 px per inch at dpi 100)."""
     import matplotlib.pyplot as plt
@@ -132,7 +147,7 @@ def compose(k, rows, row_titles, col_titles):
 
     side = max(rows[0][0].shape[:2]) / 100 + 0.2  # inches per panel: full pixels at dpi 100
     fig = labelled_grid(rows, row_titles, col_titles, f"Gatys et al. 2015, Figure {k} (VGG16)", size=side)
-    path = save_figure(fig, OUT["figures"] / f"gatys_fig{k}.png", dpi=100)
+    path = save_figure(fig, OUT["figures"] / f"paper_fig{k}.png", dpi=100)
     plt.close(fig)
     return path
 
@@ -160,7 +175,7 @@ def main(argv=None):
         rows, row_titles, col_titles, notes = makers[k]()
         for line in notes:
             print(f"figure {k}: {line}")
-        print(compose(k, rows, row_titles, col_titles), flush=True)
+        print(compose(k, rows, row_titles, col_titles), record(k, notes), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,62 @@
+"""figures/paper.py, the paper-scale figures job, at a tiny size: panels from noise that
+lower their loss, kept and never run again, a composite with every panel's pixels."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def paper():
+    spec = importlib.util.spec_from_file_location("paper", ROOT / "figures" / "paper.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_panels_are_kept_full_size_and_never_run_again(paper, weights_path, tmp_path, monkeypatch):
+    from neural_style import transfer
+
+    args = ["--figure", "2", "--fig2-styles", "starry_night", "--size", "64", "--evals", "200",
+            "--results", str(tmp_path / "r"), "--figures", str(tmp_path / "f")]  # fmt: skip
+    paper.main(args)
+    record = json.loads((tmp_path / "f" / "paper_fig2.json").read_text())
+    panel = record["panels"]["starry_night"]
+    assert panel["evaluations"] >= 150 and panel["loss_last"] < panel["loss_first_block"]
+    saved = json.loads((tmp_path / "r" / "fig2" / "starry_night.json").read_text())
+    assert panel["relative_change_last_100"] == pytest.approx((saved["losses"][-2] - saved["losses"][-1]) / saved["losses"][-2])
+    result = np.asarray(Image.open(tmp_path / "r" / "fig2" / "starry_night.png"))
+    assert result.shape == (48, 64, 3) and result.std() > 10
+    # the composite keeps both panels (photo and result) at no less than their own pixels
+    assert Image.open(tmp_path / "f" / "paper_fig2.png").width >= 2 * 64
+
+    def must_not_run(*a, **k):
+        raise AssertionError("a finished panel was run again")
+
+    monkeypatch.setattr(transfer, "style_transfer", must_not_run)
+    (tmp_path / "f" / "paper_fig2.png").unlink()
+    paper.main(args)
+    assert (tmp_path / "f" / "paper_fig2.png").exists()
+
+
+def test_a_stopped_panel_is_not_kept(paper, weights_path, tmp_path, monkeypatch):
+    from neural_style import transfer
+
+    real = transfer.style_transfer
+
+    def stopped(*a, **k):
+        r = real(*a, **{**k, "iterations": 1})
+        r.stopped = "signal"
+        return r
+
+    monkeypatch.setattr(transfer, "style_transfer", stopped)
+    with pytest.raises(SystemExit, match="stopped"):
+        paper.main(["--figure", "2", "--fig2-styles", "starry_night", "--size", "64", "--evals", "100",
+                    "--results", str(tmp_path / "r"), "--figures", str(tmp_path / "f")])  # fmt: skip
+    assert not list((tmp_path / "r" / "fig2").glob("*"))
