@@ -37,7 +37,7 @@ VGG_CHANNELS = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}
 def vgg_gflops(size):
     """Forward GFLOP of VGG16's convolutions up to block5_conv2 on one size x size image."""
     total, cin = 0, 3
-    for b, i in VGG_CONVS:
+    for b, _ in VGG_CONVS:
         side, cout = size // 2 ** (b - 1), VGG_CHANNELS[b]
         total += 2 * side * side * 9 * cin * cout
         cin = cout
@@ -122,6 +122,30 @@ def torch_step(net, trainer, photos):
     return first, step
 
 
+def measure(size, batch, style, repeats):
+    """Table rows (setting, implementation, s / step, GFLOP / step, our speed-up) and a note."""
+    from neural_style import backend, training
+
+    net, trainer = training.build(training.TrainConfig(size=size, batch_size=batch, norm="instance"), style=style)
+    photos = np.random.default_rng(0).uniform(0, 255, (batch, size, size, 3)).astype("float32")
+    zeros = np.zeros((batch, 1), "float32")
+    gflop = batch * 3 * (conv_gflops(net, size, size) + vgg_gflops(size))
+    setting = f"{size} px, batch {batch}"
+    ours_loss = float(np.mean(backend.to_numpy(trainer([photos, photos])["loss"])))
+    twin = torch_step(net, trainer, photos) if importlib.util.find_spec("torch") else None  # before ours trains
+    ours = best_step(lambda: trainer.train_on_batch([photos, photos], {"loss": zeros, "style": zeros, "content": zeros}), repeats)
+    rows = [(setting, f"neural_style ({backend.name()}, Keras trainer)", ours, gflop, None)]
+    if not twin:
+        return rows, None
+    import torch
+
+    first, step = twin
+    theirs = best_step(step, repeats)
+    rows.append((setting, f"PyTorch {torch.__version__}, same network, loss and Adam (eager)", theirs, gflop, theirs / ours))
+    note = f"{setting}: PyTorch's loss {first:.9g}, ours {ours_loss:.9g} (relative difference {abs(first - ours_loss) / ours_loss:.1e})"
+    return rows, note
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--settings", default="288x8,128x4", help="SIZExBATCH, comma-separated")
@@ -129,29 +153,16 @@ def main():
     p.add_argument("--output", default=str(HERE / "RESULTS.md"))
     args = p.parse_args()
 
-    from neural_style import backend, data, training
+    from neural_style import backend, data
 
     peak = tf_matmul_peak() if importlib.util.find_spec("tensorflow") else None
     style = data.load("starry_night", factor=3.5)
     rows, notes = [], []
     for setting in args.settings.split(","):
         size, batch = (int(v) for v in setting.split("x"))
-        cfg = training.TrainConfig(size=size, batch_size=batch, norm="instance")
-        net, trainer = training.build(cfg, style=style)
-        photos = np.random.default_rng(0).uniform(0, 255, (batch, size, size, 3)).astype("float32")
-        zeros = np.zeros((batch, 1), "float32")
-        gflop = batch * 3 * (conv_gflops(net, size, size) + vgg_gflops(size))
-        ours_loss = float(np.mean(backend.to_numpy(trainer([photos, photos])["loss"])))
-        twin = torch_step(net, trainer, photos) if importlib.util.find_spec("torch") else None  # before ours trains
-        ours = best_step(lambda: trainer.train_on_batch([photos, photos], {"loss": zeros, "style": zeros, "content": zeros}), args.repeats)
-        rows.append((f"{size} px, batch {batch}", f"neural_style ({backend.name()}, Keras trainer)", ours, gflop, None))
-        if twin:
-            import torch
-
-            first, step = twin
-            notes.append(f"{size} px batch {batch}: PyTorch's loss {first:.9g}, ours {ours_loss:.9g} (relative difference {abs(first - ours_loss) / ours_loss:.1e})")
-            theirs = best_step(step, args.repeats)
-            rows.append((f"{size} px, batch {batch}", f"PyTorch {torch.__version__}, same network, loss and Adam (eager)", theirs, gflop, theirs / ours))
+        more, note = measure(size, batch, style, args.repeats)
+        rows += more
+        notes += [note] if note else []
     lines = [f"## Real-time style network, one training step, {backend.device()}, {time.strftime('%Y-%m-%d')}", "",
              f"Machine: {cpu_name()}, {os.cpu_count()} cores; Python {platform.python_version()}; {versions()}.",
              f"Command: `KERAS_BACKEND={backend.name()} python benchmarks/train_step.py`. Best of {args.repeats} steps "
