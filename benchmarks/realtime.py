@@ -4,8 +4,9 @@
   `neural-style --model` uses), its achieved GFLOP/s against TensorFlow's float32 matmul
   measured in the same process;
 - the same network built in plain PyTorch (where torch is installed), given the same
-  weights: its output is checked against ours, then timed the same way;
-- seconds per training step at the lesson's setting (288 px, batch 8, real VGG16 weights).
+  weights: its output is checked against ours, then timed the same way.
+
+A training step is timed, against PyTorch too, by benchmarks/train_step.py.
 
 FLOPs counted: every convolution, 2 * H_out * W_out * k * k * C_in * C_out (the rest is
 small), so the ratio is a lower bound.  Appends a section to benchmarks/RESULTS.md.
@@ -114,11 +115,10 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--train-steps", type=int, default=3)
     p.add_argument("--output", default=str(HERE / "RESULTS.md"))
     args = p.parse_args()
 
-    from neural_style import backend, data, nets, training
+    from neural_style import backend, nets
 
     net = nets.style_net(norm="instance")
     x = np.random.default_rng(0).uniform(0, 255, (1, args.size, args.size, 3)).astype("float32")
@@ -139,13 +139,6 @@ def main():
             rows.append((f"PyTorch {torch.__version__}, same network and weights (eager)", best_of(lambda: twin(xp), args.repeats)))
         note = f" The PyTorch twin's output differs from ours by at most {diff:.2g} (0..255)."
 
-    cfg = training.TrainConfig(size=288, batch_size=8, epochs=1, steps=args.train_steps + 1, workers=2, samples=1)
-    style = data.load("starry_night", factor=3.5)
-    r = training.train(cfg, data.training_photos(), HERE / "_bench_net.keras", style=style, progress=False)
-    for f in HERE.glob("_bench_net.keras*"):
-        f.unlink()
-    step_s = r.seconds / r.steps  # includes the first step's tracing: an upper bound
-
     lines = [f"## Real-time style network, {backend.device()}, {time.strftime('%Y-%m-%d')}", "",
              f"Machine: {cpu_name()}, {os.cpu_count()} cores; Python {platform.python_version()}; {versions()}.",
              f"Command: `KERAS_BACKEND={backend.name()} python benchmarks/realtime.py`. One {args.size}x{args.size} "
@@ -154,8 +147,7 @@ def main():
     for name, s in rows:
         lines.append(f"| {name} | {s:.3f} | {1 / s:.2f} | {gflop / s:.0f} | {f'{peak:.0f}' if peak else '-'} | "
                      f"{f'{gflop / s / peak:.0%}' if peak else '-'} |")  # fmt: skip
-    lines += ["", f"Training at the lesson's setting (288 px, batch 8, VGG16 loss): {step_s:.1f} s per step "
-              f"({r.steps} steps, the first one's tracing included).", ""]
+    lines.append("")
     text = "\n".join(lines)
     print(text)
     with open(args.output, "a") as f:

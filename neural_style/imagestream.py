@@ -11,6 +11,7 @@ and counted, and another image takes its place.
 from __future__ import annotations
 
 import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +67,43 @@ def downscale(batch, factor) -> np.ndarray:
     return np.stack(out)
 
 
+def check_files(files, size, batch_size, seed=0, sample=64) -> set[Path]:
+    """One-line errors, before any training, for training images that cannot make a
+    batch: none given, fewer than ``batch_size``, none readable (tried until one is), or
+    all smaller than the ``size`` px crops (headers of a sample; a notice when only some
+    are, as their crops are enlarged).  Returns the unreadable files met on the way."""
+    files = [Path(f) for f in files]
+    if not files:
+        raise NeuralStyleError("no training images given")
+    if batch_size > len(files):
+        raise NeuralStyleError(f"batch size {batch_size} is larger than the {len(files)} training image(s); "
+                               f"use a batch size of {len(files)} or less (--batch-size), or more images")  # fmt: skip
+    unreadable, rng = set(), np.random.default_rng(seed)
+    for path in files:
+        try:
+            random_crop(path, 8, rng)
+            break
+        except (OSError, ValueError, Image.DecompressionBombError):
+            unreadable.add(path)
+    else:
+        where = files[0].parent if len(files) > 1 else files[0]
+        raise NeuralStyleError(f"{where}: none of the {len(files)} image file(s) can be read")
+    sides = []
+    for path in files[:: max(1, len(files) // sample)]:
+        try:
+            with Image.open(path) as im:
+                sides.append(min(im.size))
+        except (OSError, ValueError, Image.DecompressionBombError):
+            pass  # counted when it is cropped
+    small = sum(side < size for side in sides)
+    if sides and small == len(sides):
+        raise NeuralStyleError(f"{files[0].parent}: the images are smaller than the {size} px crops (the largest is "
+                               f"{max(sides)} px on its short side); use a size of {max(sides) // 4 * 4} px or less (--size), or larger images")  # fmt: skip
+    if small:
+        warnings.warn(f"{small} of {len(sides)} training images looked at are smaller than the {size} px crops and are enlarged", stacklevel=2)
+    return unreadable
+
+
 class ImageStream(keras.utils.PyDataset):
     """Batches of random crops for ``fit``.
 
@@ -84,26 +122,11 @@ class ImageStream(keras.utils.PyDataset):
 
     def __init__(self, files, size=288, batch_size=8, task="style", steps=None, seed=0, workers=2):
         super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=2 * workers)
-        if not files:
-            raise NeuralStyleError("no training images given")
         self.files, self.size, self.batch_size, self.task = list(files), size, batch_size, task
+        self.skipped: set[Path] = check_files(self.files, size, batch_size, seed)
         self.steps = steps or max(1, len(self.files) // batch_size)
         self.seed, self.epoch = seed, 0
-        self.skipped: set[Path] = set()
         self._lock = threading.Lock()
-        self._check_readable()
-
-    def _check_readable(self):
-        """Fail now, in one line, if not a single file can be read (checks until one can)."""
-        rng = np.random.default_rng(self.seed)
-        for path in self.files:
-            try:
-                random_crop(path, 8, rng)
-                return
-            except (OSError, ValueError, Image.DecompressionBombError):
-                self.skipped.add(path)
-        where = self.files[0].parent if len(self.files) > 1 else self.files[0]
-        raise NeuralStyleError(f"{where}: none of the {len(self.files)} image file(s) can be read")
 
     def __len__(self):
         return self.steps

@@ -43,14 +43,30 @@ def test_train_lowers_the_loss_checkpoints_and_resumes(photos, trained, capsys):
 
 
 def test_train_errors_are_one_line(photos, tmp_path, capsys):
+    for name in ("empty", "unreadable", "tiny"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "unreadable" / "a.jpg").write_bytes(b"not an image")
+    (tmp_path / "unreadable" / "b.png").write_bytes(b"")
+    for k in range(3):
+        Image.fromarray(np.full((30 + k, 40, 3), 90, np.uint8)).save(tmp_path / "tiny" / f"{k}.png")
+    Image.fromarray(np.zeros((20, 20, 3), np.uint8)).save(tmp_path / "small_style.png")
+    (tmp_path / "text_style.jpg").write_text("not an image")
+    out = ["-o", str(tmp_path / "n.keras")]
     cases = [
-        (["--images", str(tmp_path / "none"), "-o", str(tmp_path / "n.keras")], "no such file"),
+        (["--images", str(tmp_path / "none"), *out], "no such file"),
+        (["--images", str(tmp_path / "empty"), *out], "holds no image"),
+        (["--images", str(tmp_path / "unreadable"), *out], "none of the 2 image file(s) can be read"),
+        (["--images", str(tmp_path / "tiny"), *out], "largest is 32 px on its short side); use a size of 32 px or less"),
+        (["--images", str(photos), *out, "--batch-size", "9"], "batch size 9 is larger than the 4 training image(s)"),
+        (["--images", str(photos), *out, "--style", str(tmp_path / "missing.jpg")], "missing.jpg"),
+        (["--images", str(photos), *out, "--style", str(tmp_path / "text_style.jpg")], "text_style.jpg"),
+        (["--images", str(photos), *out, "--style", str(tmp_path / "small_style.png"), "--style-factor", "1"], "too small"),
         (["--images", str(photos), "-o", str(tmp_path / "n.h5")], ".keras"),
-        (["--images", str(photos), "-o", str(tmp_path / "n.keras"), "--size", "50"], "multiple of 4"),
-        (["--images", str(photos), "-o", str(tmp_path / "n.keras"), "--resume"], "no checkpoint"),
+        (["--images", str(photos), *out, "--size", "50"], "multiple of 4"),
+        (["--images", str(photos), *out, "--resume"], "no checkpoint"),
     ]
     for args, message in cases:
-        assert cli.main(["train", *TRAIN[:2], *args]) == 2
+        assert cli.main(["train", *TRAIN[:4], *args]) == 2
         err = capsys.readouterr().err.strip()
         assert message in err and len(err.splitlines()) == 1, err
         assert not (tmp_path / "n.keras").exists()
@@ -126,7 +142,7 @@ def test_model_errors_are_one_line_and_write_nothing(net_path, tmp_path, capsys)
         (["--model", str(tmp_path / "sr.keras")], "super-resolution"),
         (["--model", str(net_path), "--content", str(tmp_path / "empty")], "holds no image"),
         (["--model", str(net_path), "--content", str(tmp_path / "nothing.mp4")], "not a video"),
-        (["--model", str(net_path), "--content", str(tmp_path / "noframes.mp4")], "nothing.mp4" if False else "noframes.mp4"),
+        (["--model", str(net_path), "--content", str(tmp_path / "noframes.mp4")], "noframes.mp4: not a video ffmpeg can read"),
     ]
     for args, message in cases:
         out = tmp_path / "result.mp4" if "mp4" in args[-1] else tmp_path / "result.png"

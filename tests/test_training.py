@@ -57,7 +57,7 @@ def test_a_folder_of_unreadable_files_is_one_clear_error(tmp_path):
     for i in range(3):
         (tmp_path / f"{i}.jpg").write_bytes(b"nope")
     with pytest.raises(NeuralStyleError, match="none of the 3 image file"):
-        ImageStream(list_images([tmp_path]), size=48)
+        ImageStream(list_images([tmp_path]), size=48, batch_size=2)
 
 
 def test_config_errors_are_one_line():

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from neural_style.cli.options import DEFAULT_STYLE, check_output, run_job, say_fn
+from neural_style.cli.sizes import check_side
 from neural_style.errors import NeuralStyleError
 
 
@@ -50,7 +51,7 @@ def _main(args) -> int:
     if not args.debug and os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "2":  # neural_style's default
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # tf.data's C++ notices say nothing to a user
     from neural_style import backend, data, training
-    from neural_style.imagestream import list_images
+    from neural_style.imagestream import check_files, list_images
 
     cfg = training.TrainConfig(task=args.task, size=args.size, batch_size=args.batch_size, epochs=args.epochs,
                                steps=args.steps, lr=args.lr, norm=args.norm, seed=args.seed, workers=args.workers)  # fmt: skip
@@ -58,7 +59,10 @@ def _main(args) -> int:
     if args.resume and not training.checkpoint_path(output).exists():
         raise NeuralStyleError(f"{training.checkpoint_path(output)}: no checkpoint to resume from; train without --resume first")
     files = list_images(args.images)
+    check_files(files, cfg.size, cfg.batch_size, cfg.seed)
     style = data.load(args.style, factor=args.style_factor, resample="bicubic") if args.task == "style" else None
+    if style is not None:
+        check_side(args.style, style)
     say(f"{backend.name()} on {backend.device()}: {len(files)} images, {cfg.task} network, {cfg.size} px, batch {cfg.batch_size}")
     result = training.train(cfg, files, output, style=style, logdir=args.logdir, resume=args.resume,
                             weights=args.weights or "imagenet", progress=not args.quiet)  # fmt: skip
