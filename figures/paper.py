@@ -102,7 +102,7 @@ def figure2(run, size, styles=FIG2_STYLES):
     return [row], None, cols, []
 
 
-def figure3(run, size):
+def figure3(run, size, rows=(1, 2, 3, 4, 5)):
     from neural_style import data, transfer
     from neural_style.images import preproc
     from neural_style.vgg16_avg import VGG16_Avg, feature_model
@@ -112,8 +112,8 @@ def figure3(run, size):
     h, w = photo.shape[:2]
     acts = feature_model(VGG16_Avg(), ["block4_conv2"])
     target = np.asarray(acts(preproc(photo[None].astype("float32"))))
-    rows, notes = [], []
-    for layers in style_sets():
+    panels, notes = [], []
+    for layers in [style_sets()[k - 1] for k in rows]:
         row, dist = [], []
         for ratio in RATIOS:
             cw, lw = transfer.paper_weights(ratio, layers, "block4_conv2", h, w, paper_size=512)
@@ -121,9 +121,9 @@ def figure3(run, size):
                 photo, painting, style_layers=layers, layer_weights=lw, content_weight=cw, crop_content=False, **run))
             row.append(img)
             dist.append(float(np.mean((np.asarray(acts(preproc(img[None].astype("float32")))) - target) ** 2)))
-        rows.append(row)
+        panels.append(row)
         notes.append(f"up to conv{len(layers)}_1: content loss against the photo by ratio " + ", ".join(f"{d:.3g}" for d in dist))
-    return rows, [f"{chr(65 + k)}: up to conv{k + 1}_1" for k in range(5)], [f"{r:g}" for r in RATIOS], notes
+    return panels, [f"{chr(64 + k)}: up to conv{k}_1" for k in rows], [f"{r:g}" for r in RATIOS], notes
 
 
 def record(k, notes):
@@ -158,6 +158,7 @@ def main(argv=None):
     p.add_argument("--size", type=int, default=512, help="longest side of Figures 1 and 2")
     p.add_argument("--size-fig3", type=int, default=384, help="longest side of Figure 3 (20 panels)")
     p.add_argument("--evals", type=int, default=600, help="evaluations per panel, in blocks of 100")
+    p.add_argument("--fig3-rows", type=int, nargs="+", default=[1, 2, 3, 4, 5], choices=range(1, 6), help="Figure 3's rows (k: style up to convk_1)")
     p.add_argument("--fig2-styles", nargs="+", default=list(FIG2_STYLES), choices=FIG2_STYLES, help="Figure 2's paintings")
     p.add_argument("--results", type=Path, default=OUT["results"], help="where finished panels are kept")
     p.add_argument("--figures", type=Path, default=OUT["figures"], help="where the composites go")
@@ -170,7 +171,7 @@ def main(argv=None):
     run = dict(iterations=max(1, args.evals // BLOCK), maxfun=BLOCK, optimizer=optimizer, seed=0, verbose=False)
     print(f"{backend.name()} on {backend.device()}, {optimizer}, {args.evals} evaluations per panel", flush=True)
     makers = {1: lambda: figure1(run, args.size), 2: lambda: figure2(run, args.size, args.fig2_styles),
-              3: lambda: figure3(run, args.size_fig3)}  # fmt: skip
+              3: lambda: figure3(run, args.size_fig3, args.fig3_rows)}  # fmt: skip
     for k in args.figure:
         rows, row_titles, col_titles, notes = makers[k]()
         for line in notes:
