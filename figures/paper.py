@@ -50,13 +50,14 @@ def panel(fig, name, make):
     if r.stopped:  # Ctrl-C, a signal or a non-finite loss: not a finished panel, keep nothing
         raise SystemExit(f"{fig}/{name}: stopped ({r.stopped}) after {r.n_evals} evaluations; not kept")
     losses = [float(v) for v in r.losses]
-    settle = (losses[-2] - losses[-1]) / losses[-2] if len(losses) > 1 else float("nan")
+    # None: L-BFGS met its own tolerance within the first block (converged, nothing to settle)
+    settle = (losses[-2] - losses[-1]) / losses[-2] if len(losses) > 1 else None
     info = {"losses": losses, "evaluations": r.n_evals, "seconds": time.perf_counter() - start,
             "relative_change_last_100": settle, "stopped": r.stopped}  # fmt: skip
     save_image(png, r.image)
     meta.write_text(json.dumps(info, indent=1))
-    print(f"{fig}/{name}: loss {losses[0]:.4g} -> {losses[-1]:.4g}, last {BLOCK} evaluations {settle:+.2%}, "
-          f"{info['seconds']:.0f} s", flush=True)  # fmt: skip
+    change = f"last {BLOCK} evaluations {settle:+.2%}" if settle is not None else f"converged after {r.n_evals} evaluations"
+    print(f"{fig}/{name}: loss {losses[0]:.4g} -> {losses[-1]:.4g}, {change}, {info['seconds']:.0f} s", flush=True)
     return r.image, info
 
 
@@ -133,7 +134,8 @@ def record(k, notes):
         info = json.loads(meta.read_text())
         panels[meta.stem] = {"evaluations": info["evaluations"], "seconds": round(info["seconds"]),
                              "loss_first_block": info["losses"][0], "loss_last": info["losses"][-1],
-                             "relative_change_last_100": info["relative_change_last_100"]}  # fmt: skip
+                             "relative_change_last_100": info["relative_change_last_100"],
+                             "converged_before_the_budget": info["relative_change_last_100"] is None}  # fmt: skip
     path = OUT["figures"] / f"paper_fig{k}.json"
     path.write_text(json.dumps({"panels": panels, "notes": notes}, indent=1))
     return path
