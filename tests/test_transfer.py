@@ -80,3 +80,21 @@ def test_paper_weights_make_our_loss_the_papers(rng):
         l_style += (1 / len(layers)) * np.sum((F.T @ F - A.T @ A) ** 2) / (4 * n**2 * m**2)
     paper = ratio * beta * l_content + beta * l_style
     assert ours * beta == pytest.approx(paper, rel=1e-3)
+
+
+def test_continuous_lbfgs_moves_a_near_grey_start_and_spends_its_budget(weights_path):
+    """A style reconstruction from the lesson's noise (+-2.5: nearly grey) at conv1_1 has a
+    per-pixel gradient near 1e-4.  With box bounds, scipy's first step was that raw
+    gradient, the float32 loss did not change, and the run ended after one line search
+    with the image still grey (from 128 px up); unbounded, it runs its 100 evaluations."""
+    from neural_style import data
+
+    painting = data.load("starry_night", size=128)
+    cfg = transfer.Config.lesson("style", style_layers=("block1_conv1",), seed=0)
+    model = transfer.build_model(cfg)
+    x0 = transfer.initial_image(cfg, (1, *painting.shape[:2], 3))
+    start = float(transfer.make_loss(model, cfg, style_grams=transfer.style_targets(model, [painting], 1))(x0))
+    r = transfer.recreate_style(painting, cfg, iterations=2, maxfun=50, optimizer="lbfgs", verbose=False)
+    assert r.n_evals >= 100 and r.losses[-1] < 1e-3 * start
+    grey = np.clip(x0[0][..., ::-1] + 120, 0, 255).std()  # the start's spread: the +-2.5 noise
+    assert grey < 2 and r.image.std() > 30

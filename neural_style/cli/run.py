@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     a("--iterations", "-n", type=int, default=6, help="outer iterations of --maxfun evaluations each (the lesson: 10; from the content image 6 suffice)")
     a("--maxfun", type=int, default=20, help="loss evaluations per outer iteration")
     a("--optimizer", choices=("auto", "lbfgs-restart", "lbfgs", "lbfgs-device"), default="auto",
-      help="lbfgs-restart: the lesson's loop, scipy's L-BFGS-B restarted every outer iteration then clipped; lbfgs: one continuous bounded L-BFGS-B run; lbfgs-device: the lesson's loop with an L-BFGS that stays on the GPU; auto: lbfgs-device on a GPU, lbfgs-restart on the CPU")  # fmt: skip
+      help="lbfgs-restart: the lesson's loop, scipy's L-BFGS-B restarted every outer iteration then clipped; lbfgs: one continuous L-BFGS run for all the evaluations (as the paper ran it), clipped at the end; lbfgs-device: the lesson's loop with an L-BFGS that stays on the GPU; auto: lbfgs-device on a GPU, lbfgs-restart on the CPU")  # fmt: skip
     a("--content-weight", type=float, default=0.1, help="weight of the content loss (the lesson's 1/10); larger keeps the photo clearer")
     a("--style-weight", type=float, default=1.0, help="multiplier of the style loss")
     a("--tv-weight", type=float, default=0.0, help="weight of the total variation loss (smoothness)")
