@@ -28,7 +28,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from bench import cpu_name, tf_matmul_peak, versions  # noqa: E402
-from realtime import conv_gflops, torch_twin  # noqa: E402
+from realtime import best_of, conv_gflops, torch_twin  # noqa: E402
 
 VGG_CONVS = [(b, i) for b, n in zip(range(1, 6), (2, 2, 3, 3, 3)) for i in range(1, n + 1)][:-1]  # to block5_conv2
 VGG_CHANNELS = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}
@@ -42,16 +42,6 @@ def vgg_gflops(size):
         total += 2 * side * side * 9 * cin * cout
         cin = cout
     return total / 1e9
-
-
-def best_step(step, repeats):
-    step()  # warm-up: trace and compile
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def torch_vgg(keras_vgg):
@@ -133,14 +123,14 @@ def measure(size, batch, style, repeats):
     setting = f"{size} px, batch {batch}"
     ours_loss = float(np.mean(backend.to_numpy(trainer([photos, photos])["loss"])))
     twin = torch_step(net, trainer, photos) if importlib.util.find_spec("torch") else None  # before ours trains
-    ours = best_step(lambda: trainer.train_on_batch([photos, photos], {"loss": zeros, "style": zeros, "content": zeros}), repeats)
+    ours = best_of(lambda: trainer.train_on_batch([photos, photos], {"loss": zeros, "style": zeros, "content": zeros}), repeats)
     rows = [(setting, f"neural_style ({backend.name()}, Keras trainer)", ours, gflop, None)]
     if not twin:
         return rows, None
     import torch
 
     first, step = twin
-    theirs = best_step(step, repeats)
+    theirs = best_of(step, repeats)
     rows.append((setting, f"PyTorch {torch.__version__}, same network, loss and Adam (eager)", theirs, gflop, theirs / ours))
     note = f"{setting}: PyTorch's loss {first:.9g}, ours {ours_loss:.9g} (relative difference {abs(first - ours_loss) / ours_loss:.1e})"
     return rows, note
