@@ -71,7 +71,7 @@ def lesson_loss(size, weights, jit):
 def worker(size, evals, e2e_iterations, jit, weights="imagenet", optimizers=("lbfgs-restart",)):
     import numpy as np
 
-    from neural_style import backend, transfer
+    from neural_style import backend, memory, transfer
     from neural_style.optimize import Evaluator, loss_and_grads_fn, solve_image
 
     cfg, loss_fn = lesson_loss(size, weights, jit)
@@ -97,7 +97,7 @@ def worker(size, evals, e2e_iterations, jit, weights="imagenet", optimizers=("lb
         "size": size, "jit": jit, "backend": backend.name(), "device": backend.device(),
         "first_call_s": first, "per_eval_s": per_eval, "gflops": flops / 1e9,
         "gflop_s": flops / per_eval / 1e9,
-        "estimate_gb": transfer.estimate_memory(size, size, cfg, gpu=gpu) / 1e9, "loops": {},
+        "estimate_gb": memory.estimate_memory(size, size, cfg, gpu=gpu) / 1e9, "loops": {},
     }  # fmt: skip
     for optimizer in optimizers:
         iterations = e2e_iterations or 1

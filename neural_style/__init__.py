@@ -31,7 +31,7 @@ _EXPORTS = {
     "mse": "losses", "gram_matrix": "losses", "content_loss": "losses",
     "style_loss": "losses", "total_variation_loss": "losses",
     "Evaluator": "optimize", "solve_image": "optimize", "rand_img": "optimize",
-    "Config": "transfer", "Result": "transfer", "recreate_content": "transfer",
+    "Config": "config", "Result": "config", "recreate_content": "transfer",
     "recreate_style": "transfer", "style_transfer": "transfer",
     "VGG16_Avg": "vgg16_avg", "feature_model": "vgg16_avg",
     "lbfgs_device": "lbfgs",

@@ -88,7 +88,7 @@ def test_keras_loads_provisioned_file_and_agrees(weights_path):
 
 def test_layer_shapes_match_the_model():
     """The shape table behind the memory estimate and the benchmark's FLOP count."""
-    from neural_style.transfer import activation_bytes
+    from neural_style.memory import activation_bytes
     from neural_style.vgg16_avg import layer_shapes
 
     model = VGG16_Avg(weights=None, input_shape=(64, 96, 3))

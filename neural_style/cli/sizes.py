@@ -13,7 +13,7 @@ def check_memory(sizes, cfg, say):
     """Print the size and the memory estimate; refuse a run that would not fit (on a GPU,
     the GPU's free memory)."""
     from neural_style import backend
-    from neural_style.transfer import estimate_memory
+    from neural_style.memory import estimate_memory
 
     gpu = backend.on_gpu()
     available = backend.free_memory()

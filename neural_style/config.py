@@ -1,0 +1,101 @@
+"""The settings of one optimisation run (``Config``, with the lesson's defaults per recipe)
+and what a run returns (``Result``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from neural_style.errors import NeuralStyleError
+from neural_style.optimize import OPTIMIZERS
+from neural_style.vgg16_avg import check_layers
+
+STYLE_LAYERS = tuple(f"block{b}_conv2" for b in range(1, 6))
+STYLE_LAYER_WEIGHTS = (0.05, 0.2, 0.2, 0.25, 0.3)
+
+
+@dataclass
+class Config:
+    """Settings of one run.  Weights are plain multipliers of each loss term."""
+
+    content_layer: str | None = "block4_conv2"  # None: no content term
+    content_weight: float = 0.1  # the lesson's "/10"
+    style_layers: tuple = STYLE_LAYERS  # empty: no style term
+    layer_weights: tuple | None = STYLE_LAYER_WEIGHTS  # None: equal weights of 1
+    style_weight: float = 1.0
+    style_blend: tuple | None = None  # one weight per style image, normalised to sum 1
+    tv_weight: float = 0.0
+    pooling: str = "avg"
+    weights: str | None = "imagenet"  # "imagenet", a path, or None (random)
+    init: object = "noise"  # "noise", "content", "style", a path, or an RGB array
+    noise_scale: float = 1.0  # noise is uniform(-2.5, 2.5) / noise_scale
+    seed: int | None = None
+    crop_content: bool = True  # lesson: canvas = style size, content cropped top-left
+    iterations: int = 10
+    maxfun: int = 20
+    clip: float = 127.0
+    optimizer: str = "lbfgs-restart"
+    out_dir: str | None = None
+    fname: str = "res_at_iteration_{i}.png"
+    save_every: int = 1
+    bytescale: bool = False
+    verbose: bool = True
+    jit_compile: bool | None = None
+    callbacks: list = field(default_factory=list)  # each callback(i, x, loss)
+    on_eval: object = None  # hook(loss) after every evaluation (progress bars)
+    logdir: str | None = None  # TensorBoard: loss terms and image per outer iteration
+    log_step: int = 0  # first TensorBoard step (coarse-to-fine stages continue the count)
+
+    @classmethod
+    def lesson(cls, recipe="style", **overrides):
+        """The lesson's settings for ``recipe`` in "content", "style", "transfer"."""
+        defaults = {
+            "content": dict(content_layer="block5_conv1", content_weight=1.0, style_layers=(),
+                            layer_weights=None, noise_scale=100.0),
+            "style": dict(content_layer=None, style_layers=("block1_conv1", "block2_conv1"),
+                          layer_weights=None),
+            "transfer": {},
+        }  # fmt: skip
+        if recipe not in defaults:
+            raise NeuralStyleError(f"recipe={recipe!r} is not valid; use {', '.join(defaults)}")
+        return dataclasses.replace(cls(), **{**defaults[recipe], **overrides})
+
+    def validate(self):
+        """Raise NeuralStyleError for any invalid value, before anything is computed."""
+        check_layers(([self.content_layer] if self.content_layer else []) + list(self.style_layers))
+        if self.layer_weights is not None and len(self.layer_weights) != len(self.style_layers):
+            raise NeuralStyleError(
+                f"{len(self.layer_weights)} layer weights for {len(self.style_layers)} style "
+                "layers; give one weight per style layer"
+            )
+        named = {"content_weight": self.content_weight, "style_weight": self.style_weight,
+                 "tv_weight": self.tv_weight, "clip": self.clip, "noise_scale": self.noise_scale}  # fmt: skip
+        named.update({f"layer_weights[{i}]": w for i, w in enumerate(self.layer_weights or ())})
+        named.update({f"style_blend[{i}]": w for i, w in enumerate(self.style_blend or ())})
+        for name, value in named.items():
+            if not np.isfinite(value) or value < 0:
+                raise NeuralStyleError(f"{name}={value!r} is not valid; give a finite number >= 0")
+        if self.optimizer not in OPTIMIZERS:
+            raise NeuralStyleError(f"optimizer={self.optimizer!r} is not valid; use one of {', '.join(OPTIMIZERS)}")
+        for name in ("iterations", "maxfun", "save_every"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise NeuralStyleError(f"{name}={value!r} is not valid; give a whole number >= 1")
+        if self.style_blend is not None and sum(self.style_blend) <= 0:
+            raise NeuralStyleError("style_blend weights sum to 0; give at least one positive weight")
+
+
+@dataclass
+class Result:
+    """What a recipe returns.  Images are RGB uint8 (H, W, 3)."""
+
+    image: np.ndarray
+    images: list  # one per outer iteration
+    losses: list  # loss after each outer iteration
+    x: np.ndarray  # final preprocessed BGR image, (1, H, W, 3)
+    config: Config
+    seconds: float
+    n_evals: int
+    stopped: str | None = None  # None, "signal", or why the run stopped early
