@@ -1,14 +1,16 @@
 """Figures 1-3 of Gatys et al. 2015 at the paper's scale (`make figures-paper`).
 
-    python figures/paper.py [--figure 1 2 3] [--size 512] [--size-fig3 384] [--evals 600]
+    python figures/paper.py [--figure 1 2 3] [--size 512] [--size-fig3 384] [--evals 600] [--evals-fig3 400]
 
 Every panel is run from white noise with one continuous L-BFGS run (``optimizer="lbfgs"``,
-as the paper ran it; ``lbfgs-device`` on a GPU) for ``--evals`` evaluations, reported in
+as the paper ran it; ``lbfgs-device`` on a GPU) for ``--evals`` evaluations (``--evals-fig3``
+for Figure 3's twenty panels, so that it fits in about two hours on two cores), reported in
 blocks of 100 so that the relative change of the loss over the last 100 evaluations says
 whether it has settled.  Each finished panel is saved in results/paper/figK/ (PNG and JSON)
-and never run again, so the job can stop and resume panel by panel; a figure's composite,
-figures/paper_figK.png, is drawn once all its panels exist, every panel at full size, and
-figures/paper_figK.json records each panel's evaluations, time and settling, and the notes.
+and not run again with the same budget, so the job can stop and resume panel by panel; a
+figure's composite, figures/paper_figK.png, is drawn once all its panels exist, every panel
+at full size, and figures/paper_figK.json records each panel's budget, evaluations, time
+and settling, and the notes.
 (figures/gatys_figK.png are the notebook's quick 128-192 px versions, from `make figures`.)
 
 Measured, not only looked at: Figure 1's content reconstructions from conv1_1 .. conv3_1
@@ -38,13 +40,18 @@ def style_sets():
     return [tuple(f"block{b}_conv1" for b in range(1, k + 1)) for k in range(1, 6)]
 
 
-def panel(fig, name, make):
-    """Run ``make()`` -> Result unless results/paper/fig/name.png exists; return (image, info)."""
+def panel(fig, name, make, run):
+    """Run ``make()`` -> Result unless results/paper/fig/name.png exists from a run with the
+    same evaluation budget; return (image, info)."""
     from neural_style.images import load_image, save_image
 
     png, meta = OUT["results"] / fig / f"{name}.png", OUT["results"] / fig / f"{name}.json"
+    budget = run["iterations"] * run["maxfun"]
     if png.exists() and meta.exists():
-        return load_image(png), json.loads(meta.read_text())
+        info = json.loads(meta.read_text())
+        if info.get("budget", budget) == budget:  # panels from before the field: kept
+            return load_image(png), info
+        print(f"{fig}/{name}: kept from a budget of {info['budget']} evaluations, made again with {budget}", flush=True)
     start = time.perf_counter()
     r = make()
     if r.stopped:  # Ctrl-C, a signal or a non-finite loss: not a finished panel, keep nothing
@@ -52,7 +59,7 @@ def panel(fig, name, make):
     losses = [float(v) for v in r.losses]
     # None: L-BFGS met its own tolerance within the first block (converged, nothing to settle)
     settle = (losses[-2] - losses[-1]) / losses[-2] if len(losses) > 1 else None
-    info = {"losses": losses, "evaluations": r.n_evals, "seconds": time.perf_counter() - start,
+    info = {"losses": losses, "budget": budget, "evaluations": r.n_evals, "seconds": time.perf_counter() - start,
             "relative_change_last_100": settle, "stopped": r.stopped}  # fmt: skip
     save_image(png, r.image)
     meta.write_text(json.dumps(info, indent=1))
@@ -73,12 +80,12 @@ def figure1(run, size):
     painting = data.load("starry_night", size=size)
     contents, styles, notes = [], [], []
     for b in range(1, 6):
-        img, _ = panel("fig1", f"content_conv{b}_1", lambda b=b: transfer.recreate_content(photo, content_layer=f"block{b}_conv1", **run))
+        img, _ = panel("fig1", f"content_conv{b}_1", lambda b=b: transfer.recreate_content(photo, content_layer=f"block{b}_conv1", **run), run)
         contents.append(img)
         if b <= 3:
             notes.append(f"content conv{b}_1: PSNR {psnr(img, photo):.1f} dB against the photo")
     for layers in style_sets():
-        img, info = panel("fig1", f"style_upto_conv{len(layers)}_1", lambda layers=layers: transfer.recreate_style(painting, style_layers=layers, **run))
+        img, info = panel("fig1", f"style_upto_conv{len(layers)}_1", lambda layers=layers: transfer.recreate_style(painting, style_layers=layers, **run), run)
         styles.append(img)
         notes.append(f"style up to conv{len(layers)}_1: final loss {info['losses'][-1] / info['losses'][0]:.2e} of the first block's")
     cols = [f"{'abcde'[k]}: conv{k + 1}_1" for k in range(5)]
@@ -95,7 +102,7 @@ def figure2(run, size, styles=FIG2_STYLES):
     for name in styles:
         style = data.load(name, size=size)
         img, _ = panel("fig2", name, lambda style=style: transfer.style_transfer(
-            photo, style, style_layers=style_sets()[-1], layer_weights=lw, content_weight=cw, crop_content=False, **run))
+            photo, style, style_layers=style_sets()[-1], layer_weights=lw, content_weight=cw, crop_content=False, **run), run)
         row.append(img)
     titles = {"shipwreck": "B: Shipwreck", "starry_night": "C: Starry Night", "the_scream": "D: The Scream",
               "woman_with_hat": "Woman with a Hat"}  # fmt: skip
@@ -119,7 +126,7 @@ def figure3(run, size, rows=(1, 2, 3, 4, 5)):
         for ratio in RATIOS:
             cw, lw = transfer.paper_weights(ratio, layers, "block4_conv2", h, w, paper_size=512)
             img, _ = panel("fig3", f"upto_conv{len(layers)}_1_ratio_{ratio:g}", lambda cw=cw, lw=lw, layers=layers: transfer.style_transfer(
-                photo, painting, style_layers=layers, layer_weights=lw, content_weight=cw, crop_content=False, **run))
+                photo, painting, style_layers=layers, layer_weights=lw, content_weight=cw, crop_content=False, **run), run)
             row.append(img)
             dist.append(float(np.mean((np.asarray(acts(preproc(img[None].astype("float32")))) - target) ** 2)))
         panels.append(row)
@@ -132,7 +139,7 @@ def record(k, notes):
     panels = {}
     for meta in sorted((OUT["results"] / f"fig{k}").glob("*.json")):
         info = json.loads(meta.read_text())
-        panels[meta.stem] = {"evaluations": info["evaluations"], "seconds": round(info["seconds"]),
+        panels[meta.stem] = {"budget": info.get("budget"), "evaluations": info["evaluations"], "seconds": round(info["seconds"]),
                              "loss_first_block": info["losses"][0], "loss_last": info["losses"][-1],
                              "relative_change_last_100": info["relative_change_last_100"],
                              "converged_before_the_budget": info["relative_change_last_100"] is None}  # fmt: skip
@@ -159,7 +166,8 @@ def main(argv=None):
     p.add_argument("--figure", type=int, nargs="+", default=[2, 1, 3], choices=(1, 2, 3))
     p.add_argument("--size", type=int, default=512, help="longest side of Figures 1 and 2")
     p.add_argument("--size-fig3", type=int, default=384, help="longest side of Figure 3 (20 panels)")
-    p.add_argument("--evals", type=int, default=600, help="evaluations per panel, in blocks of 100")
+    p.add_argument("--evals", type=int, default=600, help="evaluations per panel of Figures 1 and 2, in blocks of 100")
+    p.add_argument("--evals-fig3", type=int, default=400, help="evaluations per panel of Figure 3 (20 panels)")
     p.add_argument("--fig3-rows", type=int, nargs="+", default=[1, 2, 3, 4, 5], choices=range(1, 6), help="Figure 3's rows (k: style up to convk_1)")
     p.add_argument("--fig2-styles", nargs="+", default=list(FIG2_STYLES), choices=FIG2_STYLES, help="Figure 2's paintings")
     p.add_argument("--results", type=Path, default=OUT["results"], help="where finished panels are kept")
@@ -170,10 +178,12 @@ def main(argv=None):
     from neural_style import backend
 
     optimizer = "lbfgs-device" if backend.on_gpu() else "lbfgs"
-    run = dict(iterations=max(1, args.evals // BLOCK), maxfun=BLOCK, optimizer=optimizer, seed=0, verbose=False)
-    print(f"{backend.name()} on {backend.device()}, {optimizer}, {args.evals} evaluations per panel", flush=True)
-    makers = {1: lambda: figure1(run, args.size), 2: lambda: figure2(run, args.size, args.fig2_styles),
-              3: lambda: figure3(run, args.size_fig3, args.fig3_rows)}  # fmt: skip
+    def run(evals):
+        return dict(iterations=max(1, evals // BLOCK), maxfun=BLOCK, optimizer=optimizer, seed=0, verbose=False)
+
+    print(f"{backend.name()} on {backend.device()}, {optimizer}", flush=True)
+    makers = {1: lambda: figure1(run(args.evals), args.size), 2: lambda: figure2(run(args.evals), args.size, args.fig2_styles),
+              3: lambda: figure3(run(args.evals_fig3), args.size_fig3, args.fig3_rows)}  # fmt: skip
     for k in args.figure:
         rows, row_titles, col_titles, notes = makers[k]()
         for line in notes:

@@ -43,6 +43,21 @@ def test_panels_are_kept_full_size_and_never_run_again(paper, weights_path, tmp_
     (tmp_path / "f" / "paper_fig2.png").unlink()
     paper.main(args)
     assert (tmp_path / "f" / "paper_fig2.png").exists()
+    assert record["panels"]["starry_night"]["budget"] == 200
+
+
+def test_a_panel_from_another_budget_is_made_again(paper, weights_path, tmp_path, monkeypatch, capsys):
+    from neural_style import transfer
+
+    calls, real = [], transfer.style_transfer
+    monkeypatch.setattr(transfer, "style_transfer", lambda *a, **k: calls.append(k["iterations"]) or real(*a, **k))
+    args = ["--figure", "2", "--fig2-styles", "starry_night", "--size", "64",
+            "--results", str(tmp_path / "r"), "--figures", str(tmp_path / "f")]  # fmt: skip
+    paper.main(args + ["--evals", "100"])
+    paper.main(args + ["--evals", "100"])  # kept
+    paper.main(args + ["--evals", "200"])  # another budget: made again
+    assert calls == [1, 2] and "made again with 200" in capsys.readouterr().out
+    assert json.loads((tmp_path / "r" / "fig2" / "starry_night.json").read_text())["budget"] == 200
 
 
 def test_a_stopped_panel_is_not_kept(paper, weights_path, tmp_path, monkeypatch):
