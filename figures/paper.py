@@ -7,7 +7,8 @@ as the paper ran it; ``lbfgs-device`` on a GPU) for ``--evals`` evaluations (``-
 for Figure 3's twenty panels, so that it fits in about two hours on two cores), reported in
 blocks of 100 so that the relative change of the loss over the last 100 evaluations says
 whether it has settled.  Each finished panel is saved in results/paper/figK/ (PNG and JSON)
-and not run again with the same budget, so the job can stop and resume panel by panel; a
+and not run again with the same budget; given a larger budget, a kept panel is continued
+from its image, so the job can stop and resume panel by panel and go on later; a
 figure's composite, figures/paper_figK.png, is drawn once all its panels exist, every panel
 at full size, and figures/paper_figK.json records each panel's budget, evaluations, time
 and settling, and the notes.
@@ -41,26 +42,37 @@ def style_sets():
 
 
 def panel(fig, name, make, run):
-    """Run ``make()`` -> Result unless results/paper/fig/name.png exists from a run with the
-    same evaluation budget; return (image, info)."""
+    """The panel ``make(run)`` -> Result makes, kept in results/paper/fig/name.png.
+
+    A kept panel with the same evaluation budget, or whose L-BFGS converged, is returned as
+    it is.  One with a smaller budget is continued from its image for the evaluations it
+    lacks (a fresh L-BFGS history: a warm restart, as the lesson's loop restarts every 20);
+    one with a larger budget is made again.  Returns (image, info)."""
     from neural_style.images import load_image, save_image
 
     png, meta = OUT["results"] / fig / f"{name}.png", OUT["results"] / fig / f"{name}.json"
     budget = run["iterations"] * run["maxfun"]
+    kept = None
     if png.exists() and meta.exists():
         info = json.loads(meta.read_text())
-        if info.get("budget", budget) == budget:  # panels from before the field: kept
+        done = info.get("budget", budget)  # panels from before the field: kept
+        if done == budget or info["relative_change_last_100"] is None:
             return load_image(png), info
-        print(f"{fig}/{name}: kept from a budget of {info['budget']} evaluations, made again with {budget}", flush=True)
+        if done < budget:
+            kept = info
+            print(f"{fig}/{name}: kept after {done} evaluations, continued to {budget}", flush=True)
+        else:
+            print(f"{fig}/{name}: kept from a budget of {done} evaluations, made again with {budget}", flush=True)
     start = time.perf_counter()
-    r = make()
+    r = make({**run, "init": load_image(png), "iterations": (budget - kept["budget"]) // run["maxfun"]} if kept else run)
     if r.stopped:  # Ctrl-C, a signal or a non-finite loss: not a finished panel, keep nothing
         raise SystemExit(f"{fig}/{name}: stopped ({r.stopped}) after {r.n_evals} evaluations; not kept")
-    losses = [float(v) for v in r.losses]
+    losses = (kept["losses"] if kept else []) + [float(v) for v in r.losses]
     # None: L-BFGS met its own tolerance within the first block (converged, nothing to settle)
     settle = (losses[-2] - losses[-1]) / losses[-2] if len(losses) > 1 else None
-    info = {"losses": losses, "budget": budget, "evaluations": r.n_evals, "seconds": time.perf_counter() - start,
-            "relative_change_last_100": settle, "stopped": r.stopped}  # fmt: skip
+    info = {"losses": losses, "budget": budget, "evaluations": r.n_evals + (kept["evaluations"] if kept else 0),
+            "seconds": time.perf_counter() - start + (kept["seconds"] if kept else 0),
+            "continued_from": kept["budget"] if kept else None, "relative_change_last_100": settle, "stopped": r.stopped}  # fmt: skip
     save_image(png, r.image)
     meta.write_text(json.dumps(info, indent=1))
     change = f"last {BLOCK} evaluations {settle:+.2%}" if settle is not None else f"converged after {r.n_evals} evaluations"
@@ -80,12 +92,12 @@ def figure1(run, size):
     painting = data.load("starry_night", size=size)
     contents, styles, notes = [], [], []
     for b in range(1, 6):
-        img, _ = panel("fig1", f"content_conv{b}_1", lambda b=b: transfer.recreate_content(photo, content_layer=f"block{b}_conv1", **run), run)
+        img, _ = panel("fig1", f"content_conv{b}_1", lambda kw, b=b: transfer.recreate_content(photo, content_layer=f"block{b}_conv1", **kw), run)
         contents.append(img)
         if b <= 3:
             notes.append(f"content conv{b}_1: PSNR {psnr(img, photo):.1f} dB against the photo")
     for layers in style_sets():
-        img, info = panel("fig1", f"style_upto_conv{len(layers)}_1", lambda layers=layers: transfer.recreate_style(painting, style_layers=layers, **run), run)
+        img, info = panel("fig1", f"style_upto_conv{len(layers)}_1", lambda kw, layers=layers: transfer.recreate_style(painting, style_layers=layers, **kw), run)
         styles.append(img)
         notes.append(f"style up to conv{len(layers)}_1: final loss {info['losses'][-1] / info['losses'][0]:.2e} of the first block's")
     cols = [f"{'abcde'[k]}: conv{k + 1}_1" for k in range(5)]
@@ -101,8 +113,8 @@ def figure2(run, size, styles=FIG2_STYLES):
     row = [photo]
     for name in styles:
         style = data.load(name, size=size)
-        img, _ = panel("fig2", name, lambda style=style: transfer.style_transfer(
-            photo, style, style_layers=style_sets()[-1], layer_weights=lw, content_weight=cw, crop_content=False, **run), run)
+        img, _ = panel("fig2", name, lambda kw, style=style: transfer.style_transfer(
+            photo, style, style_layers=style_sets()[-1], layer_weights=lw, content_weight=cw, crop_content=False, **kw), run)
         row.append(img)
     titles = {"shipwreck": "B: Shipwreck", "starry_night": "C: Starry Night", "the_scream": "D: The Scream",
               "woman_with_hat": "Woman with a Hat"}  # fmt: skip
@@ -125,8 +137,8 @@ def figure3(run, size, rows=(1, 2, 3, 4, 5)):
         row, dist = [], []
         for ratio in RATIOS:
             cw, lw = transfer.paper_weights(ratio, layers, "block4_conv2", h, w, paper_size=512)
-            img, _ = panel("fig3", f"upto_conv{len(layers)}_1_ratio_{ratio:g}", lambda cw=cw, lw=lw, layers=layers: transfer.style_transfer(
-                photo, painting, style_layers=layers, layer_weights=lw, content_weight=cw, crop_content=False, **run), run)
+            img, _ = panel("fig3", f"upto_conv{len(layers)}_1_ratio_{ratio:g}", lambda kw, cw=cw, lw=lw, layers=layers: transfer.style_transfer(
+                photo, painting, style_layers=layers, layer_weights=lw, content_weight=cw, crop_content=False, **kw), run)
             row.append(img)
             dist.append(float(np.mean((np.asarray(acts(preproc(img[None].astype("float32")))) - target) ** 2)))
         panels.append(row)
@@ -141,7 +153,7 @@ def record(k, notes):
         info = json.loads(meta.read_text())
         panels[meta.stem] = {"budget": info.get("budget"), "evaluations": info["evaluations"], "seconds": round(info["seconds"]),
                              "loss_first_block": info["losses"][0], "loss_last": info["losses"][-1],
-                             "relative_change_last_100": info["relative_change_last_100"],
+                             "continued_from": info.get("continued_from"), "relative_change_last_100": info["relative_change_last_100"],
                              "converged_before_the_budget": info["relative_change_last_100"] is None}  # fmt: skip
     path = OUT["figures"] / f"paper_fig{k}.json"
     path.write_text(json.dumps({"panels": panels, "notes": notes}, indent=1))

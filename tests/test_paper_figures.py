@@ -46,18 +46,30 @@ def test_panels_are_kept_full_size_and_never_run_again(paper, weights_path, tmp_
     assert record["panels"]["starry_night"]["budget"] == 200
 
 
-def test_a_panel_from_another_budget_is_made_again(paper, weights_path, tmp_path, monkeypatch, capsys):
+def test_a_larger_budget_continues_a_kept_panel_and_a_smaller_one_remakes_it(paper, weights_path, tmp_path, monkeypatch, capsys):
     from neural_style import transfer
 
     calls, real = [], transfer.style_transfer
-    monkeypatch.setattr(transfer, "style_transfer", lambda *a, **k: calls.append(k["iterations"]) or real(*a, **k))
+    monkeypatch.setattr(transfer, "style_transfer", lambda *a, **k: calls.append(k) or real(*a, **k))
     args = ["--figure", "2", "--fig2-styles", "starry_night", "--size", "64",
             "--results", str(tmp_path / "r"), "--figures", str(tmp_path / "f")]  # fmt: skip
-    paper.main(args + ["--evals", "100"])
-    paper.main(args + ["--evals", "100"])  # kept
-    paper.main(args + ["--evals", "200"])  # another budget: made again
-    assert calls == [1, 2] and "made again with 200" in capsys.readouterr().out
-    assert json.loads((tmp_path / "r" / "fig2" / "starry_night.json").read_text())["budget"] == 200
+    saved = tmp_path / "r" / "fig2" / "starry_night"
+    paper.main(args + ["--evals", "200"])
+    first = json.loads(saved.with_suffix(".json").read_text())
+    kept = np.asarray(Image.open(saved.with_suffix(".png")))
+    paper.main(args + ["--evals", "200"])  # kept
+    paper.main(args + ["--evals", "300"])  # continued from the kept image for 100 more
+    assert len(calls) == 2 and "init" not in calls[0]  # from noise, then once more
+    assert calls[1]["iterations"] == 1 and np.array_equal(calls[1]["init"], kept)
+    info = json.loads(saved.with_suffix(".json").read_text())
+    assert info["budget"] == 300 and info["continued_from"] == 200
+    assert info["losses"][:2] == first["losses"] and len(info["losses"]) == 3
+    assert info["evaluations"] > first["evaluations"] and info["losses"][-1] <= first["losses"][-1] * 1.01
+    paper.main(args + ["--evals", "100"])  # a smaller budget: made again from noise
+    assert calls[2]["iterations"] == 1 and "init" not in calls[2]
+    out = capsys.readouterr().out
+    assert "continued to 300" in out and "made again with 100" in out
+    assert json.loads(saved.with_suffix(".json").read_text())["continued_from"] is None
 
 
 def test_a_stopped_panel_is_not_kept(paper, weights_path, tmp_path, monkeypatch):
