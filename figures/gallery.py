@@ -5,7 +5,8 @@ then write figures/gallery_NAME.png: content | style | result, as thumbnails.  T
 real-time row, figures/realtime_starry_night.png: the same photo (which the shipped
 network never saw), the optimisation's result and `neural-style --model starry_night`'s,
 each with its time.  `--realtime` makes only that row (reusing an optimisation result
-already in results/gallery/).
+already in results/gallery/).  Last, figures/realtime_looks.png: the network's result with
+`--strength 0.6` and with `--original-colors` (`--looks` makes only that row).
 """
 
 import subprocess
@@ -52,17 +53,34 @@ def realtime_row():
     print(save_image(HERE / "realtime_starry_night_full.jpg", load_image(full)))
 
 
+def looks_row():
+    from neural_style import data
+    from neural_style.images import load_image
+    from neural_style.viz import labelled_grid, save_figure
+
+    looks = {"the network": [], "--strength 0.6": ["--strength", "0.6"], "--original-colors": ["--original-colors"]}
+    images = []
+    for k, extra in enumerate(looks.values()):
+        out = RESULTS / f"{CONTENT}_starry_night_realtime_look{k}.png"
+        neural_style("--model", "starry_night", "--content", CONTENT, "--size", "384", *extra, "-o", str(out))
+        images.append(load_image(out))
+    fig = labelled_grid([[data.load(CONTENT, size=384), *images]], col_titles=["Tübingen", *looks], size=4.2)
+    print(save_figure(fig, HERE / "realtime_looks.png"))
+
+
 def main():
     from neural_style import data
     from neural_style.images import load_image, save_image
     from neural_style.viz import thumbnail_row
 
-    if "--realtime" not in sys.argv:
-        for style in STYLES:
-            out, _ = optimisation(style)
-            row = thumbnail_row([data.load(CONTENT), data.load(style), load_image(out)], height=200)
-            print(save_image(HERE / f"gallery_{style}.png", row))
-    realtime_row()
+    if "--looks" not in sys.argv:
+        if "--realtime" not in sys.argv:
+            for style in STYLES:
+                out, _ = optimisation(style)
+                row = thumbnail_row([data.load(CONTENT), data.load(style), load_image(out)], height=200)
+                print(save_image(HERE / f"gallery_{style}.png", row))
+        realtime_row()
+    looks_row()
 
 
 if __name__ == "__main__":

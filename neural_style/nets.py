@@ -185,17 +185,24 @@ def forward(net):
     return _FORWARD[net]
 
 
-def stylise(net, image, size=None):
+def stylise(net, image, size=None, strength=1.0, original_colors=False):
     """Run a trained style network on one RGB image (H, W, 3), 0..255.
 
     Returns uint8 (H, W, 3) of exactly the input's size.  ``size`` (longest side, px) is
     the size the network sees, which sets the stroke scale (strokes are fixed in pixels
     by training); the result is resized back.  Sides that are not multiples of 4 are
     padded by reflection and cropped back (as are sides under 44 px), never stretched.
+    Training fixes how strongly a network paints; ``strength`` (0..1) fades its result
+    into the photo, pixel by pixel, and ``original_colors`` keeps the photo's colours
+    (the result's luminance with the photo's chroma), as the optimisation's option does.
     """
     import numpy as np
     from PIL import Image
 
+    from neural_style.images import original_colors as keep_colors
+
+    if not 0 <= strength <= 1:
+        raise NeuralStyleError(f"strength={strength!r} is not valid; give a number from 0 (the photo) to 1 (the network's result)")
     image = np.asarray(image)
     h, w = image.shape[:2]
     x = image
@@ -209,4 +216,6 @@ def stylise(net, image, size=None):
     out = np.clip(out, 0, 255).round().astype(np.uint8)
     if out.shape[:2] != (h, w):
         out = np.asarray(Image.fromarray(out).resize((w, h), Image.Resampling.BICUBIC))
-    return out
+    if strength < 1:
+        out = (strength * out + (1 - strength) * image.astype(np.float32)).round().astype(np.uint8)
+    return keep_colors(out, image) if original_colors else out

@@ -107,9 +107,10 @@ def read_video(path):
     return {"fps": meta.get("fps") or 25, "size": (w, h), "audio": bool(meta.get("audio_codec"))}, frames()
 
 
-def stylise_video(net, src, dst, size=None, on_frame=None) -> dict:
+def stylise_video(net, src, dst, size=None, on_frame=None, **options) -> dict:
     """Stylise every frame of ``src`` into ``dst`` (same size and frame rate; audio
-    copied when the source has some).  Written to a temporary file and renamed: an
+    copied when the source has some), each frame as ``nets.stylise(net, frame, size,
+    **options)`` does.  Written to a temporary file and renamed: an
     error leaves no half-written video.
 
     Returns ``{"frames", "fps", "size", "flicker", "input_flicker"}``: flicker is the mean
@@ -133,7 +134,7 @@ def stylise_video(net, src, dst, size=None, on_frame=None) -> dict:
         prev_in = prev_out = None
         try:
             for frame in frames:
-                out = stylise(net, frame, size)
+                out = stylise(net, frame, size, **options)
                 writer.send(np.ascontiguousarray(out))
                 if prev_out is not None:
                     stats["diff"] += float(np.abs(out.astype(np.int16) - prev_out).mean())

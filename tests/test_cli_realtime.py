@@ -122,6 +122,28 @@ def test_model_on_a_video_keeps_frames_size_and_rate(net_path, tmp_path, capsys)
     assert sum(1 for _ in reader) == 5
 
 
+def test_model_with_strength_and_original_colors_on_a_video(net_path, tmp_path, capsys):
+    import imageio_ffmpeg
+
+    make_video(tmp_path / "clip.mp4", frames=3)
+    args = ["--model", str(net_path), "--content", str(tmp_path / "clip.mp4")]
+    assert cli.main([*args, "-o", str(tmp_path / "faded.mp4"), "--strength", "0"]) == 0
+    assert cli.main([*args, "-o", str(tmp_path / "colours.mp4"), "--original-colors"]) == 0
+
+    def frames(path):
+        reader = imageio_ffmpeg.read_frames(str(path))
+        meta = next(reader)
+        w, h = meta["size"]
+        return np.stack([np.frombuffer(f, np.uint8).reshape(h, w, 3) for f in reader]).astype(float)
+
+    source = frames(tmp_path / "clip.mp4")
+    assert np.abs(frames(tmp_path / "faded.mp4") - source).mean() < 3  # strength 0: the clip (codec noise)
+    # original colours: black stays near grey-free, the yellow bar keeps its hue (R, G > B)
+    colours = frames(tmp_path / "colours.mp4")
+    bar = colours[0][:, 2:10]
+    assert (bar[..., 0] > bar[..., 2] + 20).mean() > 0.8 and colours.shape == source.shape
+
+
 def test_shipped_network_by_name(tmp_path):
     assert cli.main(["--model", "starry_night", "--content", "tubingen", "--size", "96", "-o", str(tmp_path / "t.png")]) == 0
     img = np.asarray(Image.open(tmp_path / "t.png"))
@@ -143,6 +165,7 @@ def test_model_errors_are_one_line_and_write_nothing(net_path, tmp_path, capsys)
         (["--model", str(net_path), "--content", str(tmp_path / "empty")], "holds no image"),
         (["--model", str(net_path), "--content", str(tmp_path / "nothing.mp4")], "not a video"),
         (["--model", str(net_path), "--content", str(tmp_path / "noframes.mp4")], "noframes.mp4: not a video ffmpeg can read"),
+        (["--model", str(net_path), "--strength", "1.5"], "--strength 1.5 is not valid"),
     ]
     for args, message in cases:
         out = tmp_path / "result.mp4" if "mp4" in args[-1] else tmp_path / "result.png"

@@ -116,6 +116,31 @@ def test_stylise_keeps_any_size_by_reflection_padding(hw, rng):
     assert nets.stylise(net, img, size=32).shape == img.shape  # network sees 32 px, result full size
 
 
+def test_stylise_strength_fades_into_the_photo_and_original_colors_keep_its_chroma(rng):
+    from PIL import Image
+
+    net = nets.style_net()
+    img = rng.integers(0, 256, (48, 52, 3), dtype=np.uint8)
+    full = nets.stylise(net, img).astype(np.float64)
+    np.testing.assert_array_equal(nets.stylise(net, img, strength=0), img)
+    np.testing.assert_allclose(nets.stylise(net, img, strength=0.25), 0.25 * full + 0.75 * img, atol=0.51)
+
+    def ycbcr(a):
+        return np.asarray(Image.fromarray(np.asarray(a, np.uint8)).convert("YCbCr"), np.float64)
+
+    from neural_style import data
+
+    img = data.load("tubingen", size=64)  # a photo: its colours stay in gamut with any luminance
+    full = nets.stylise(net, img)
+    kept = ycbcr(nets.stylise(net, img, original_colors=True))
+    # luminance from the network, chroma from the photo (to the rounding of two conversions)
+    assert np.abs(kept[..., 0] - ycbcr(full)[..., 0]).mean() < 1.5
+    assert np.abs(kept[..., 1:] - ycbcr(img)[..., 1:]).mean() < 1.5
+    assert np.abs(ycbcr(full)[..., 1:] - ycbcr(img)[..., 1:]).mean() > 5  # the network did change them
+    with pytest.raises(NeuralStyleError, match="strength=1.5"):
+        nets.stylise(net, img, strength=1.5)
+
+
 def test_lesson_names_import_from_the_package():
     import neural_style
 

@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     a("--content", "-c", nargs="+", default=["grace_hopper"], help="photos, lesson image names, folders, glob patterns or videos (" + ", ".join(VIDEO_SUFFIXES) + ")")
     a("--output", "-o", help="output file (one input) or folder (several); default results/CONTENT_MODEL.png or .mp4")
     a("--size", type=int, help="longest side the network sees, in px (default: the input's own); the stroke scale follows it, the result keeps the input's size")
+    a("--strength", type=float, default=1.0, help="how much of the network's result to keep, 0..1: lower fades it into the photo")
+    a("--original-colors", action="store_true", help="keep the photo's colours: the result's luminance only")
     a("--quiet", "-q", action="store_true", help="print only errors and the output paths")
     a("--debug", action="store_true", help="show full tracebacks and TensorFlow's own messages")
     return p
@@ -59,6 +61,8 @@ def _main(args) -> int:
     say = say_fn(args.quiet)
     if args.size is not None and args.size < 4:
         raise NeuralStyleError(f"--size {args.size} is not valid; give a positive number of pixels")
+    if not 0 <= args.strength <= 1:
+        raise NeuralStyleError(f"--strength {args.strength:g} is not valid; give a number from 0 (the photo) to 1 (the network's result)")
     contents = expand_contents(args.content, IMAGE_SUFFIXES + VIDEO_SUFFIXES)
     outputs = _outputs(args, contents, stem(args.model))
     for c, out in zip(contents, outputs):
@@ -83,7 +87,7 @@ def _main(args) -> int:
             else:
                 t = time.perf_counter()
                 photo = data.load(content)
-                image = stylise(net, photo, _fitting_size(photo.shape, args.size, say))
+                image = stylise(net, photo, _fitting_size(photo.shape, args.size, say), **_looks(args))
                 save_image(output, image)
                 say(f"{output}: {image.shape[1]}x{image.shape[0]} px in {time.perf_counter() - t:.2f} s")
         except NeuralStyleError as e:
@@ -100,6 +104,10 @@ def _main(args) -> int:
     if several:
         say(f"done {done}, failed {len(failed)}{' (' + ', '.join(failed) + ')' if failed else ''}, {time.perf_counter() - start:.1f} s")
     return 1 if failed else 0
+
+
+def _looks(args) -> dict:
+    return {"strength": args.strength, "original_colors": args.original_colors}
 
 
 def _fitting_size(shape, asked, say):
@@ -131,7 +139,7 @@ def _video(net, src, dst, args, say):
     size = _fitting_size((h, w), args.size, say)
     with tqdm(total=realtime.video_frame_count(src), unit="frame", disable=args.quiet, file=sys.stderr, desc=stem(src)) as bar:
         t = time.perf_counter()
-        stats = realtime.stylise_video(net, src, dst, size, on_frame=lambda n: bar.update(1))
+        stats = realtime.stylise_video(net, src, dst, size, on_frame=lambda n: bar.update(1), **_looks(args))
     seconds = time.perf_counter() - t
     w, h = stats["size"]
     say(f"{dst}: {stats['frames']} frames, {w}x{h} px, {stats['fps']:g} fps, {stats['frames'] / seconds:.1f} frames/s; "
