@@ -1,10 +1,10 @@
 """Figures 1-3 of Gatys et al. 2015 at the paper's scale (`make figures-paper`).
 
-    python figures/paper.py [--figure 1 2 3] [--size 512] [--size-fig3 384] [--evals 600] [--evals-fig3 400]
+    python figures/paper.py [--figure 1 2 3] [--size 512] [--size-fig3 384] [--evals 600] [--evals-fig3 600]
 
 Every panel is run from white noise with one continuous L-BFGS run (``optimizer="lbfgs"``,
 as the paper ran it; ``lbfgs-device`` on a GPU) for ``--evals`` evaluations (``--evals-fig3``
-for Figure 3's twenty panels, so that it fits in about two hours on two cores), reported in
+for Figure 3's twenty smaller panels: about three hours for 600 on two cores), reported in
 blocks of 100 so that the relative change of the loss over the last 100 evaluations says
 whether it has settled.  Each finished panel is saved in results/paper/figK/ (PNG and JSON)
 and not run again with the same budget; given a larger budget, a kept panel is continued
@@ -179,7 +179,7 @@ def main(argv=None):
     p.add_argument("--size", type=int, default=512, help="longest side of Figures 1 and 2")
     p.add_argument("--size-fig3", type=int, default=384, help="longest side of Figure 3 (20 panels)")
     p.add_argument("--evals", type=int, default=600, help="evaluations per panel of Figures 1 and 2, in blocks of 100")
-    p.add_argument("--evals-fig3", type=int, default=400, help="evaluations per panel of Figure 3 (20 panels)")
+    p.add_argument("--evals-fig3", type=int, default=600, help="evaluations per panel of Figure 3 (20 panels)")
     p.add_argument("--fig3-rows", type=int, nargs="+", default=[1, 2, 3, 4, 5], choices=range(1, 6), help="Figure 3's rows (k: style up to convk_1)")
     p.add_argument("--fig2-styles", nargs="+", default=list(FIG2_STYLES), choices=FIG2_STYLES, help="Figure 2's paintings")
     p.add_argument("--results", type=Path, default=OUT["results"], help="where finished panels are kept")

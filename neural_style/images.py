@@ -197,8 +197,13 @@ def _format(path) -> str:
 
 
 def original_colors(result, content) -> np.ndarray:
-    """Keep the content's colours: the result's luminance (Y) with the content's
-    chroma (Cb, Cr).  Both RGB uint8 of the same size; returns RGB uint8."""
-    y = Image.fromarray(to_uint8(result)).convert("YCbCr").split()[0]
-    _, cb, cr = Image.fromarray(to_uint8(content)).convert("YCbCr").split()
-    return np.asarray(Image.merge("YCbCr", (y, cb, cr)).convert("RGB"))
+    """Keep the content's colours: the result's luminance (Y of JPEG's YCbCr) with
+    the content's chroma (Cb, Cr).  Both RGB uint8 of the same size; returns RGB uint8.
+
+    Every RGB channel carries Y with weight 1 in the inverse transform, so swapping
+    Y is adding the luminance difference to each channel: one rounding in float,
+    where PIL's integer YCbCr round trip darkens the result by about one level."""
+    luma = np.array([0.299, 0.587, 0.114])
+    result, content = np.asarray(result, np.float64), np.asarray(content, np.float64)
+    out = content + ((result - content) @ luma)[..., None]
+    return to_uint8(out)

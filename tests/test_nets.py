@@ -133,9 +133,10 @@ def test_stylise_strength_fades_into_the_photo_and_original_colors_keep_its_chro
     img = data.load("tubingen", size=64)  # a photo: its colours stay in gamut with any luminance
     full = nets.stylise(net, img)
     kept = ycbcr(nets.stylise(net, img, original_colors=True))
-    # luminance from the network, chroma from the photo (to the rounding of two conversions)
-    assert np.abs(kept[..., 0] - ycbcr(full)[..., 0]).mean() < 1.5
-    assert np.abs(kept[..., 1:] - ycbcr(img)[..., 1:]).mean() < 1.5
+    # luminance from the network, chroma from the photo, to PIL's rounding (about 0.5 level;
+    # PIL's own integer round trip would be a whole level darker)
+    assert np.abs(kept[..., 0] - ycbcr(full)[..., 0]).mean() < 1.0
+    assert np.abs(kept[..., 1:] - ycbcr(img)[..., 1:]).mean() < 1.0
     assert np.abs(ycbcr(full)[..., 1:] - ycbcr(img)[..., 1:]).mean() > 5  # the network did change them
     with pytest.raises(NeuralStyleError, match="strength=1.5"):
         nets.stylise(net, img, strength=1.5)
