@@ -105,12 +105,12 @@ def main():
     from neural_style import backend
 
     size, batch = args.size, args.batch_size
+    step = args.step_seconds or step_seconds(size, batch)
     with tempfile.TemporaryDirectory() as tmp:
         files = coco_like_folder(Path(tmp), args.files)
         rows = [("one thread, plain loop (no Keras)", serial_rate(files, size, args.steps * batch))]
         for workers in (1, 2, 4):
             rows.append((f"ImageStream, {workers} worker thread{'s' * (workers > 1)}", stream_rate(files, size, batch, workers, args.steps)))
-    step = args.step_seconds or step_seconds(size, batch)
     need = batch / step
     lines = [
         f"## Training images' stream, {backend.device()}, {time.strftime('%Y-%m-%d')}", "",
