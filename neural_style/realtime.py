@@ -1,5 +1,5 @@
-"""Applying a trained real-time style network: loading it (by path or by the name of a
-network that ships), and stylising photos and videos frame by frame.
+"""Applying a trained network: loading it (by path or by the name of a network that
+ships), and stylising photos and videos frame by frame.
 
 Videos are read and written with ``imageio-ffmpeg``, which brings its own ffmpeg binary:
 frames stream through (never the whole clip in memory), at the clip's frame rate and
@@ -44,9 +44,10 @@ def model_path(name_or_path) -> Path:
     return path
 
 
-def load_style_net(name_or_path):
-    """A trained style network (``neural-style train``'s ``.keras`` file, or a shipped
-    network's name), checked to map an image to an image of its own size."""
+def load_net(name_or_path):
+    """A trained network (``neural-style train``'s ``.keras`` file, or a shipped network's
+    name): a style network (``net.name`` "style_..."), or a 4x super-resolution one
+    ("superres_...")."""
     from neural_style import nets, perceptual  # noqa: F401 - registers the custom layers
     from neural_style.backend import keras
 
@@ -55,11 +56,34 @@ def load_style_net(name_or_path):
         net = keras.saving.load_model(path, compile=False)
     except Exception as e:  # Keras raises ValueError, OSError, zipfile errors, ... for non-models
         raise NeuralStyleError(f"--model {path}: not a Keras model file ({type(e).__name__}); give a .keras file made by `neural-style train`") from None
-    if net.name.startswith("superres"):
-        raise NeuralStyleError(f"--model {path}: a super-resolution network (4x upscaling), not a style network")
     shape = net.input_shape
-    if not (net.name.startswith("style") and len(shape) == 4 and shape[-1] == 3 and net.output_shape[-1] == 3):
-        raise NeuralStyleError(f"--model {path}: not a style network made by `neural-style train` ({net.name})")
+    if not (net.name.startswith(("style", "superres")) and len(shape) == 4 and shape[-1] == 3 and net.output_shape[-1] == 3):
+        raise NeuralStyleError(f"--model {path}: not a network made by `neural-style train` ({net.name})")
+    if is_superres(net) and shape[1:3] != (None, None):
+        # trained on crops of one size (the lesson's 72 px): the same weights take any size
+        sized = nets.superres_net((None, None, 3), norm=net.name.split("_", 1)[1])
+        sized.set_weights(net.get_weights())
+        net = sized
+    return net
+
+
+def is_superres(net) -> bool:
+    return net.name.startswith("superres")
+
+
+def load_style_net(name_or_path):
+    """A trained style network, checked to map an image to an image of its own size."""
+    net = load_net(name_or_path)
+    if is_superres(net):
+        raise NeuralStyleError(f"--model {name_or_path}: a super-resolution network (4x upscaling), not a style network")
+    return net
+
+
+def load_superres_net(name_or_path):
+    """A trained 4x super-resolution network (``neural-style train --task superres``)."""
+    net = load_net(name_or_path)
+    if not is_superres(net):
+        raise NeuralStyleError(f"--model {name_or_path}: a style network, not a super-resolution network")
     return net
 
 

@@ -150,6 +150,18 @@ def test_shipped_network_by_name(tmp_path):
     assert img.shape[:2] == data.load("tubingen").shape[:2] and img.std() > 10
 
 
+def test_superres_model_upscales_photos_four_times(tmp_path, capsys):
+    from neural_style import nets
+
+    nets.superres_net((16, 16, 3)).save(tmp_path / "sr.keras")
+    photo = data.load("tubingen", size=40)
+    Image.fromarray(photo).save(tmp_path / "small.png")
+    assert cli.main(["--model", str(tmp_path / "sr.keras"), "--content", str(tmp_path / "small.png"), "-o", str(tmp_path / "big.png")]) == 0
+    assert np.asarray(Image.open(tmp_path / "big.png")).shape == (4 * photo.shape[0], 4 * photo.shape[1], 3)
+    assert cli.main(["--model", str(tmp_path / "sr.keras"), "--content", str(tmp_path / "small.png"), "--size", "20", "-o", str(tmp_path / "b.png")]) == 0
+    assert max(Image.open(tmp_path / "b.png").size) == 80  # the network saw 20 px
+
+
 def test_model_errors_are_one_line_and_write_nothing(net_path, tmp_path, capsys):
     from neural_style import nets
 
@@ -161,7 +173,8 @@ def test_model_errors_are_one_line_and_write_nothing(net_path, tmp_path, capsys)
     cases = [
         (["--model", str(tmp_path / "missing.keras")], "no such file"),
         (["--model", str(tmp_path / "text.keras")], "not a Keras model"),
-        (["--model", str(tmp_path / "sr.keras")], "super-resolution"),
+        (["--model", str(tmp_path / "sr.keras"), "--content", str(tmp_path / "nothing.mp4")], "super-resolution network, for photos only"),
+        (["--model", str(tmp_path / "sr.keras"), "--strength", "0.5"], "--strength and --original-colors are for style networks"),
         (["--model", str(net_path), "--content", str(tmp_path / "empty")], "holds no image"),
         (["--model", str(net_path), "--content", str(tmp_path / "nothing.mp4")], "not a video"),
         (["--model", str(net_path), "--content", str(tmp_path / "noframes.mp4")], "noframes.mp4: not a video ffmpeg can read"),

@@ -88,6 +88,19 @@ def test_superres_net_upsamples_four_times(rng):
     assert run(net, rng.uniform(0, 255, (1, 18, 18, 3)).astype("float32")).shape == (1, 72, 72, 3)
 
 
+def test_upscale_pads_by_reflection_and_crops_four_times_back(rng):
+    net = nets.superres_net((None, None, 3))
+    img = rng.integers(0, 256, (13, 17, 3), dtype=np.uint8)
+    p = nets.SUPERRES_PAD
+    padded = np.pad(img.astype("float32"), ((p, p), (p, p), (0, 0)), mode="reflect")
+    direct = run(net, padded[None])[0, 4 * p : 4 * (p + 13), 4 * p : 4 * (p + 17)]
+    out = nets.upscale(net, img)
+    assert out.shape == (52, 68, 3) and out.dtype == np.uint8
+    np.testing.assert_allclose(out, np.clip(direct, 0, 255), atol=0.51 + 1e-3)
+    assert nets.upscale(net, img, size=34).shape == (104, 136, 3)  # the network sees 34 px
+    assert nets.upscale(net, img[:3, :5]).shape == (12, 20, 3)  # smaller than the padding
+
+
 def test_unknown_norm_is_one_line():
     with pytest.raises(NeuralStyleError, match="norm='layer'"):
         nets.style_net(norm="layer")

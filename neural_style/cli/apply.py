@@ -1,5 +1,6 @@
 """``neural-style --model NET --content ...``: stylise photos, folders and videos with a
-trained real-time network, in one forward pass per image or frame."""
+trained real-time network, in one forward pass per image or frame; or upscale photos 4x
+with a super-resolution network."""
 
 from __future__ import annotations
 
@@ -24,11 +25,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="neural-style --model",
         description="Stylise photos, folders of photos and videos with a real-time style network "
-        "(`neural-style train`, or one that ships: starry_night). Each result has its input's size.",
+        "(`neural-style train`, or one that ships: starry_night). Each result has its input's size; "
+        "a super-resolution network (--task superres, or the shipped superres) upscales photos 4x instead.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     a = p.add_argument
-    a("--model", "-m", required=True, help="a .keras file from `neural-style train`, or the name of a shipped network (starry_night)")
+    a("--model", "-m", required=True, help="a .keras file from `neural-style train`, or the name of a shipped network (starry_night, superres)")
     a("--content", "-c", nargs="+", default=["grace_hopper"], help="photos, lesson image names, folders, glob patterns or videos (" + ", ".join(VIDEO_SUFFIXES) + ")")
     a("--output", "-o", help="output file (one input) or folder (several); default results/CONTENT_MODEL.png or .mp4")
     a("--size", type=int, help="longest side the network sees, in px (default: the input's own); the stroke scale follows it, the result keeps the input's size")
@@ -73,9 +75,11 @@ def _main(args) -> int:
 
     from neural_style import backend, data, realtime
     from neural_style.images import save_image
-    from neural_style.nets import stylise
+    from neural_style.nets import stylise, upscale, upscale_bytes
 
-    net = realtime.load_style_net(args.model)
+    net = realtime.load_net(args.model)
+    if realtime.is_superres(net):
+        _check_superres(args, contents)
     say(f"{backend.name()} on {backend.device()}, network {args.model}")
     several = len(contents) > 1
     done, failed, start = 0, [], time.perf_counter()
@@ -87,7 +91,10 @@ def _main(args) -> int:
             else:
                 t = time.perf_counter()
                 photo = data.load(content)
-                image = stylise(net, photo, _fitting_size(photo.shape, args.size, say), **_looks(args))
+                if realtime.is_superres(net):
+                    image = upscale(net, photo, _fitting_size(photo.shape, args.size, say, upscale_bytes))
+                else:
+                    image = stylise(net, photo, _fitting_size(photo.shape, args.size, say), **_looks(args))
                 save_image(output, image)
                 say(f"{output}: {image.shape[1]}x{image.shape[0]} px in {time.perf_counter() - t:.2f} s")
         except NeuralStyleError as e:
@@ -106,13 +113,22 @@ def _main(args) -> int:
     return 1 if failed else 0
 
 
+def _check_superres(args, contents):
+    """A super-resolution network upscales photos; it has no looks to set and no video."""
+    videos = [str(c) for c in contents if _is_video(c)]
+    if videos:
+        raise NeuralStyleError(f"{videos[0]}: --model {args.model} is a super-resolution network, for photos only; give photos or a style network")
+    if args.strength != 1 or args.original_colors:
+        raise NeuralStyleError(f"--model {args.model} is a super-resolution network: --strength and --original-colors are for style networks")
+
+
 def _looks(args) -> dict:
     return {"strength": args.strength, "original_colors": args.original_colors}
 
 
-def _fitting_size(shape, asked, say):
+def _fitting_size(shape, asked, say, needs=None):
     """The size the network sees: ``--size``, else the image's own, made smaller (with a
-    notice) until the estimated peak memory fits in what is available."""
+    notice) until the estimated peak memory, ``needs(h, w)`` bytes, fits in what is available."""
     from neural_style import backend
     from neural_style.cli.sizes import scaled
     from neural_style.nets import inference_bytes
@@ -120,11 +136,12 @@ def _fitting_size(shape, asked, say):
     h, w = shape[:2]
     size = asked or max(h, w)
     available = backend.free_memory()
-    while size > 64 and inference_bytes(*scaled((h, w), size)) > available:
+    needs = needs or inference_bytes
+    while size > 64 and needs(*scaled((h, w), size)) > available:
         size = int(size * 0.9)
     if size != (asked or max(h, w)):
         say(f"neural-style: notice: {w}x{h} px would need more than the {available / 1e9:.1f} GB available; "
-            f"the network sees {size} px (--size) and the result is resized back")
+            f"the network sees {size} px (--size)" + ("" if needs is not inference_bytes else " and the result is resized back"))
     return size if size != max(h, w) else None
 
 
