@@ -207,3 +207,21 @@ def original_colors(result, content) -> np.ndarray:
     result, content = np.asarray(result, np.float64), np.asarray(content, np.float64)
     out = content + ((result - content) @ luma)[..., None]
     return to_uint8(out)
+
+
+def _resize_float(x, size) -> np.ndarray:
+    """Float (H, W, C) to ``size`` = (width, height), bicubic, channel by channel (no rounding)."""
+    x = np.asarray(x, np.float32)
+    bands = [Image.fromarray(np.ascontiguousarray(x[..., c]), "F").resize(size, Image.Resampling.BICUBIC) for c in range(x.shape[-1])]
+    return np.stack([np.asarray(b) for b in bands], axis=-1)
+
+
+def back_project(result, low) -> np.ndarray:
+    """One step of back-projection (Irani and Peleg 1991): ``result`` plus the bicubic
+    upscaling of what it lacks once scaled down to ``low``'s size, so that the result,
+    scaled down, gives back ``low``: its colours and shading come from the input, its
+    detail from ``result``.  RGB 0..255 (H, W, 3) and a smaller (h, w, 3); returns uint8."""
+    result, low = np.asarray(result, np.float32), np.asarray(low, np.float32)
+    (h, w), (lh, lw) = result.shape[:2], low.shape[:2]
+    missing = low - _resize_float(result, (lw, lh))
+    return to_uint8(result + _resize_float(missing, (w, h)))

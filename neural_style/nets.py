@@ -238,15 +238,20 @@ def stylise(net, image, size=None, strength=1.0, original_colors=False):
     return keep_colors(out, image) if original_colors else out
 
 
-def upscale(net, image, size=None):
+def upscale(net, image, size=None, back_project=True):
     """Run a trained super-resolution network on one RGB image (H, W, 3), 0..255.
 
     Returns uint8 (4h, 4w, 3), where h x w is the image with its longest side resized to
     ``size`` px (default: the image's own size).  The input is padded by reflection
     (``SUPERRES_PAD`` px) and the result cropped back, so that the network's zero-padded
-    9x9 convolutions do not darken its borders.
+    9x9 convolutions do not darken its borders.  ``back_project`` corrects the result
+    so that, scaled down, it gives back the input (``images.back_project``): normalised
+    by one image's own statistics at inference, the lesson's network cannot see the
+    image's mean colour, and its colours drift; ``False`` gives the network's own output.
     """
     import numpy as np
+
+    from neural_style import images
 
     x = np.asarray(_resized(np.asarray(image), size), np.float32)
     h, w = x.shape[:2]
@@ -254,4 +259,6 @@ def upscale(net, image, size=None):
     x = np.pad(x, ((ph, ph), (pw, pw), (0, 0)), mode="reflect")
     out = backend.to_numpy(forward(net)(backend.to_tensor(x[None])))[0]
     out = out[4 * ph : 4 * (ph + h), 4 * pw : 4 * (pw + w)]
+    if back_project:
+        return images.back_project(out, x[ph : ph + h, pw : pw + w])
     return np.clip(out, 0, 255).round().astype(np.uint8)

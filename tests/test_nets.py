@@ -94,9 +94,12 @@ def test_upscale_pads_by_reflection_and_crops_four_times_back(rng):
     p = nets.SUPERRES_PAD
     padded = np.pad(img.astype("float32"), ((p, p), (p, p), (0, 0)), mode="reflect")
     direct = run(net, padded[None])[0, 4 * p : 4 * (p + 13), 4 * p : 4 * (p + 17)]
-    out = nets.upscale(net, img)
+    out = nets.upscale(net, img, back_project=False)
     assert out.shape == (52, 68, 3) and out.dtype == np.uint8
     np.testing.assert_allclose(out, np.clip(direct, 0, 255), atol=0.51 + 1e-3)
+    from neural_style.images import back_project
+
+    np.testing.assert_allclose(nets.upscale(net, img), back_project(direct, img), atol=1.01)
     assert nets.upscale(net, img, size=34).shape == (104, 136, 3)  # the network sees 34 px
     assert nets.upscale(net, img[:3, :5]).shape == (12, 20, 3)  # smaller than the padding
 
@@ -143,13 +146,18 @@ def test_stylise_strength_fades_into_the_photo_and_original_colors_keep_its_chro
 
     from neural_style import data
 
-    img = data.load("tubingen", size=64)  # a photo: its colours stay in gamut with any luminance
+    img = data.load("tubingen", size=64)
     full = nets.stylise(net, img)
     kept = ycbcr(nets.stylise(net, img, original_colors=True))
     # luminance from the network, chroma from the photo, to PIL's rounding (about 0.5 level;
-    # PIL's own integer round trip would be a whole level darker)
-    assert np.abs(kept[..., 0] - ycbcr(full)[..., 0]).mean() < 1.0
-    assert np.abs(kept[..., 1:] - ycbcr(img)[..., 1:]).mean() < 1.0
+    # PIL's own integer round trip would be a whole level darker).  Where the photo's colour
+    # with the new luminance leaves 0..255 it is clipped and both must change; that is a few
+    # pixels of a random network (3-16% measured), so the rest is measured, not assumed
+    luma_shift = (ycbcr(full)[..., 0] - ycbcr(img)[..., 0])[..., None]
+    in_gamut = np.all((img + luma_shift > 1) & (img + luma_shift < 254), axis=-1)
+    assert in_gamut.mean() > 0.5
+    assert np.abs(kept[..., 0] - ycbcr(full)[..., 0])[in_gamut].mean() < 1.0
+    assert np.abs(kept[..., 1:] - ycbcr(img)[..., 1:])[in_gamut].mean() < 1.0
     assert np.abs(ycbcr(full)[..., 1:] - ycbcr(img)[..., 1:]).mean() > 5  # the network did change them
     with pytest.raises(NeuralStyleError, match="strength=1.5"):
         nets.stylise(net, img, strength=1.5)

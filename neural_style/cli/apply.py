@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     a("--model", "-m", required=True, help="a .keras file from `neural-style train`, or the name of a shipped network (starry_night, superres)")
     a("--content", "-c", nargs="+", default=["grace_hopper"], help="photos, lesson image names, folders, glob patterns or videos (" + ", ".join(VIDEO_SUFFIXES) + ")")
     a("--output", "-o", help="output file (one input) or folder (several); default results/CONTENT_MODEL.png or .mp4")
-    a("--size", type=int, help="longest side the network sees, in px (default: the input's own); the stroke scale follows it, the result keeps the input's size")
+    a("--size", type=int, help="longest side the network sees, in px (default: the input's own); the stroke scale follows it, the result keeps the input's size (super-resolution: 4x this)")
     a("--strength", type=float, default=1.0, help="how much of the network's result to keep, 0..1: lower fades it into the photo")
     a("--original-colors", action="store_true", help="keep the photo's colours: the result's luminance only")
     a("--quiet", "-q", action="store_true", help="print only errors and the output paths")
