@@ -162,6 +162,22 @@ def test_superres_model_upscales_photos_four_times(tmp_path, capsys):
     assert max(Image.open(tmp_path / "b.png").size) == 80  # the network saw 20 px
 
 
+def test_shipped_superres_network_by_name_keeps_the_photo_and_adds_detail(tmp_path):
+    photo = data.load("tubingen", size=256)
+    low = np.asarray(Image.fromarray(photo).resize((64, 48), Image.Resampling.BICUBIC))
+    Image.fromarray(low).save(tmp_path / "low.png")
+    assert cli.main(["--model", "superres", "--content", str(tmp_path / "low.png"), "-o", str(tmp_path / "up.png")]) == 0
+    up = np.asarray(Image.open(tmp_path / "up.png")).astype(float)
+    bicubic = np.asarray(Image.fromarray(low).resize((256, 192), Image.Resampling.BICUBIC)).astype(float)
+    assert up.shape == photo.shape
+    assert np.abs(up.mean(axis=(0, 1)) - photo.mean(axis=(0, 1))).max() < 3  # the photo's colours
+
+    def sharpness(a):  # mean gradient magnitude: detail that bicubic smooths away
+        return np.abs(np.diff(a, axis=0)).mean() + np.abs(np.diff(a, axis=1)).mean()
+
+    assert sharpness(bicubic) < sharpness(up) <= 1.2 * sharpness(photo.astype(float))
+
+
 def test_model_errors_are_one_line_and_write_nothing(net_path, tmp_path, capsys):
     from neural_style import nets
 

@@ -103,4 +103,6 @@ def test_perceptual_losses_notebook(quick, weights_path):
     assert re.search(r"\d+x\d+ px in \d+ ms", text)
     assert len(pictures(outputs)) >= 8
     names = sorted(p.name for p in (quick / "figures").glob("*.png"))
-    assert names == ["perceptual_reflection.png", "perceptual_shipped.png", "perceptual_style_norms.png", "perceptual_superres.png"]
+    assert names == ["perceptual_reflection.png", "perceptual_shipped.png", "perceptual_style_norms.png",
+                     "perceptual_superres.png", "perceptual_superres_shipped.png"]  # fmt: skip
+    assert re.search(r"shipped network\s+PSNR [\d.]+ dB", text) and re.search(r"back-projected\s+PSNR [\d.]+ dB", text)
