@@ -253,12 +253,12 @@ def upscale(net, image, size=None, back_project=True):
 
     from neural_style import images
 
-    x = np.asarray(_resized(np.asarray(image), size), np.float32)
-    h, w = x.shape[:2]
+    low = np.asarray(_resized(np.asarray(image), size), np.float32)
+    h, w = low.shape[:2]
     ph, pw = (min(SUPERRES_PAD, n - 1) for n in (h, w))
-    x = np.pad(x, ((ph, ph), (pw, pw), (0, 0)), mode="reflect")
+    x = np.pad(low, ((ph, ph), (pw, pw), (0, 0)), mode="reflect")
     out = backend.to_numpy(forward(net)(backend.to_tensor(x[None])))[0]
     out = out[4 * ph : 4 * (ph + h), 4 * pw : 4 * (pw + w)]
     if back_project:
-        return images.back_project(out, x[ph : ph + h, pw : pw + w])
+        return images.back_project(out, low)
     return np.clip(out, 0, 255).round().astype(np.uint8)
