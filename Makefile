@@ -84,7 +84,7 @@ bench-gpu:
 	$(if $(wildcard $(PY)),$(PY),$(PYTHON)) benchmarks/gpu.py
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check neural_style tests benchmarks notebooks figures
+	$(VENV)/bin/ruff check neural_style tests benchmarks notebooks figures release
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache results runs

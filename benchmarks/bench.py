@@ -189,6 +189,15 @@ def table(rows):
     return lines
 
 
+def write_report(text, path, append=True):
+    """Print a report section and add it to ``path`` (RESULTS.md): after what is there,
+    or, with ``append=False`` or no file yet, as the start of a new file."""
+    path = Path(path)
+    previous = path.read_text() + "\n" if append and path.exists() else "# Benchmark results\n\n"
+    path.write_text(previous + text)
+    print(text)
+
+
 def report(rows, command):
     return "\n".join([
         f"## {rows[0]['device']}, {time.strftime('%Y-%m-%d')}", "",
@@ -222,14 +231,7 @@ def main():
         rows.append(run_size(size, args.evals, e2e, args.jit, args.weights, args.optimizers))
         print(json.dumps(rows[-1]), flush=True)
     command = "KERAS_BACKEND=" + rows[0]["backend"] + " python benchmarks/bench.py " + " ".join(sys.argv[1:])
-    text = report(rows, command.strip())
-    out = Path(args.output)
-    if args.append and out.exists():
-        text = out.read_text() + "\n" + text
-    else:
-        text = "# Benchmark results\n\n" + text
-    out.write_text(text)
-    print(text)
+    write_report(report(rows, command.strip()), args.output, append=args.append)
 
 
 if __name__ == "__main__":

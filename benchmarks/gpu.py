@@ -35,10 +35,7 @@ def main():
                                    "lbfgs-restart,lbfgs-device"))  # fmt: skip
         print(json.dumps(rows[-1]), flush=True)
     command = f"KERAS_BACKEND={rows[0]['backend']} python benchmarks/gpu.py {' '.join(sys.argv[1:])}".strip()
-    text = bench.report(rows, command)
-    out = Path(args.output)
-    out.write_text((out.read_text() + "\n" if out.exists() else "# Benchmark results\n\n") + text)
-    print(text)
+    bench.write_report(bench.report(rows, command), args.output)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench import cpu_name, tf_matmul_peak, versions  # noqa: E402
+from bench import cpu_name, tf_matmul_peak, versions, write_report  # noqa: E402
 
 
 def conv_gflops(net, h, w):
@@ -118,11 +118,11 @@ def main():
     p.add_argument("--output", default=str(HERE / "RESULTS.md"))
     args = p.parse_args()
 
-    from neural_style import backend, nets
+    from neural_style import backend, kinds, nets
 
     net = nets.style_net(norm="instance")
     x = np.random.default_rng(0).uniform(0, 255, (1, args.size, args.size, 3)).astype("float32")
-    fwd = nets.forward(net)
+    fwd = kinds.forward(net)
     xt = backend.to_tensor(x)
     ours = best_of(lambda: backend.to_numpy(fwd(xt)), args.repeats)
     gflop = conv_gflops(net, args.size, args.size)
@@ -148,10 +148,7 @@ def main():
         lines.append(f"| {name} | {s:.3f} | {1 / s:.2f} | {gflop / s:.0f} | {f'{peak:.0f}' if peak else '-'} | "
                      f"{f'{gflop / s / peak:.0%}' if peak else '-'} |")  # fmt: skip
     lines.append("")
-    text = "\n".join(lines)
-    print(text)
-    with open(args.output, "a") as f:
-        f.write("\n" + text)
+    write_report("\n".join(lines), args.output)
 
 
 if __name__ == "__main__":

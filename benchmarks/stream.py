@@ -28,7 +28,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench import cpu_name, versions  # noqa: E402
+from bench import cpu_name, versions, write_report  # noqa: E402
 
 
 def coco_like_folder(folder: Path, n: int, seed=0) -> list[Path]:
@@ -123,10 +123,7 @@ def main():
         f"A training step at {size} px, batch {batch} on this machine: {step:.2f} s, so it consumes {need:.2f} images per second.",
         "",
     ]  # fmt: skip
-    text = "\n".join(lines)
-    print(text)
-    with open(args.output, "a") as f:
-        f.write("\n" + text)
+    write_report("\n".join(lines), args.output)
 
 
 if __name__ == "__main__":

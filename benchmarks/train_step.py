@@ -27,7 +27,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench import cpu_name, tf_matmul_peak, versions  # noqa: E402
+from bench import cpu_name, tf_matmul_peak, versions, write_report  # noqa: E402
 from realtime import best_of, conv_gflops, torch_twin  # noqa: E402
 
 VGG_CONVS = [(b, i) for b, n in zip(range(1, 6), (2, 2, 3, 3, 3)) for i in range(1, n + 1)][:-1]  # to block5_conv2
@@ -163,10 +163,7 @@ def main():
         lines.append(f"| {setting} | {name} | {s:.2f} | {gflop:.0f} | {gflop / s:.0f} | {f'{peak:.0f}' if peak else '-'} | "
                      f"{f'{gflop / s / peak:.0%}' if peak else '-'} | {f'{speedup:.2f}x' if speedup else ''} |")  # fmt: skip
     lines += [""] + [f"- {n}" for n in notes] + [""]
-    text = "\n".join(lines)
-    print(text)
-    with open(args.output, "a") as f:
-        f.write("\n" + text)
+    write_report("\n".join(lines), args.output)
 
 
 if __name__ == "__main__":

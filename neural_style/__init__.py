@@ -37,7 +37,7 @@ _EXPORTS = {
     "lbfgs_device": "lbfgs",
     "conv_block": "nets", "res_block": "nets", "deconv_block": "nets", "up_block": "nets",
     "res_crop_block": "nets", "ReflectionPadding2D": "nets", "style_net": "nets",
-    "superres_net": "nets", "stylise": "nets",
+    "superres_net": "nets", "stylise": "kinds.style", "upscale": "kinds.superres",
     "gram_matrix_b": "perceptual", "mean_sqr_b": "perceptual",
 }  # fmt: skip
 __all__ = list(_EXPORTS)

@@ -181,23 +181,6 @@ def to_numpy(x):
     return ops.convert_to_numpy(x)
 
 
-def block(x):
-    """Wait until ``x`` is computed (for timing; backends run asynchronously)."""
-    backend = name()
-    if backend == "jax":
-        import jax
-
-        jax.block_until_ready(x)
-    elif backend == "torch":
-        import torch
-
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-    else:
-        to_numpy(x[0] if isinstance(x, (tuple, list)) else x)
-    return x
-
-
 def on_gpu() -> bool:
     """Whether the backend computes on a GPU."""
     backend = name()

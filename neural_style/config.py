@@ -1,16 +1,21 @@
-"""The settings of one optimisation run (``Config``, with the lesson's defaults per recipe)
-and what a run returns (``Result``)."""
+"""The settings of one optimisation run (``Config``, with the lesson's defaults per recipe),
+what a run returns (``Result``), and the settings of one training run (``TrainConfig``).
+Each default is declared here once; the command takes its options' defaults from these.
+No Keras is imported, so that the command can parse and check its options first."""
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from neural_style.errors import NeuralStyleError
-from neural_style.optimize import OPTIMIZERS
-from neural_style.vgg16_avg import check_layers
+from neural_style.vgg16_layers import check_layers
+
+OPTIMIZERS = ("lbfgs-restart", "lbfgs", "lbfgs-device")
+NORMS = ("batch", "instance")  # of the perceptual-loss networks (neural_style.nets)
 
 STYLE_LAYERS = tuple(f"block{b}_conv2" for b in range(1, 6))
 STYLE_LAYER_WEIGHTS = (0.05, 0.2, 0.2, 0.25, 0.3)
@@ -99,3 +104,39 @@ class Result:
     seconds: float
     n_evals: int
     stopped: str | None = None  # None, "signal", or why the run stopped early
+
+
+@dataclass
+class TrainConfig:
+    """The lesson's settings by default: style network, 288 px, batch 8, Adam 1e-3 for
+    2 epochs then 1e-4 for one, batch normalisation."""
+
+    task: str = "style"
+    size: int = 288
+    batch_size: int = 8
+    epochs: int = 3
+    steps: int | None = None  # steps per epoch; default one pass over the images
+    lr: float = 1e-3
+    norm: str = "batch"
+    seed: int = 0
+    workers: int = 2
+    samples: int = 3  # images shown in TensorBoard after each epoch
+
+    def validate(self):
+        from neural_style import kinds
+
+        kind = kinds.get(self.task)
+        if self.norm not in NORMS:
+            raise NeuralStyleError(f"norm {self.norm!r} is not valid; use one of {', '.join(NORMS)}")
+        kind.check_size(self.size)
+        for name in ("batch_size", "epochs", "workers"):
+            if getattr(self, name) < 1:
+                raise NeuralStyleError(f"{name} {getattr(self, name)} is not valid; give 1 or more")
+        if self.steps is not None and self.steps < 1:
+            raise NeuralStyleError(f"steps {self.steps} is not valid; give 1 or more")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise NeuralStyleError(f"learning rate {self.lr} is not valid; give a positive number")
+
+    def lr_at(self, epoch):
+        """The lesson's schedule: ``lr``, then ``lr / 10`` for the last epoch (of 2 or more)."""
+        return self.lr / 10 if self.epochs > 1 and epoch == self.epochs - 1 else self.lr

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from neural_style.errors import NeuralStyleError
-from neural_style.images import atomic_write
+from neural_style.files import atomic_write, sha256_file
 
 _BASE = (
     "https://raw.githubusercontent.com/jcjohnson/neural-style/"
@@ -86,12 +86,8 @@ def cache_dir() -> Path:
     return project / "cache" if project.is_dir() else Path.home() / ".cache" / "neural_style"
 
 
-def _sha256(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def _verified(path, img: LessonImage) -> bool:
-    return Path(path).is_file() and _sha256(path) == img.sha256
+    return Path(path).is_file() and sha256_file(path) == img.sha256
 
 
 def _download(img: LessonImage, dest: Path, timeout=20) -> Path:
@@ -203,7 +199,7 @@ def load(name_or_path, size=None, factor=None, resample="nearest", stand_in_ok=F
     return load_image(key, size=size, factor=factor, resample=resample)
 
 
-def main(argv=None) -> int:
+def main() -> int:
     """``python -m neural_style.data``: check every lesson image, fetching what is missing."""
     failed = 0
     for name in MANIFEST:
@@ -216,4 +212,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

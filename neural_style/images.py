@@ -7,8 +7,6 @@ Units: "RGB" arrays are 0..255 in RGB order, shape (H, W, 3) or (1, H, W, 3);
 from __future__ import annotations
 
 import glob
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -16,10 +14,9 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from neural_style.errors import NeuralStyleError
+from neural_style.files import IMAGE_SUFFIXES, atomic_write
 
 rn_mean = np.array([123.68, 116.779, 103.939], dtype=np.float32)  # ImageNet RGB mean
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 
 RESAMPLE = {
     "nearest": Image.Resampling.NEAREST,  # Pillow's default in 2017: the lesson's images
@@ -115,14 +112,23 @@ def _to_rgb(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
-def resize(arr, size=None, factor=None, resample="nearest") -> np.ndarray:
-    """Resize RGB uint8 (H, W, 3) so the longest side is ``size``, or by 1/``factor``."""
+def scaled_shape(hw, size) -> tuple[int, int]:
+    """``(h, w)`` with its longest side ``size`` px, the aspect kept (at least 1 px a side)."""
+    h, w = hw
+    s = size / max(h, w)
+    return max(1, round(h * s)), max(1, round(w * s))
+
+
+def resize(arr, size=None, factor=None, resample="nearest", shape=None) -> np.ndarray:
+    """Resize RGB uint8 (H, W, 3) so the longest side is ``size``, or by 1/``factor``, or
+    to exactly ``shape`` = (h, w)."""
     h, w = arr.shape[:2]
-    if size is not None:
+    if shape is not None:
+        new = (shape[1], shape[0])
+    elif size is not None:
         if not size or size <= 0:
             raise NeuralStyleError(f"size={size!r} is not valid; give a positive number of pixels")
-        scale = size / max(h, w)
-        new = (max(1, round(w * scale)), max(1, round(h * scale)))
+        new = scaled_shape((h, w), size)[::-1]
     else:
         if not factor or factor <= 0:
             raise NeuralStyleError(f"factor={factor!r} is not valid; give a positive number")
@@ -140,7 +146,8 @@ def bytescale(x) -> np.ndarray:
     return np.clip((x - lo) * scale + 0.5, 0, 255).astype(np.uint8)
 
 
-_bytescale = bytescale  # save_image's argument has the same name
+_bytescale = bytescale  # save_image's argument of the same name hides the function there
+
 
 
 def to_uint8(x) -> np.ndarray:
@@ -151,24 +158,6 @@ def to_uint8(x) -> np.ndarray:
     if x.dtype == np.uint8:
         return x
     return np.clip(np.rint(x), 0, 255).astype(np.uint8)
-
-
-def atomic_write(path, write) -> Path:
-    """Call ``write(tmp_path)`` then rename onto ``path``: readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def save_image(path, array, bytescale=False) -> Path:
@@ -225,3 +214,9 @@ def back_project(result, low) -> np.ndarray:
     (h, w), (lh, lw) = result.shape[:2], low.shape[:2]
     missing = low - _resize_float(result, (lw, lh))
     return to_uint8(result + _resize_float(missing, (w, h)))
+
+
+def downscale(batch, factor) -> np.ndarray:
+    """(B, H, W, 3) RGB float32 -> (B, H/factor, W/factor, 3), bicubic: a low-res input."""
+    h, w = batch.shape[1:3]
+    return np.stack([resize(to_uint8(img), shape=(h // factor, w // factor), resample="bicubic") for img in batch]).astype(np.float32)

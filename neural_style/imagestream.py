@@ -57,16 +57,6 @@ def random_crop(path, size, rng) -> np.ndarray:
         return np.asarray(im, dtype=np.float32)
 
 
-def downscale(batch, factor) -> np.ndarray:
-    """(B, H, W, 3) RGB float32 -> (B, H/factor, W/factor, 3), bicubic: the low-res input."""
-    out = []
-    for img in batch:
-        im = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
-        h, w = img.shape[:2]
-        out.append(np.asarray(im.resize((w // factor, h // factor), Image.Resampling.BICUBIC), np.float32))
-    return np.stack(out)
-
-
 def check_files(files, size, batch_size, seed=0, sample=64) -> set[Path]:
     """One-line errors, before any training, for training images that cannot make a
     batch: none given, fewer than ``batch_size``, none readable (tried until one is), or
@@ -105,24 +95,24 @@ def check_files(files, size, batch_size, seed=0, sample=64) -> set[Path]:
 
 
 class ImageStream(keras.utils.PyDataset):
-    """Batches of random crops for ``fit``.
-
-    ``task="style"``: inputs ``(photo, photo)`` (the network's input and the content
-    target), ``task="superres"``: ``(low_res, high_res)`` with low_res ``size / 4`` px.
-    Targets are zeros, the lesson's trick: the model's output is its loss.
+    """Batches of random crops for ``fit``, made into the trainer's inputs and targets by
+    the network's kind (``kinds.Kind.batch``).
 
     Args:
         files: image paths (``list_images``).
         size: crop side in px (the lesson: 288).
         batch_size: images per batch.
+        kind: a network kind or its name ("style", "superres", ...).
         steps: batches per epoch; default one pass over the files.
         seed: crops depend only on (seed, epoch, batch index), not on the worker threads.
         workers: decoding threads.
     """
 
-    def __init__(self, files, size=288, batch_size=8, task="style", steps=None, seed=0, workers=2):
+    def __init__(self, files, size=288, batch_size=8, kind="style", steps=None, seed=0, workers=2):
+        from neural_style import kinds
+
         super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=2 * workers)
-        self.files, self.size, self.batch_size, self.task = list(files), size, batch_size, task
+        self.files, self.size, self.batch_size, self.kind = list(files), size, batch_size, kinds.get(kind)
         self.skipped: set[Path] = check_files(self.files, size, batch_size, seed)
         self.steps = steps or max(1, len(self.files) // batch_size)
         self.seed, self.epoch = seed, 0
@@ -150,7 +140,4 @@ class ImageStream(keras.utils.PyDataset):
         order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.files))
         picks = [self.files[order[(index * self.batch_size + j) % len(order)]] for j in range(self.batch_size)]
         batch = np.stack([self._crop(path, rng) for path in picks])
-        zeros = np.zeros((self.batch_size, 1), np.float32)
-        if self.task == "superres":
-            return (downscale(batch, 4), batch), zeros
-        return (batch, batch), {"loss": zeros, "style": zeros, "content": zeros}
+        return self.kind.batch(batch)

@@ -3,7 +3,8 @@
 Building blocks with the lesson's names and signatures (``conv_block``, ``res_block``,
 ``deconv_block``, ``up_block``, ``res_crop_block``, ``ReflectionPadding2D``) and the two
 networks made of them: ``superres_net`` (72 -> 288 px) and ``style_net`` (the real-time
-style network).  Images go in and come out as RGB 0..255 floats, (B, H, W, 3).
+style network).  Images go in and come out as RGB 0..255 floats, (B, H, W, 3).  How each
+network is trained and applied is its kind's (``neural_style.kinds``).
 
 Where Keras 1 differs, the lesson's behaviour is kept:
 
@@ -18,17 +19,9 @@ Where Keras 1 differs, the lesson's behaviour is kept:
 
 from __future__ import annotations
 
-import weakref
-
-from neural_style import backend
 from neural_style.backend import keras, ops
+from neural_style.config import NORMS
 from neural_style.errors import NeuralStyleError
-
-NORMS = ("batch", "instance")
-STYLE_MULTIPLE = 4  # the style network's two stride-2 convolutions: sides must divide by 4
-STYLE_MIN_SIDE = 44  # its reflection padding of 40 px needs more than 40 px to reflect
-SUPERRES_PAD = 8  # low-res px reflected around a super-resolution input (border effects reach ~14)
-SUPERRES_SCALE = 4  # two 2x upsamplings
 
 
 @keras.saving.register_keras_serializable(package="neural_style")
@@ -152,8 +145,8 @@ def style_net(input_shape=(None, None, 3), norm="batch"):
     ReflectionPadding2D((40, 40)), conv_block(64, 9, stride 1), two stride-2
     conv_block(64, 3), five res_crop_blocks (which eat the 40 px of padding: 5 x 4 px at
     a quarter of the size), two up_blocks, Conv2D(3, 9, tanh), ``(x + 1) * 127.5``.
-    H and W must be multiples of 4 and at least 44 (``stylise`` pads any other size by
-    reflection).
+    H and W must be multiples of 4 and at least 44 (``kinds.style.stylise`` pads any
+    other size by reflection).
     """
     inp = keras.Input(shape=input_shape, name="image")
     x = ReflectionPadding2D((40, 40))(inp)
@@ -165,100 +158,3 @@ def style_net(input_shape=(None, None, 3), norm="batch"):
     x = up_block(x, 64, 3, norm=norm)
     x = up_block(x, 64, 3, norm=norm)
     return keras.Model(inp, _output(x), name=f"style_{norm}")
-
-
-_FORWARD = weakref.WeakKeyDictionary()
-# Peak memory of one stylised image: about 3.3 float32 activations of 64 channels at the
-# padded size, measured with TensorFlow on the CPU at 1024 and 2048 px (3.2x and 3.3x).
-ACTIVATIONS_AT_PEAK = 3.5
-
-
-def inference_bytes(height, width) -> int:
-    """Estimated peak memory, beyond the framework's own, of ``stylise`` at height x width px."""
-    return int(ACTIVATIONS_AT_PEAK * 64 * 4 * (height + 80) * (width + 80))
-
-
-def upscale_bytes(height, width) -> int:
-    """Estimated peak memory of ``upscale`` at height x width px in (4x that out), taking
-    the style network's count of activations at the output's size."""
-    pad = 2 * SUPERRES_PAD
-    return int(ACTIVATIONS_AT_PEAK * 64 * 4 * 16 * (height + pad) * (width + pad))
-
-
-def forward(net):
-    """``net``'s inference pass as one compiled function, made once per network
-    (tf.function / jax.jit: 10-45% faster than calling the model eagerly, measured at 512 px)."""
-    if net not in _FORWARD:
-        _FORWARD[net] = backend.compile(lambda x: net(x, training=False))
-    return _FORWARD[net]
-
-
-def _resized(image, size):
-    """``image`` with its longest side ``size`` px (bicubic); unchanged for None."""
-    import numpy as np
-    from PIL import Image
-
-    h, w = image.shape[:2]
-    if not size or size == max(h, w):
-        return image
-    s = size / max(h, w)
-    return np.asarray(Image.fromarray(image.astype(np.uint8)).resize((max(4, round(w * s)), max(4, round(h * s))), Image.Resampling.BICUBIC))
-
-
-def stylise(net, image, size=None, strength=1.0, original_colors=False):
-    """Run a trained style network on one RGB image (H, W, 3), 0..255.
-
-    Returns uint8 (H, W, 3) of exactly the input's size.  ``size`` (longest side, px) is
-    the size the network sees, which sets the stroke scale (strokes are fixed in pixels
-    by training); the result is resized back.  Sides that are not multiples of 4 are
-    padded by reflection and cropped back (as are sides under 44 px), never stretched.
-    Training fixes how strongly a network paints; ``strength`` (0..1) fades its result
-    into the photo, pixel by pixel, and ``original_colors`` keeps the photo's colours
-    (the result's luminance with the photo's chroma), as the optimisation's option does.
-    """
-    import numpy as np
-    from PIL import Image
-
-    from neural_style.images import original_colors as keep_colors
-
-    if not 0 <= strength <= 1:
-        raise NeuralStyleError(f"strength={strength!r} is not valid; give a number from 0 (the photo) to 1 (the network's result)")
-    image = np.asarray(image)
-    h, w = image.shape[:2]
-    x = _resized(image, size)
-    xh, xw = x.shape[:2]
-    ph, pw = (max(STYLE_MIN_SIDE, n + -n % STYLE_MULTIPLE) - n for n in (xh, xw))
-    x = np.pad(x.astype(np.float32), ((0, ph), (0, pw), (0, 0)), mode="reflect")
-    out = backend.to_numpy(forward(net)(backend.to_tensor(x[None])))[0, :xh, :xw]
-    out = np.clip(out, 0, 255).round().astype(np.uint8)
-    if out.shape[:2] != (h, w):
-        out = np.asarray(Image.fromarray(out).resize((w, h), Image.Resampling.BICUBIC))
-    if strength < 1:
-        out = (strength * out + (1 - strength) * image.astype(np.float32)).round().astype(np.uint8)
-    return keep_colors(out, image) if original_colors else out
-
-
-def upscale(net, image, size=None, back_project=True):
-    """Run a trained super-resolution network on one RGB image (H, W, 3), 0..255.
-
-    Returns uint8 (4h, 4w, 3), where h x w is the image with its longest side resized to
-    ``size`` px (default: the image's own size).  The input is padded by reflection
-    (``SUPERRES_PAD`` px) and the result cropped back, so that the network's zero-padded
-    9x9 convolutions do not darken its borders.  ``back_project`` corrects the result
-    so that, scaled down, it gives back the input (``images.back_project``): normalised
-    by one image's own statistics at inference, the lesson's network cannot see the
-    image's mean colour, and its colours drift; ``False`` gives the network's own output.
-    """
-    import numpy as np
-
-    from neural_style import images
-
-    low = np.asarray(_resized(np.asarray(image), size), np.float32)
-    h, w = low.shape[:2]
-    ph, pw = (min(SUPERRES_PAD, n - 1) for n in (h, w))
-    x = np.pad(low, ((ph, ph), (pw, pw), (0, 0)), mode="reflect")
-    out = backend.to_numpy(forward(net)(backend.to_tensor(x[None])))[0]
-    out = out[4 * ph : 4 * (ph + h), 4 * pw : 4 * (pw + w)]
-    if back_project:
-        return images.back_project(out, low)
-    return np.clip(out, 0, 255).round().astype(np.uint8)

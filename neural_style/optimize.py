@@ -9,10 +9,7 @@ once per point.  ``solve_image`` is the lesson's outer loop; with
 
 from __future__ import annotations
 
-import contextlib
 import math
-import signal
-import threading
 import time
 from pathlib import Path
 
@@ -21,11 +18,11 @@ from scipy.optimize import fmin_l_bfgs_b
 
 from neural_style import backend
 from neural_style.backend import ops
+from neural_style.config import OPTIMIZERS
 from neural_style.errors import NeuralStyleError
 from neural_style.images import deproc, save_image
 from neural_style.lbfgs import lbfgs_device, lbfgs_result, lbfgs_start, lbfgs_step, new_history
-
-OPTIMIZERS = ("lbfgs-restart", "lbfgs", "lbfgs-device")
+from neural_style.signals import stop_requests
 
 
 class StopRequested(Exception):
@@ -114,29 +111,6 @@ class Evaluator:
         self._stop = True
 
 
-@contextlib.contextmanager
-def stop_on_signals(evaluator):
-    """While active, SIGINT and SIGTERM ask ``evaluator`` to stop after the current
-    evaluation instead of killing the run; a second Ctrl-C interrupts at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-
-    def handler(signum, frame):
-        if evaluator._stop and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        evaluator.request_stop()
-
-    for s in previous:
-        signal.signal(s, handler)
-    try:
-        yield
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
-
-
 def rand_img(shape, scale=1.0, rng=None):
     """Uniform noise in [-2.5, 2.5) divided by ``scale``, float32 of ``shape``: the lesson's
     ``np.random.uniform(-2.5, 2.5, shape) / scale`` (scale 100 to recreate content)."""
@@ -144,20 +118,8 @@ def rand_img(shape, scale=1.0, rng=None):
     return (rng.uniform(-2.5, 2.5, shape) / scale).astype(np.float32)
 
 
-def solve_image(
-    evaluator,
-    niter,
-    x,
-    maxfun=20,
-    clip=127,
-    out_dir=None,
-    fname="res_at_iteration_{i}.png",
-    callback=None,
-    optimizer="lbfgs-restart",
-    save_every=1,
-    bytescale=False,
-    verbose=True,
-):
+def solve_image(evaluator, niter, x, maxfun=20, clip=127, out_dir=None, fname="res_at_iteration_{i}.png",
+                callback=None, optimizer="lbfgs-restart", save_every=1, bytescale=False, verbose=True):  # fmt: skip
     """Optimise the image ``x`` (preprocessed BGR, shape ``evaluator.shp``).
 
     ``optimizer="lbfgs-restart"`` is the lesson's loop: ``niter`` times, run
@@ -177,13 +139,7 @@ def solve_image(
 
     Attributes set on the evaluator: ``stopped`` (None, "signal" or the error message).
     """
-    if optimizer not in OPTIMIZERS:
-        raise NeuralStyleError(f"optimizer={optimizer!r} is not valid; use one of {', '.join(OPTIMIZERS)}")
-    if optimizer == "lbfgs-device" and not hasattr(evaluator.f, "value_and_grad"):
-        raise NeuralStyleError(
-            "optimizer='lbfgs-device' needs an Evaluator(loss_and_grads_fn(loss_fn, shape), shape); "
-            "this one wraps a plain function"
-        )
+    _check_optimizer(evaluator, optimizer)
     shp = evaluator.shp
     x = np.asarray(x, dtype=np.float64).reshape(-1)
     losses = []
@@ -199,13 +155,10 @@ def solve_image(
         if callback:
             callback(i, x, loss)
 
-    with stop_on_signals(evaluator):
+    with stop_requests(evaluator.request_stop):
         try:
             if optimizer == "lbfgs-restart":
-                for i in range(niter):
-                    x, min_val, _ = fmin_l_bfgs_b(evaluator.loss, x, fprime=evaluator.grads, maxfun=maxfun)
-                    x = np.clip(x, -clip, clip)
-                    report(i, x, min_val)
+                x = _restarts(evaluator, niter, x, maxfun, clip, report)
             elif optimizer == "lbfgs":
                 _continuous(evaluator, niter, x, maxfun, report)
                 x = np.clip(evaluator.best_x.reshape(-1), -clip, clip)
@@ -216,12 +169,37 @@ def solve_image(
         except NonFiniteLoss as e:
             evaluator.stopped = str(e)
         if evaluator.stopped:
-            if evaluator.best_x is None:  # stopped before any finite evaluation: nothing to keep
-                if evaluator.stopped == "signal":
-                    raise KeyboardInterrupt
-                raise NonFiniteLoss(evaluator.stopped)
-            x = np.clip(evaluator.best_x, -clip, clip)
+            x = _best_kept(evaluator, clip)
     return x.reshape(shp), losses
+
+
+def _check_optimizer(evaluator, optimizer):
+    if optimizer not in OPTIMIZERS:
+        raise NeuralStyleError(f"optimizer={optimizer!r} is not valid; use one of {', '.join(OPTIMIZERS)}")
+    if optimizer == "lbfgs-device" and not hasattr(evaluator.f, "value_and_grad"):
+        raise NeuralStyleError(
+            "optimizer='lbfgs-device' needs an Evaluator(loss_and_grads_fn(loss_fn, shape), shape); "
+            "this one wraps a plain function"
+        )
+
+
+def _restarts(evaluator, niter, x, maxfun, clip, report):
+    """The lesson's loop: scipy's L-BFGS-B restarted every outer iteration, then clipped."""
+    for i in range(niter):
+        x, min_val, _ = fmin_l_bfgs_b(evaluator.loss, x, fprime=evaluator.grads, maxfun=maxfun)
+        x = np.clip(x, -clip, clip)
+        report(i, x, min_val)
+    return x
+
+
+def _best_kept(evaluator, clip):
+    """After a stop (a signal, a non-finite loss): the best image so far, clipped; with
+    none, the stop goes on up as KeyboardInterrupt or NonFiniteLoss."""
+    if evaluator.best_x is None:
+        if evaluator.stopped == "signal":
+            raise KeyboardInterrupt
+        raise NonFiniteLoss(evaluator.stopped)
+    return np.clip(evaluator.best_x, -clip, clip)
 
 
 def _continuous(evaluator, niter, x, maxfun, report):

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from neural_style.images import atomic_write, to_uint8
+from neural_style.files import atomic_write
+from neural_style.images import to_uint8
 
 
 def plot_grid(images, titles=None, cols=5, size=2.4):

@@ -4,7 +4,6 @@ Nothing here verifies: ``neural_style.weights`` checks every array before it is 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -15,6 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from neural_style.errors import NeuralStyleError
+from neural_style.files import atomic_write, sha256_file
+from neural_style.vgg16_layers import layer_names
 
 KERAS_FILENAME = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 KERAS_URL = (
@@ -37,38 +38,25 @@ def keras_cache_dir() -> Path:
 
 
 def write_keras_h5(conv, path) -> None:
-    """Write conv weights as a legacy Keras h5 file (the layout keras.applications ships).
-
-    Written to a temporary file in the same folder, then renamed, so a reader never sees a
-    half-written file.  ``keras.applications.VGG16(include_top=False, weights=path)`` loads it.
-    """
+    """Write conv weights as a legacy Keras h5 file (the layout keras.applications ships),
+    atomically.  ``keras.applications.VGG16(include_top=False, weights=path)`` loads it."""
     import h5py
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    names = ["input_1"]
-    for block, n_conv in enumerate((2, 2, 3, 3, 3), start=1):
-        names += [f"block{block}_conv{i}" for i in range(1, n_conv + 1)] + [f"block{block}_pool"]
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
-    try:
+    names = ["input_1", *layer_names()]
+
+    def write(tmp):
         with h5py.File(tmp, "w") as f:
             f.attrs["layer_names"] = [n.encode() for n in names]
             f.attrs["backend"] = b"tensorflow"
             f.attrs["keras_version"] = b"2.2.4"
             for name in names:
                 group = f.create_group(name)
-                if name in conv:
-                    wnames = [f"{name}_W_1:0", f"{name}_b_1:0"]
-                    for wname, value in zip(wnames, conv[name]):
-                        group.create_dataset(wname, data=np.asarray(value, np.float32))
-                    group.attrs["weight_names"] = [w.encode() for w in wnames]
-                else:
-                    group.attrs["weight_names"] = np.array([], dtype="S1")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+                wnames = [f"{name}_W_1:0", f"{name}_b_1:0"] if name in conv else []
+                for wname, value in zip(wnames, conv.get(name, ())):
+                    group.create_dataset(wname, data=np.asarray(value, np.float32))
+                group.attrs["weight_names"] = [w.encode() for w in wnames] if wnames else np.array([], dtype="S1")
+
+    atomic_write(path, write)
 
 
 # ---------------------------------------------------------------- sources
@@ -92,14 +80,6 @@ def conv_weights_from_onnx(onnx_path, layers) -> dict[str, tuple[np.ndarray, np.
         bias = numpy_helper.to_array(init[prefix + "Squeeze:0"])
         conv[name] = np.ascontiguousarray(kernel.transpose(2, 3, 1, 0), np.float32), bias.astype(np.float32)
     return conv
-
-
-def sha256_file(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def offline_conv_weights(layers) -> dict[str, tuple[np.ndarray, np.ndarray]]:

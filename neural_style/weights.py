@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from neural_style.errors import NeuralStyleError
+from neural_style.vgg16_layers import conv_layers
 from neural_style.weight_sources import (
     KERAS_FILENAME,
     KERAS_URL,
@@ -42,14 +43,7 @@ from neural_style.weight_sources import (
 
 OWN_FILENAME = "vgg16_notop_neural_style.h5"
 
-CONV_LAYERS = (
-    "block1_conv1", "block1_conv2",
-    "block2_conv1", "block2_conv2",
-    "block3_conv1", "block3_conv2", "block3_conv3",
-    "block4_conv1", "block4_conv2", "block4_conv3",
-    "block5_conv1", "block5_conv2", "block5_conv3",
-)  # fmt: skip
-CONV_CHANNELS = (64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512)
+CONV_LAYERS = tuple(name for name, _, _ in conv_layers())
 
 DIGEST = "d9a27cc1fc7f975ef8cff49180e794ccd7c4bc868ebb49740803b3bbaa8dbefd"
 # (layer, "kernel" | "bias", index in Keras layout [h, w, in, out], value)
@@ -110,15 +104,13 @@ def weights_digest(conv: dict[str, tuple[np.ndarray, np.ndarray]]) -> str:
 
 def verify_conv_weights(conv, source="weights") -> None:
     """Raise NeuralStyleError unless shapes, spot values and digest match ImageNet VGG16."""
-    cin = 3
-    for name, cout in zip(CONV_LAYERS, CONV_CHANNELS):
+    for name, cin, cout in conv_layers():
         kernel, bias = conv[name]
         if kernel.shape != (3, 3, cin, cout) or bias.shape != (cout,):
             raise NeuralStyleError(
                 f"{source}: {name} has kernel {kernel.shape} and bias {bias.shape}, expected "
                 f"{(3, 3, cin, cout)} and {(cout,)}: not VGG16 notop weights; {FIX}"
             )
-        cin = cout
     for name, which, index, value in SPOT_VALUES:
         got = conv[name][0 if which == "kernel" else 1][index]
         if not np.isclose(got, value, rtol=1e-6, atol=1e-8):

@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from neural_style.images import atomic_write
+from neural_style.files import atomic_write
 
 
 def execute(path, in_place=False, timeout=3600):

@@ -6,6 +6,7 @@ import pytest
 from neural_style import nets
 from neural_style.backend import keras, ops
 from neural_style.errors import NeuralStyleError
+from neural_style.kinds import style, superres
 
 
 def run(layer_or_model, x):
@@ -91,17 +92,17 @@ def test_superres_net_upsamples_four_times(rng):
 def test_upscale_pads_by_reflection_and_crops_four_times_back(rng):
     net = nets.superres_net((None, None, 3))
     img = rng.integers(0, 256, (13, 17, 3), dtype=np.uint8)
-    p = nets.SUPERRES_PAD
+    p = superres.PAD
     padded = np.pad(img.astype("float32"), ((p, p), (p, p), (0, 0)), mode="reflect")
     direct = run(net, padded[None])[0, 4 * p : 4 * (p + 13), 4 * p : 4 * (p + 17)]
-    out = nets.upscale(net, img, back_project=False)
+    out = superres.upscale(net, img, back_project=False)
     assert out.shape == (52, 68, 3) and out.dtype == np.uint8
     np.testing.assert_allclose(out, np.clip(direct, 0, 255), atol=0.51 + 1e-3)
     from neural_style.images import back_project
 
-    np.testing.assert_allclose(nets.upscale(net, img), back_project(direct, img), atol=1.01)
-    assert nets.upscale(net, img, size=34).shape == (104, 136, 3)  # the network sees 34 px
-    assert nets.upscale(net, img[:3, :5]).shape == (12, 20, 3)  # smaller than the padding
+    np.testing.assert_allclose(superres.upscale(net, img), back_project(direct, img), atol=1.01)
+    assert superres.upscale(net, img, size=34).shape == (104, 136, 3)  # the network sees 34 px
+    assert superres.upscale(net, img[:3, :5]).shape == (12, 20, 3)  # smaller than the padding
 
 
 def test_unknown_norm_is_one_line():
@@ -122,14 +123,14 @@ def test_saved_and_loaded_network_gives_the_same_output(norm, tmp_path, rng):
 def test_stylise_keeps_any_size_by_reflection_padding(hw, rng):
     net = nets.style_net()
     img = rng.integers(0, 256, (*hw, 3), dtype=np.uint8)
-    out = nets.stylise(net, img)
+    out = style.stylise(net, img)
     assert out.shape == img.shape and out.dtype == np.uint8
     # the padded part is cropped away: the top-left corner equals the network on a padded input
     h4, w4 = (max(44, -(-n // 4) * 4) for n in hw)
     padded = np.pad(img.astype("float32"), ((0, h4 - hw[0]), (0, w4 - hw[1]), (0, 0)), mode="reflect")
     direct = np.clip(run(net, padded[None])[0, : hw[0], : hw[1]], 0, 255).round()
     np.testing.assert_allclose(out, direct, atol=1)
-    assert nets.stylise(net, img, size=32).shape == img.shape  # network sees 32 px, result full size
+    assert style.stylise(net, img, size=32).shape == img.shape  # network sees 32 px, result full size
 
 
 def test_stylise_strength_fades_into_the_photo_and_original_colors_keep_its_chroma(rng):
@@ -137,9 +138,9 @@ def test_stylise_strength_fades_into_the_photo_and_original_colors_keep_its_chro
 
     net = nets.style_net()
     img = rng.integers(0, 256, (48, 52, 3), dtype=np.uint8)
-    full = nets.stylise(net, img).astype(np.float64)
-    np.testing.assert_array_equal(nets.stylise(net, img, strength=0), img)
-    np.testing.assert_allclose(nets.stylise(net, img, strength=0.25), 0.25 * full + 0.75 * img, atol=0.51)
+    full = style.stylise(net, img).astype(np.float64)
+    np.testing.assert_array_equal(style.stylise(net, img, strength=0), img)
+    np.testing.assert_allclose(style.stylise(net, img, strength=0.25), 0.25 * full + 0.75 * img, atol=0.51)
 
     def ycbcr(a):
         return np.asarray(Image.fromarray(np.asarray(a, np.uint8)).convert("YCbCr"), np.float64)
@@ -147,8 +148,8 @@ def test_stylise_strength_fades_into_the_photo_and_original_colors_keep_its_chro
     from neural_style import data
 
     img = data.load("tubingen", size=64)
-    full = nets.stylise(net, img)
-    kept = ycbcr(nets.stylise(net, img, original_colors=True))
+    full = style.stylise(net, img)
+    kept = ycbcr(style.stylise(net, img, original_colors=True))
     # luminance from the network, chroma from the photo, to PIL's rounding (about 0.5 level;
     # PIL's own integer round trip would be a whole level darker).  Where the photo's colour
     # with the new luminance leaves 0..255 it is clipped and both must change: 1-16% of the
@@ -160,7 +161,7 @@ def test_stylise_strength_fades_into_the_photo_and_original_colors_keep_its_chro
     assert np.abs(kept[..., 1:] - ycbcr(img)[..., 1:])[in_gamut].mean() < 1.0
     assert np.abs(ycbcr(full)[..., 1:] - ycbcr(img)[..., 1:]).mean() > 5  # the network did change them
     with pytest.raises(NeuralStyleError, match="strength=1.5"):
-        nets.stylise(net, img, strength=1.5)
+        style.stylise(net, img, strength=1.5)
 
 
 def test_lesson_names_import_from_the_package():

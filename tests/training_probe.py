@@ -8,12 +8,12 @@ import sys
 
 import numpy as np
 
-from neural_style import backend, data, training
-from neural_style.backend import keras, ops
+from neural_style import backend, data, inference, training
+from neural_style.backend import ops
 
 
 def forward(model_path, inp, out):
-    net = keras.saving.load_model(model_path)
+    net = inference.load(model_path).model
     x = np.load(inp)["x"]
     np.savez(out, y=ops.convert_to_numpy(net(x, training=False)), backend=backend.name())
 

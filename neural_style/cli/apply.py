@@ -9,16 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from neural_style.cli.options import (
-    IMAGE_SUFFIXES,
-    VIDEO_SUFFIXES,
-    check_output,
-    expand_contents,
-    run_job,
-    say_fn,
-    stem,
-)
+from neural_style.cli.options import check_output, expand_contents, run_job, say_fn, stem
 from neural_style.errors import NeuralStyleError
+from neural_style.files import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,35 +61,19 @@ def _main(args) -> int:
     contents = expand_contents(args.content, IMAGE_SUFFIXES + VIDEO_SUFFIXES)
     outputs = _outputs(args, contents, stem(args.model))
     for c, out in zip(contents, outputs):
-        if _is_video(c):
-            check_output(out, suffixes=VIDEO_SUFFIXES, kind="video")
-        else:
-            check_output(out)
+        check_output(out, **({"suffixes": VIDEO_SUFFIXES, "kind": "video"} if _is_video(c) else {}))
 
-    from neural_style import backend, data, realtime
-    from neural_style.images import save_image
-    from neural_style.nets import stylise, upscale, upscale_bytes
+    from neural_style import backend, inference
 
-    net = realtime.load_net(args.model)
-    if realtime.is_superres(net):
-        _check_superres(args, contents)
+    network = inference.load(args.model)
+    looks = _looks(args, network.kind, contents)
     say(f"{backend.name()} on {backend.device()}, network {args.model}")
     several = len(contents) > 1
     done, failed, start = 0, [], time.perf_counter()
     bar = tqdm(total=len(contents), unit="image", disable=args.quiet or not several, file=sys.stderr, dynamic_ncols=True)
     for content, output in zip(contents, outputs):
         try:
-            if _is_video(content):
-                _video(net, content, output, args, say)
-            else:
-                t = time.perf_counter()
-                photo = data.load(content)
-                if realtime.is_superres(net):
-                    image = upscale(net, photo, _fitting_size(photo.shape, args.size, say, upscale_bytes))
-                else:
-                    image = stylise(net, photo, _fitting_size(photo.shape, args.size, say), **_looks(args))
-                save_image(output, image)
-                say(f"{output}: {image.shape[1]}x{image.shape[0]} px in {time.perf_counter() - t:.2f} s")
+            (_video if _is_video(content) else _photo)(network, content, output, args, looks, say)
         except NeuralStyleError as e:
             if not several:
                 raise
@@ -113,50 +90,57 @@ def _main(args) -> int:
     return 1 if failed else 0
 
 
-def _check_superres(args, contents):
-    """A super-resolution network upscales photos; it has no looks to set and no video."""
+def _looks(args, kind, contents) -> dict:
+    """The options the network's kind takes; one line for what it does not (videos, looks)."""
     videos = [str(c) for c in contents if _is_video(c)]
-    if videos:
-        raise NeuralStyleError(f"{videos[0]}: --model {args.model} is a super-resolution network, for photos only; give photos or a style network")
-    if args.strength != 1 or args.original_colors:
-        raise NeuralStyleError(f"--model {args.model} is a super-resolution network: --strength and --original-colors are for style networks")
+    if videos and not kind.video:
+        raise NeuralStyleError(f"{videos[0]}: --model {args.model} is a {kind.title}, for photos only; give photos or a style network")
+    changed = {"strength": args.strength != 1, "original_colors": args.original_colors}
+    if any(on and name not in kind.looks for name, on in changed.items()):
+        raise NeuralStyleError(f"--model {args.model} is a {kind.title}: --strength and --original-colors are for style networks")
+    return {name: getattr(args, name) for name in kind.looks}
 
 
-def _looks(args) -> dict:
-    return {"strength": args.strength, "original_colors": args.original_colors}
+def _photo(network, content, output, args, looks, say):
+    from neural_style import data
+    from neural_style.images import save_image
+
+    t = time.perf_counter()
+    photo = data.load(content)
+    image = network.apply(photo, _fitting_size(photo.shape, args.size, say, network), **looks)
+    save_image(output, image)
+    say(f"{output}: {image.shape[1]}x{image.shape[0]} px in {time.perf_counter() - t:.2f} s")
 
 
-def _fitting_size(shape, asked, say, needs=None):
+def _fitting_size(shape, asked, say, network):
     """The size the network sees: ``--size``, else the image's own, made smaller (with a
-    notice) until the estimated peak memory, ``needs(h, w)`` bytes, fits in what is available."""
+    notice) until the network's estimated peak memory fits in what is available."""
     from neural_style import backend
-    from neural_style.cli.sizes import scaled
-    from neural_style.nets import inference_bytes
+    from neural_style.images import scaled_shape
 
     h, w = shape[:2]
     size = asked or max(h, w)
     available = backend.free_memory()
-    needs = needs or inference_bytes
-    while size > 64 and needs(*scaled((h, w), size)) > available:
+    while size > 64 and network.memory(*scaled_shape((h, w), size)) > available:
         size = int(size * 0.9)
     if size != (asked or max(h, w)):
         say(f"neural-style: notice: {w}x{h} px would need more than the {available / 1e9:.1f} GB available; "
-            f"the network sees {size} px (--size)" + ("" if needs is not inference_bytes else " and the result is resized back"))
+            f"the network sees {size} px (--size)" + ("" if network.kind.scale != 1 else " and the result is resized back"))
     return size if size != max(h, w) else None
 
 
-def _video(net, src, dst, args, say):
+def _video(network, src, dst, args, looks, say):
     from tqdm import tqdm
 
-    from neural_style import realtime
+    from neural_style import inference
 
     if not Path(src).is_file():
         raise NeuralStyleError(f"{src}: no such file")
-    w, h = realtime.video_size(src)
-    size = _fitting_size((h, w), args.size, say)
-    with tqdm(total=realtime.video_frame_count(src), unit="frame", disable=args.quiet, file=sys.stderr, desc=stem(src)) as bar:
+    w, h = inference.video_size(src)
+    size = _fitting_size((h, w), args.size, say, network)
+    with tqdm(total=inference.video_frame_count(src), unit="frame", disable=args.quiet, file=sys.stderr, desc=stem(src)) as bar:
         t = time.perf_counter()
-        stats = realtime.stylise_video(net, src, dst, size, on_frame=lambda n: bar.update(1), **_looks(args))
+        stats = inference.apply_video(network, src, dst, size, on_frame=lambda n: bar.update(1), **looks)
     seconds = time.perf_counter() - t
     w, h = stats["size"]
     say(f"{dst}: {stats['frames']} frames, {w}x{h} px, {stats['fps']:g} fps, {stats['frames'] / seconds:.1f} frames/s; "

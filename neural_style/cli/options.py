@@ -10,10 +10,9 @@ import warnings
 from pathlib import Path
 
 from neural_style.errors import NeuralStyleError
-from neural_style.images import IMAGE_SUFFIXES, expand
+from neural_style.files import IMAGE_SUFFIXES, OUTPUT_IMAGE_SUFFIXES
+from neural_style.images import expand
 
-MIN_SIDE = 32  # VGG16's five 2x2 poolings (neural_style.vgg16_avg.MIN_SIDE, without importing Keras)
-VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
 DEFAULT_CONTENT = "grace_hopper"
 DEFAULT_STYLE = "starry_night"
 
@@ -40,7 +39,7 @@ def stem(name) -> str:
     return Path(str(name)).stem
 
 
-def check_output(path: Path, suffixes=(".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"), kind="image"):
+def check_output(path: Path, suffixes=OUTPUT_IMAGE_SUFFIXES, kind="image"):
     """Create the output folder, or fail before computing if it cannot be written."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

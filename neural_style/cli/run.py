@@ -20,7 +20,6 @@ from neural_style.cli import stages, sweep
 from neural_style.cli.options import (
     DEFAULT_CONTENT,
     DEFAULT_STYLE,
-    IMAGE_SUFFIXES,
     check_output,
     expand_contents,
     floats,
@@ -29,9 +28,26 @@ from neural_style.cli.options import (
     run_job,
     say_fn,
     stem,
-)  # fmt: skip
+)
 from neural_style.cli.sizes import check_memory, check_side, sizes_for
+from neural_style.config import Config
 from neural_style.errors import NeuralStyleError
+from neural_style.files import IMAGE_SUFFIXES
+
+# The command's defaults are Config's, the lesson's but for two (see the module's docstring).
+DEFAULTS = Config.lesson("transfer", init="content", iterations=6, crop_content=False, verbose=False)
+# The numeric options, each (type, default, help): the parser's and --sweep's one table.
+NUMBERS = {
+    "size": (int, 256, "longest side of the result in px"),
+    "style-scale": (float, 1.0, "style image's longest side as a multiple of --size"),
+    "iterations": (int, DEFAULTS.iterations, "outer iterations of --maxfun evaluations each (the lesson: 10; from the content image 6 suffice)"),
+    "maxfun": (int, DEFAULTS.maxfun, "loss evaluations per outer iteration"),
+    "content-weight": (float, DEFAULTS.content_weight, "weight of the content loss (the lesson's 1/10); larger keeps the photo clearer"),
+    "style-weight": (float, DEFAULTS.style_weight, "multiplier of the style loss"),
+    "tv-weight": (float, DEFAULTS.tv_weight, "weight of the total variation loss (smoothness)"),
+    "seed": (int, DEFAULTS.seed, "random seed of the noise start; same seed, same machine, same output"),
+    "save-every": (int, 0, "save every N-th outer iteration as PNG (0: none, 1 with --gif)"),
+}  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,28 +65,30 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     a = p.add_argument
+
+    def number(name):
+        kind, default, help = NUMBERS[name]
+        a(f"--{name}", *(["-n"] if name == "iterations" else []), type=kind, default=default, help=help)
+
     a("--content", "-c", nargs="+", default=[DEFAULT_CONTENT], help="content photo(s): paths, lesson image names, folders or glob patterns; several make a batch (the model and style targets are built once, --output is then a folder)")
     a("--style", "-s", action="append", default=argparse.SUPPRESS, help=f"style image: path or name; repeat to blend several (default: {DEFAULT_STYLE})")
     a("--style-blend", type=floats, help="comma-separated weight per --style; the Gram-matrix targets are blended with these weights, normalised to sum to 1 (default: equal)")
     a("--output", "-o", help="output image, or folder for a batch (default: results/CONTENT_STYLE.png)")
-    a("--size", type=int, default=256, help="longest side of the result in px")
-    a("--style-scale", type=float, default=1.0, help="style image's longest side as a multiple of --size")
-    a("--iterations", "-n", type=int, default=6, help="outer iterations of --maxfun evaluations each (the lesson: 10; from the content image 6 suffice)")
-    a("--maxfun", type=int, default=20, help="loss evaluations per outer iteration")
+    for name in ("size", "style-scale", "iterations", "maxfun"):
+        number(name)
     a("--optimizer", choices=("auto", "lbfgs-restart", "lbfgs", "lbfgs-device"), default="auto",
       help="lbfgs-restart: the lesson's loop, scipy's L-BFGS-B restarted every outer iteration then clipped; lbfgs: one continuous L-BFGS run for all the evaluations (as the paper ran it), clipped at the end; lbfgs-device: the lesson's loop with an L-BFGS that stays on the GPU; auto: lbfgs-device on a GPU, lbfgs-restart on the CPU")  # fmt: skip
-    a("--content-weight", type=float, default=0.1, help="weight of the content loss (the lesson's 1/10); larger keeps the photo clearer")
-    a("--style-weight", type=float, default=1.0, help="multiplier of the style loss")
-    a("--tv-weight", type=float, default=0.0, help="weight of the total variation loss (smoothness)")
-    a("--content-layer", default="block4_conv2", help="VGG16 layer of the content loss")
-    a("--style-layers", type=names, default=tuple(f"block{i}_conv2" for i in range(1, 6)), help="comma-separated VGG16 layers of the style loss")
-    a("--layer-weights", type=floats, default=(0.05, 0.2, 0.2, 0.25, 0.3), help="comma-separated weight per style layer")
-    a("--pooling", choices=("avg", "max"), default="avg", help="VGG16 pooling: avg (the paper) or max")
-    a("--init", default="content", help="start image: content (a painted photo within a minute), noise (the lesson's uniform -2.5..2.5: needs more evaluations), style, or an image PATH")
-    a("--seed", type=int, help="random seed of the noise start; same seed, same machine, same output")
+    for name in ("content-weight", "style-weight", "tv-weight"):
+        number(name)
+    a("--content-layer", default=DEFAULTS.content_layer, help="VGG16 layer of the content loss")
+    a("--style-layers", type=names, default=DEFAULTS.style_layers, help="comma-separated VGG16 layers of the style loss")
+    a("--layer-weights", type=floats, default=DEFAULTS.layer_weights, help="comma-separated weight per style layer")
+    a("--pooling", choices=("avg", "max"), default=DEFAULTS.pooling, help="VGG16 pooling: avg (the paper) or max")
+    a("--init", default=DEFAULTS.init, help="start image: content (a painted photo within a minute), noise (the lesson's uniform -2.5..2.5: needs more evaluations), style, or an image PATH")
+    number("seed")
     a("--original-colors", action="store_true", help="keep the content's colours: transfer luminance only")
     a("--scales", type=ints, help="coarse-to-fine sizes, e.g. 256,512,1024; each stage starts from the last (overrides --size)")
-    a("--save-every", type=int, default=0, help="save every N-th outer iteration as PNG (0: none, 1 with --gif)")
+    number("save-every")
     a("--iterations-dir", help="folder of the per-iteration PNGs (default: next to --output)")
     a("--gif", action="store_true", help="also write an animated GIF of the saved iterations beside the output")
     a("--logdir", help="TensorBoard folder: loss terms and image per outer iteration, settings as text")
@@ -95,16 +113,12 @@ def _check_args(args, styles):
 
 
 def _config(args, optimizer, save_every):
-    from neural_style import transfer
-
-    cfg = transfer.Config.lesson(
-        "transfer", content_layer=args.content_layer, content_weight=args.content_weight,
-        style_layers=args.style_layers, layer_weights=args.layer_weights,
-        style_weight=args.style_weight, style_blend=args.style_blend, tv_weight=args.tv_weight,
-        pooling=args.pooling, seed=args.seed, crop_content=False, iterations=args.iterations,
-        maxfun=args.maxfun, optimizer=optimizer, verbose=False, save_every=max(save_every, 1),
-        init=args.init if args.init in ("noise", "content", "style") else Path(args.init),
-    )  # fmt: skip
+    """The run's Config: each option named like a Config field sets that field."""
+    fields = {f.name for f in dataclasses.fields(Config)}
+    options = {name: value for name, value in vars(args).items() if name in fields and name != "logdir"}
+    options |= {"optimizer": optimizer, "save_every": max(save_every, 1)}
+    options["init"] = args.init if args.init in ("noise", "content", "style") else Path(args.init)
+    cfg = dataclasses.replace(DEFAULTS, **options)
     cfg.validate()  # every setting checked before any image is loaded or computed
     return cfg
 
@@ -126,14 +140,12 @@ def _jobs(args, contents, style_tag) -> list[Job]:
         if len(contents) > 1:
             raise NeuralStyleError("--sweep runs one content image; give one --content")
         output = Path(args.output or f"results/{stem(contents[0])}_{style_tag}.png")
-        grid = sweep.grid(args.sweep, build_parser())
         folder = output.with_name(output.stem + "_sweep")
         jobs = []
-        for setting in grid:
-            variant = sweep.apply(args, setting)
+        for setting in sweep.grid(args.sweep, {name: kind for name, (kind, _, _) in NUMBERS.items()}):
             label = sweep.label(setting)
             logdir = str(Path(args.logdir) / label) if args.logdir else None
-            jobs.append(Job(contents[0], folder / f"{label}.png", argparse.Namespace(**{**vars(variant), "logdir": logdir}), label, setting))
+            jobs.append(Job(contents[0], folder / f"{label}.png", argparse.Namespace(**{**vars(sweep.apply(args, setting)), "logdir": logdir}), label, setting))
         return jobs
     if len(contents) > 1:  # --output names a folder; each result is named after its content
         folder = Path(args.output or "results")
@@ -143,23 +155,32 @@ def _jobs(args, contents, style_tag) -> list[Job]:
     return [Job(contents[0], Path(args.output or f"results/{stem(contents[0])}_{style_tag}.png"), args)]
 
 
-def _main(args) -> int:
-    from tqdm import tqdm
+@dataclasses.dataclass
+class Plan:
+    """Every job with its settings, the style images and the evaluation budget."""
 
-    # tqdm.write prints above a running progress bar instead of through it
-    say = say_fn(args.quiet)
+    jobs: list
+    configs: list
+    styles: list  # RGB uint8 (H, W, 3), one per --style
+    save_every: int
+
+    def budget(self, k) -> int:
+        """Evaluations of job ``k``: iterations x maxfun per stage."""
+        cfg = self.configs[k]
+        return cfg.iterations * cfg.maxfun * len(self.jobs[k].args.scales or (self.jobs[k].args.size,))
+
+
+def _plan(args, say) -> Plan:
+    """Every check that needs no model, then the style images: what the run will do."""
+    from neural_style import backend, data
+
     styles = getattr(args, "style", None) or [DEFAULT_STYLE]
     _check_args(args, styles)
-    contents = expand_contents(args.content)
-    style_tag = "+".join(stem(s) for s in styles)
-    jobs = _jobs(args, contents, style_tag)
+    jobs = _jobs(args, expand_contents(args.content), "+".join(stem(s) for s in styles))
     for job in jobs:
         _check_args(job.args, styles)
         check_output(job.output)
     save_every = args.save_every or (1 if args.gif or args.iterations_dir else 0)
-
-    from neural_style import backend, data
-
     optimizer = args.optimizer
     if optimizer == "auto":  # scipy on the host costs 20-60x an evaluation on a GPU
         optimizer = "lbfgs-device" if backend.on_gpu() else "lbfgs-restart"
@@ -172,24 +193,36 @@ def _main(args) -> int:
     say(f"{backend.name()} on {backend.device()}, optimizer {optimizer}")
     if args.seed is not None:
         backend.set_seed(args.seed)
+    return Plan(jobs, configs, style_full, save_every)
 
-    def budget(job, cfg):
-        return cfg.iterations * cfg.maxfun * len(job.args.scales or (job.args.size,))
 
-    several = len(jobs) > 1
-    bar = tqdm(total=sum(budget(j, c) for j, c in zip(jobs, configs)), unit="eval",
+def _run_one(plan, k, bar, say):
+    """Job ``k``: load its content, check its sizes and memory, run every stage."""
+    from neural_style import data
+
+    job, cfg = plan.jobs[k], plan.configs[k]
+    content_full = data.load(job.content)
+    check_side(job.content, content_full)
+    sizes = sizes_for(content_full, job.args.scales or (job.args.size,))
+    check_memory(sizes, cfg, say)
+    return stages.stylise(job.args, cfg, content_full, plan.styles, sizes, job.output, plan.save_every, bar, say)
+
+
+def _main(args) -> int:
+    from tqdm import tqdm
+
+    say = say_fn(args.quiet)  # tqdm.write prints above a running progress bar instead of through it
+    plan = _plan(args, say)
+    jobs, several = plan.jobs, len(plan.jobs) > 1
+    bar = tqdm(total=sum(plan.budget(k) for k in range(len(jobs))), unit="eval",
                disable=args.quiet, file=sys.stderr, dynamic_ncols=True, desc="style transfer")  # fmt: skip
     done, failed, start = [], [], time.perf_counter()
     try:
-        for k, (job, cfg) in enumerate(zip(jobs, configs)):
+        for k, job in enumerate(jobs):
             if several:
                 bar.set_description(f"{k + 1}/{len(jobs)} {job.label or stem(job.content)}")
             try:
-                content_full = data.load(job.content)
-                check_side(job.content, content_full)
-                sizes = sizes_for(content_full, job.args.scales or (job.args.size,))
-                check_memory(sizes, cfg, say)
-                result, n_evals = stages.stylise(job.args, cfg, content_full, style_full, sizes, job.output, save_every, bar, say)
+                result, n_evals = _run_one(plan, k, bar, say)
             except NeuralStyleError as e:
                 if not several:
                     raise
@@ -198,32 +231,37 @@ def _main(args) -> int:
                 continue
             print(job.output)
             if result.stopped == "signal":
-                cmd = " ".join(shlex.quote(a) for a in sys.argv[1:] if a)
-                print(f"neural-style: stopped by a signal; the best image so far is {job.output}\n"
-                      f"continue with: neural-style {cmd} --init {shlex.quote(str(job.output))}", file=sys.stderr)  # fmt: skip
-                return 130
+                return _stopped_by_signal(job)
             if result.stopped:
                 print(f"neural-style: error: {result.stopped}; saved {job.output}", file=sys.stderr)
                 failed.append(job.label or job.content)
                 continue
             done.append((job, result))
             # the bar counts what is left as full budgets; a finished image sets it right
-            bar.total = bar.n + sum(budget(j, c) for j, c in zip(jobs[k + 1 :], configs[k + 1 :]))
+            bar.total = bar.n + sum(plan.budget(j) for j in range(k + 1, len(jobs)))
             bar.refresh()
-            say(f"{job.output}: loss {result.losses[0]:.4g} -> {result.losses[-1]:.4g}, {n_evals} evaluations, "
-                f"{result.seconds / max(result.n_evals, 1):.3f} s per evaluation" if result.losses else f"{job.output}: no iteration finished")  # fmt: skip
+            say(_summary(job, result, n_evals))
     finally:
         bar.close()
-    seconds = time.perf_counter() - start
     if args.sweep and done:
-        sheet = sweep.contact_sheet(args.sweep, [j.setting for j in jobs], [(j.setting, r.image) for j, r in done], jobs[0].output.parent.with_suffix(".png"))
-        say(f"contact sheet: {sheet}")
-        if args.logdir:
-            sweep.write_hparams(args.logdir, args.sweep, [j.setting for j in jobs], [(j.setting, j.args.logdir, r) for j, r in done])
-            say(f"TensorBoard (HParams): tensorboard --logdir {shlex.quote(args.logdir)}")
+        sweep.finish(args, [j.setting for j in jobs], done, say)
     if several:
-        say(f"done {len(done)}, failed {len(failed)}{' (' + ', '.join(failed) + ')' if failed else ''}, {seconds:.1f} s")
+        say(f"done {len(done)}, failed {len(failed)}{' (' + ', '.join(failed) + ')' if failed else ''}, {time.perf_counter() - start:.1f} s")
     return 1 if failed else 0
+
+
+def _summary(job, result, n_evals) -> str:
+    if not result.losses:
+        return f"{job.output}: no iteration finished"
+    return (f"{job.output}: loss {result.losses[0]:.4g} -> {result.losses[-1]:.4g}, {n_evals} evaluations, "
+            f"{result.seconds / max(result.n_evals, 1):.3f} s per evaluation")  # fmt: skip
+
+
+def _stopped_by_signal(job) -> int:
+    cmd = " ".join(shlex.quote(a) for a in sys.argv[1:] if a)
+    print(f"neural-style: stopped by a signal; the best image so far is {job.output}\n"
+          f"continue with: neural-style {cmd} --init {shlex.quote(str(job.output))}", file=sys.stderr)  # fmt: skip
+    return 130
 
 
 def main(argv=None) -> int:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import math
 
-from neural_style.cli.options import MIN_SIDE
 from neural_style.errors import NeuralStyleError
+from neural_style.images import scaled_shape
+from neural_style.vgg16_layers import MIN_SIDE
 
 
 def check_memory(sizes, cfg, say):
@@ -23,7 +24,7 @@ def check_memory(sizes, cfg, say):
     say(f"result {w}x{h} px, estimated peak memory {worst / 1e9:.1f} GB of {available / 1e9:.1f} GB available {where}".rstrip())
     if worst > available:
         fit = max(sizes[-1])
-        while fit > 32 and estimate_memory(*scaled((h, w), fit), cfg, gpu=gpu) > available:
+        while fit > 32 and estimate_memory(*scaled_shape((h, w), fit), cfg, gpu=gpu) > available:
             fit = int(fit * 0.9)
         raise NeuralStyleError(
             f"a {w}x{h} px run needs about {worst / 1e9:.1f} GB but {available / 1e9:.1f} GB is "
@@ -37,12 +38,6 @@ def style_size(shape, longest):
     return max(round(longest), math.ceil(MIN_SIDE * max(h, w) / min(h, w)))
 
 
-def scaled(hw, size):
-    h, w = hw
-    s = size / max(h, w)
-    return max(1, round(h * s)), max(1, round(w * s))
-
-
 def check_side(name, arr):
     if min(arr.shape[:2]) < MIN_SIDE:
         raise NeuralStyleError(
@@ -52,7 +47,7 @@ def check_side(name, arr):
 
 
 def sizes_for(content_full, sizes_wanted):
-    sizes = [scaled(content_full.shape[:2], s) for s in sizes_wanted]
+    sizes = [scaled_shape(content_full.shape[:2], s) for s in sizes_wanted]
     if min(sizes[0]) < MIN_SIDE:
         h, w = content_full.shape[:2]
         need = math.ceil(MIN_SIDE * max(h, w) / min(h, w))

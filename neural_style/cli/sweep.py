@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
+import shlex
 from pathlib import Path
 
 from neural_style.errors import NeuralStyleError
@@ -30,22 +31,18 @@ def parse(text):
     return name, [v.strip() for v in items if v.strip()]
 
 
-def grid(sweeps, parser) -> list[dict]:
+def grid(sweeps, numbers) -> list[dict]:
     """Every setting of the grid, as ``{option name: value}``, the first axis slowest;
-    ``parser`` (the command's) says which options exist and their types."""
-    actions = {opt[2:]: a for a in parser._actions for opt in a.option_strings if opt.startswith("--")}
+    ``numbers`` is the command's table of numeric options, ``{name: int or float}``."""
     axes = []
     for name, raw in sweeps:
-        action = actions.get(name)
-        numeric = action is not None and action.type in (int, float)
-        if not (numeric or name == LAYER_SETS):
-            options = sorted(n for n, a in actions.items() if a.type in (int, float))
+        if not (name in numbers or name == LAYER_SETS):
             raise NeuralStyleError(
-                f"--sweep {name}: not an option that can be swept; use {LAYER_SETS} or one of {', '.join(options)}"
+                f"--sweep {name}: not an option that can be swept; use {LAYER_SETS} or one of {', '.join(sorted(numbers))}"
             )
         try:
-            values = [action.type(v) for v in raw]
-        except (ValueError, argparse.ArgumentTypeError):
+            values = [numbers[name](v) for v in raw] if name in numbers else [tuple(x.strip() for x in v.split(",") if x.strip()) for v in raw]
+        except ValueError:
             raise NeuralStyleError(f"--sweep {name}={','.join(raw)}: not all values are numbers") from None
         axes.append([(name, v) for v in values])
     if len({name for name, _ in sweeps}) != len(sweeps):
@@ -101,6 +98,16 @@ def contact_sheet(sweeps, grid, results, path) -> Path:
 def _axes(names, grid):
     """Each axis's values as text, in grid order (taken from the parsed settings)."""
     return [[_text(v) for v in dict.fromkeys(setting[name] for setting in grid)] for name in names]
+
+
+def finish(args, grid, done, say):
+    """After a sweep: the contact sheet beside ``--output`` and, with ``--logdir``, the
+    HParams data.  ``done``: ``[(Job, Result)]`` of the settings that finished."""
+    sheet = contact_sheet(args.sweep, grid, [(j.setting, r.image) for j, r in done], done[0][0].output.parent.with_suffix(".png"))
+    say(f"contact sheet: {sheet}")
+    if args.logdir:
+        write_hparams(args.logdir, args.sweep, grid, [(j.setting, j.args.logdir, r) for j, r in done])
+        say(f"TensorBoard (HParams): tensorboard --logdir {shlex.quote(args.logdir)}")
 
 
 def write_hparams(logdir, sweeps, grid, runs):

@@ -4,6 +4,7 @@ on a folder of photos, with the lesson's settings by default."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -14,6 +15,10 @@ from neural_style.errors import NeuralStyleError
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from neural_style import kinds
+    from neural_style.config import NORMS, TrainConfig
+
+    d = TrainConfig()  # every default below is TrainConfig's: the command and the library cannot drift
     p = argparse.ArgumentParser(
         prog="neural-style train",
         description="Train the fast.ai 2017 lesson's real-time style network (Johnson et al. 2016: "
@@ -27,15 +32,15 @@ def build_parser() -> argparse.ArgumentParser:
     a("--style-factor", type=float, default=3.5, help="the style image is resized by 1/this (the lesson: 3.5); its stroke size in the results follows")
     a("--images", "-i", nargs="+", required=True, help="training photos: folders (searched recursively), files or glob patterns; an unreadable file is skipped and counted")
     a("--output", "-o", required=True, help="the network, a .keras file (a resumable checkpoint is written beside it)")
-    a("--task", choices=("style", "superres"), default="style", help="style: the real-time style network; superres: 4x super-resolution")
-    a("--size", type=int, default=288, help="side of the square training crops in px (multiple of 4); strokes are fixed in pixels at this scale")
-    a("--batch-size", type=int, default=8, help="images per step (divided over every local accelerator)")
-    a("--epochs", type=int, default=3, help="epochs; the last runs at --lr / 10 (the lesson: 2 at 1e-3, then 1 at 1e-4)")
-    a("--steps", type=int, help="steps per epoch (default: one pass over the images)")
-    a("--lr", type=float, default=1e-3, help="Adam learning rate")
-    a("--norm", choices=("batch", "instance"), default="batch", help="batch: the lesson's (Keras 1 mode=2: batch statistics at inference too); instance: Ulyanov et al. 2016, steadier at small batches")
-    a("--seed", type=int, default=0, help="seed of the weights and of the crops")
-    a("--workers", type=int, default=2, help="threads decoding images while the network trains")
+    a("--task", choices=tuple(kinds.KINDS), default=d.task, help="the network's kind: style, the real-time style network; superres, 4x super-resolution")
+    a("--size", type=int, default=d.size, help="side of the square training crops in px (multiple of 4); strokes are fixed in pixels at this scale")
+    a("--batch-size", type=int, default=d.batch_size, help="images per step (divided over every local accelerator)")
+    a("--epochs", type=int, default=d.epochs, help="epochs; the last runs at --lr / 10 (the lesson: 2 at 1e-3, then 1 at 1e-4)")
+    a("--steps", type=int, default=d.steps, help="steps per epoch (default: one pass over the images)")
+    a("--lr", type=float, default=d.lr, help="Adam learning rate")
+    a("--norm", choices=NORMS, default=d.norm, help="batch: the lesson's (Keras 1 mode=2: batch statistics at inference too); instance: Ulyanov et al. 2016, steadier at small batches")
+    a("--seed", type=int, default=d.seed, help="seed of the weights and of the crops")
+    a("--workers", type=int, default=d.workers, help="threads decoding images while the network trains")
     a("--logdir", help="TensorBoard folder: loss terms per step, sample outputs per epoch")
     a("--resume", action="store_true", help="continue from --output's checkpoint (epoch count and optimiser state)")
     a("--weights", help="VGG16 weights file (default: the verified ImageNet weights)")
@@ -44,28 +49,41 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _config(args):
+    """The TrainConfig of the command's options, field by field."""
+    from neural_style.config import TrainConfig
+
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    cfg = TrainConfig(**{name: value for name, value in vars(args).items() if name in fields})
+    cfg.validate()
+    return cfg
+
+
 def _main(args) -> int:
     say = say_fn(args.quiet)
     output = Path(args.output)
     check_output(output, suffixes=(".keras",), kind="network file")
     if not args.debug and os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "2":  # neural_style's default
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # tf.data's C++ notices say nothing to a user
-    from neural_style import backend, data, training
+    from neural_style import backend, data, kinds, training
     from neural_style.imagestream import check_files, list_images
 
-    cfg = training.TrainConfig(task=args.task, size=args.size, batch_size=args.batch_size, epochs=args.epochs,
-                               steps=args.steps, lr=args.lr, norm=args.norm, seed=args.seed, workers=args.workers)  # fmt: skip
-    cfg.validate()
+    cfg = _config(args)
     if args.resume and not training.checkpoint_path(output).exists():
         raise NeuralStyleError(f"{training.checkpoint_path(output)}: no checkpoint to resume from; train without --resume first")
     files = list_images(args.images)
     check_files(files, cfg.size, cfg.batch_size, cfg.seed)
-    style = data.load(args.style, factor=args.style_factor, resample="bicubic") if args.task == "style" else None
+    style = data.load(args.style, factor=args.style_factor, resample="bicubic") if kinds.get(cfg.task).needs_style else None
     if style is not None:
         check_side(args.style, style)
     say(f"{backend.name()} on {backend.device()}: {len(files)} images, {cfg.task} network, {cfg.size} px, batch {cfg.batch_size}")
     result = training.train(cfg, files, output, style=style, logdir=args.logdir, resume=args.resume,
                             weights=args.weights or "imagenet", progress=not args.quiet)  # fmt: skip
+    return _summary(result, output, say)
+
+
+def _summary(result, output, say) -> int:
+    """What training did, the network's path, and the exit status."""
     if result.skipped:
         say(f"skipped {len(result.skipped)} unreadable file(s): {', '.join(result.skipped[:5])}{' ...' if len(result.skipped) > 5 else ''}")
     per_step = result.seconds / max(result.steps, 1)

@@ -1,5 +1,6 @@
-"""Applying a trained network: loading it (by path or by the name of a network that
-ships), and stylising photos and videos frame by frame.
+"""Applying a trained network of any kind: loading it (by path, or by the name of a
+network that ships, checked by sha256), and applying it to photos and, frame by frame,
+to videos.  What differs between kinds is asked of the network's kind (``kinds``).
 
 Videos are read and written with ``imageio-ffmpeg``, which brings its own ffmpeg binary:
 frames stream through (never the whole clip in memory), at the clip's frame rate and
@@ -9,15 +10,16 @@ size, its audio copied where it has some.
 from __future__ import annotations
 
 import contextlib
-import hashlib
+import dataclasses
 import json
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from neural_style import kinds
 from neural_style.errors import NeuralStyleError
-from neural_style.images import atomic_write
+from neural_style.files import atomic_write, sha256_file
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 
@@ -34,7 +36,7 @@ def model_path(name_or_path) -> Path:
     if str(name_or_path) in shipped and not Path(name_or_path).exists():
         entry = shipped[str(name_or_path)]
         path = MODELS_DIR / entry["file"]
-        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != entry["sha256"]:
+        if not path.is_file() or sha256_file(path) != entry["sha256"]:
             raise NeuralStyleError(f"{path}: the shipped network {name_or_path!r} is missing or damaged; reinstall neural_style")
         return path
     path = Path(name_or_path).expanduser()
@@ -44,47 +46,41 @@ def model_path(name_or_path) -> Path:
     return path
 
 
-def load_net(name_or_path):
-    """A trained network (``neural-style train``'s ``.keras`` file, or a shipped network's
-    name): a style network (``net.name`` "style_..."), or a 4x super-resolution one
-    ("superres_...")."""
+@dataclasses.dataclass
+class Network:
+    """A trained network with its kind and what was saved with it (training settings)."""
+
+    model: object  # the keras.Model: RGB 0..255 (B, H, W, 3) in and out
+    kind: kinds.Kind
+    meta: dict = dataclasses.field(default_factory=dict)
+
+    def apply(self, image, size=None, **looks):
+        """The network on one RGB image (H, W, 3): uint8 (scale H, scale W, 3); ``size``
+        is the longest side the network sees, ``looks`` the kind's own options."""
+        return self.kind.apply(self.model, image, size, **looks)
+
+    def memory(self, height, width) -> int:
+        """Estimated peak bytes of ``apply`` at height x width px."""
+        return self.kind.memory(height, width)
+
+
+def load(name_or_path) -> Network:
+    """A trained network: ``neural-style train``'s ``.keras`` file, or a shipped
+    network's name.  Its kind is the one saved with it (``kinds.read_meta``)."""
     from neural_style import nets, perceptual  # noqa: F401 - registers the custom layers
     from neural_style.backend import keras
 
     path = model_path(name_or_path)
     try:
-        net = keras.saving.load_model(path, compile=False)
+        model = keras.saving.load_model(path, compile=False)
     except Exception as e:  # Keras raises ValueError, OSError, zipfile errors, ... for non-models
         raise NeuralStyleError(f"--model {path}: not a Keras model file ({type(e).__name__}); give a .keras file made by `neural-style train`") from None
-    shape = net.input_shape
-    if not (net.name.startswith(("style", "superres")) and len(shape) == 4 and shape[-1] == 3 and net.output_shape[-1] == 3):
-        raise NeuralStyleError(f"--model {path}: not a network made by `neural-style train` ({net.name})")
-    if is_superres(net) and shape[1:3] != (None, None):
-        # trained on crops of one size (the lesson's 72 px): the same weights take any size
-        sized = nets.superres_net((None, None, 3), norm=net.name.split("_", 1)[1])
-        sized.set_weights(net.get_weights())
-        net = sized
-    return net
-
-
-def is_superres(net) -> bool:
-    return net.name.startswith("superres")
-
-
-def load_style_net(name_or_path):
-    """A trained style network, checked to map an image to an image of its own size."""
-    net = load_net(name_or_path)
-    if is_superres(net):
-        raise NeuralStyleError(f"--model {name_or_path}: a super-resolution network (4x upscaling), not a style network")
-    return net
-
-
-def load_superres_net(name_or_path):
-    """A trained 4x super-resolution network (``neural-style train --task superres``)."""
-    net = load_net(name_or_path)
-    if not is_superres(net):
-        raise NeuralStyleError(f"--model {name_or_path}: a style network, not a super-resolution network")
-    return net
+    meta = kinds.read_meta(path)
+    kind = kinds.kind_of(model, meta)
+    shape = model.input_shape
+    if kind is None or not (len(shape) == 4 and shape[-1] == 3 and model.output_shape[-1] == 3):
+        raise NeuralStyleError(f"--model {path}: not a network made by `neural-style train` ({model.name})")
+    return Network(kind.prepare(model), kind, meta)
 
 
 @contextlib.contextmanager
@@ -131,19 +127,19 @@ def read_video(path):
     return {"fps": meta.get("fps") or 25, "size": (w, h), "audio": bool(meta.get("audio_codec"))}, frames()
 
 
-def stylise_video(net, src, dst, size=None, on_frame=None, **options) -> dict:
-    """Stylise every frame of ``src`` into ``dst`` (same size and frame rate; audio
-    copied when the source has some), each frame as ``nets.stylise(net, frame, size,
-    **options)`` does.  Written to a temporary file and renamed: an
-    error leaves no half-written video.
+def apply_video(network, src, dst, size=None, on_frame=None, **looks) -> dict:
+    """Apply ``network`` (a style network) to every frame of ``src`` into ``dst`` (same
+    size and frame rate; audio copied when the source has some), each frame as
+    ``network.apply(frame, size, **looks)`` does.  Written to a temporary file and
+    renamed: an error leaves no half-written video.
 
     Returns ``{"frames", "fps", "size", "flicker", "input_flicker"}``: flicker is the mean
     absolute difference between consecutive frames, 0..255, of the result and the input.
     """
     import imageio_ffmpeg
 
-    from neural_style.nets import stylise
-
+    if not network.kind.video:
+        raise NeuralStyleError(f"{src}: a {network.kind.title} is for photos only")
     meta, frames = read_video(src)
     w, h = meta["size"]
     stats = {"frames": 0, "fps": meta["fps"], "size": (w, h), "diff": 0.0, "input_diff": 0.0}
@@ -158,7 +154,7 @@ def stylise_video(net, src, dst, size=None, on_frame=None, **options) -> dict:
         prev_in = prev_out = None
         try:
             for frame in frames:
-                out = stylise(net, frame, size, **options)
+                out = network.apply(frame, size, **looks)
                 writer.send(np.ascontiguousarray(out))
                 if prev_out is not None:
                     stats["diff"] += float(np.abs(out.astype(np.int16) - prev_out).mean())

@@ -1,0 +1,79 @@
+"""The lesson's real-time style network as a kind: built by ``nets.style_net``, trained
+with the perceptual style loss against one style image, applied to a photo of any size."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neural_style.errors import NeuralStyleError
+from neural_style.kinds import Kind, register, run
+
+# Peak memory of one stylised image: about 3.3 float32 activations of 64 channels at the
+# padded size, measured with TensorFlow on the CPU at 1024 and 2048 px (3.2x and 3.3x).
+ACTIVATIONS_AT_PEAK = 3.5
+PAD = 40  # the network's own reflection padding, eaten by its five res_crop_blocks
+
+
+def stylise(net, image, size=None, strength=1.0, original_colors=False):
+    """Run a trained style network on one RGB image (H, W, 3), 0..255.
+
+    Returns uint8 (H, W, 3) of exactly the input's size.  ``size`` (longest side, px) is
+    the size the network sees, which sets the stroke scale (strokes are fixed in pixels
+    by training); the result is resized back.  Sides that are not multiples of 4 are
+    padded by reflection and cropped back (as are sides under 44 px), never stretched.
+    Training fixes how strongly a network paints; ``strength`` (0..1) fades its result
+    into the photo, pixel by pixel, and ``original_colors`` keeps the photo's colours
+    (the result's luminance with the photo's chroma), as the optimisation's option does.
+    """
+    from neural_style import images
+
+    if not 0 <= strength <= 1:
+        raise NeuralStyleError(f"strength={strength!r} is not valid; give a number from 0 (the photo) to 1 (the network's result)")
+    image = np.asarray(image)
+    h, w = image.shape[:2]
+    x = images.resize(image, size=size, resample="bicubic") if size and size != max(h, w) else image
+    xh, xw = x.shape[:2]
+    ph, pw = (max(StyleKind.min_side, n + -n % StyleKind.multiple) - n for n in (xh, xw))
+    x = np.pad(x.astype(np.float32), ((0, ph), (0, pw), (0, 0)), mode="reflect")
+    out = images.to_uint8(run(net, x[None])[0, :xh, :xw])
+    if out.shape[:2] != (h, w):
+        out = images.resize(out, shape=(h, w), resample="bicubic")
+    if strength < 1:
+        out = images.to_uint8(strength * out + (1 - strength) * image.astype(np.float32))
+    return images.original_colors(out, image) if original_colors else out
+
+
+class StyleKind(Kind):
+    name = "style"
+    title = "style network"
+    needs_style = True
+    looks = ("strength", "original_colors")
+    video = True
+
+    def build(self, cfg):
+        from neural_style import nets
+
+        return nets.style_net(norm=cfg.norm)
+
+    def trainer(self, net, cfg, style=None, weights="imagenet"):
+        from neural_style import perceptual
+        from neural_style.backend import keras
+
+        if style is None:
+            raise NeuralStyleError("a style network needs a style image")
+        trainer = perceptual.style_trainer(net, style, weights)
+        trainer.compile(keras.optimizers.Adam(cfg.lr), loss={"loss": "mae"}, metrics={"style": ["mae"], "content": ["mae"]})
+        return trainer
+
+    def batch(self, crops):
+        zeros = np.zeros((len(crops), 1), np.float32)  # the lesson's trick: the model's output is its loss
+        return (crops, crops), {"loss": zeros, "style": zeros, "content": zeros}
+
+    def apply(self, net, image, size=None, **looks):
+        return stylise(net, image, size, **looks)
+
+    def memory(self, height, width) -> int:
+        return int(ACTIVATIONS_AT_PEAK * 64 * 4 * (height + 2 * PAD) * (width + 2 * PAD))
+
+
+register(StyleKind())
