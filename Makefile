@@ -10,7 +10,10 @@ BACKEND ?=
 DEVICE  := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
 # The tests that run again on every other installed backend.
 BACKEND_TESTS := tests/test_losses.py tests/test_lbfgs.py tests/test_optimize.py tests/test_transfer.py tests/test_cli.py tests/test_notebooks.py \
-                 tests/test_nets.py tests/test_perceptual.py tests/test_cli_realtime.py
+                 tests/test_nets.py tests/test_perceptual.py tests/test_cli_realtime.py tests/test_kinds.py
+# What differs per backend, run again on PyTorch (the whole list above would add ~15 minutes to CI):
+# losses, gradients, the device L-BFGS, the networks and perceptual losses, a kind trained and applied.
+TORCH_TESTS := tests/test_losses.py tests/test_lbfgs.py tests/test_optimize.py tests/test_nets.py tests/test_perceptual.py tests/test_kinds.py
 
 .PHONY: setup test test-backends run run-fast lab notebooks figures figures-paper gallery bench bench-gpu weights data lint clean
 
@@ -32,13 +35,17 @@ weights: $(VENV)/.installed
 data: $(VENV)/.installed
 	$(PY) -m neural_style.data
 
-# The whole suite on TensorFlow; then, if JAX is installed, the library, command and
-# notebook tests again on JAX.
+# The whole suite on TensorFlow (with the cross-backend tests of every installed backend);
+# then, if JAX is installed, the library, command and notebook tests again on JAX; if
+# PyTorch is, the backend-specific tests on PyTorch.
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
 	@if $(PY) -c "import jax" 2>/dev/null; then \
 	  echo "--- the same library, command and notebook tests on JAX"; \
 	  KERAS_BACKEND=jax $(PY) -m pytest -q $(BACKEND_TESTS); fi
+	@if $(PY) -c "import torch" 2>/dev/null; then \
+	  echo "--- the backend-specific tests on PyTorch"; \
+	  KERAS_BACKEND=torch $(PY) -m pytest -q $(TORCH_TESTS); fi
 
 # Cross-backend agreement and the backend tests on every installed backend (PyTorch too).
 test-backends: $(VENV)/.installed

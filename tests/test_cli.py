@@ -1,5 +1,6 @@
 """The neural-style command at tiny size with the real weights: every option's effect."""
 
+import json
 import os
 
 import numpy as np
@@ -89,16 +90,34 @@ def test_logdir_scalars_and_image(weights_path, tmp_path):
     assert [e.step for e in acc.Tensors("loss/total")] == [0, 1]
 
 
-def test_optimizer_lbfgs_and_init_content(weights_path, tmp_path):
-    code, out = run(tmp_path, "--optimizer", "lbfgs", "--init", "content", "--pooling", "max")
-    assert code == 0 and Image.open(out).size == (64, 48)
+def logged_settings(logdir) -> dict:
+    """The run's Config as the command logged it for TensorBoard (the "settings" text)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(logdir), size_guidance={"tensors": 0})
+    acc.Reload()
+    return json.loads(acc.Tensors("settings")[0].tensor_proto.string_val[0].decode().strip("`\n"))
 
 
-def test_init_from_path_and_style_layers(weights_path, tmp_path):
-    code, first = run(tmp_path, "--seed", "1", name="first.png")
-    code2, out = run(tmp_path, "--init", str(first), "--style-layers", "block1_conv1,block2_conv1",
-                     "--layer-weights", "1,1", "--content-layer", "block3_conv1", "--style-scale", "2")  # fmt: skip
-    assert code == code2 == 0 and out.exists()
+def test_each_option_sets_what_it_names_and_changes_the_result(weights_path, tmp_path):
+    code, base = run(tmp_path, "--seed", "0", name="base.png")
+    baseline = np.asarray(Image.open(base), float)
+    cases = {
+        "optimizer": (["--optimizer", "lbfgs"], {"optimizer": "lbfgs"}),
+        "init-content": (["--init", "content"], {"init": "content"}),
+        "pooling": (["--pooling", "max"], {"pooling": "max"}),
+        "init-path": (["--init", str(base)], {"init": str(base)}),
+        "style-layers": (["--style-layers", "block1_conv1,block2_conv1", "--layer-weights", "1,2"],
+                         {"style_layers": ["block1_conv1", "block2_conv1"], "layer_weights": [1.0, 2.0]}),
+        "content-layer": (["--content-layer", "block3_conv1"], {"content_layer": "block3_conv1"}),
+        "style-scale": (["--style-scale", "2"], {}),  # not a Config field: the style image's size
+    }  # fmt: skip
+    for name, (args, expected) in cases.items():
+        code, out = run(tmp_path, "--seed", "0", "--logdir", str(tmp_path / name), *args, name=f"{name}.png")
+        assert code == 0, name
+        settings = logged_settings(tmp_path / name)
+        assert {k: settings[k] for k in expected} == expected, name
+        assert np.abs(np.asarray(Image.open(out), float) - baseline).mean() > 1, name
 
 
 def test_default_job_writes_result(weights_path, tmp_path, monkeypatch, capsys):
@@ -174,23 +193,14 @@ def test_batch_folder_skips_bad_file_and_summarises(weights_path, tmp_path, caps
 def test_batch_builds_model_and_style_targets_once(weights_path, tmp_path, monkeypatch):
     from neural_style import transfer
 
-    calls = {"model": 0, "style": 0}
-    build, targets = transfer._feature_model.__wrapped__, transfer._style_targets
-
-    def count_model(*a):
-        calls["model"] += 1
-        return build(*a)
-
-    def count_style(*a):
-        calls["style"] += 1
-        return targets(*a)
-
-    monkeypatch.setattr(transfer, "_feature_model", transfer.functools.lru_cache(maxsize=2)(count_model))
-    monkeypatch.setattr(transfer, "_style_targets", count_style)
-    monkeypatch.setattr(transfer, "_style_cache", {})
+    calls = []
+    targets = transfer._style_targets
+    monkeypatch.setattr(transfer, "_style_targets", lambda *a: calls.append(1) or targets(*a))
+    transfer._feature_model.cache_clear()
     code = cli.main(["--content", "tubingen", "grace_hopper", "--style", "the_scream", "-o", str(tmp_path),
                      "--iterations", "1", "--maxfun", "2", "--size", "48", "--quiet"])  # fmt: skip
-    assert code == 0 and calls == {"model": 1, "style": 1}
+    info = transfer._feature_model.cache_info()  # the implementation's own cache
+    assert code == 0 and info.misses == 1 and info.hits >= 1 and len(calls) == 1
     assert len(list(tmp_path.glob("*_the_scream.png"))) == 2
 
 
@@ -246,3 +256,16 @@ def test_sweep_of_an_unknown_option_is_one_line(tmp_path, capsys):
     code = cli.main(["--sweep", "colour=1,2", "-o", str(tmp_path / "x.png"), "--quiet"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and "--sweep colour" in err and "content-weight" in err and len(err.splitlines()) == 1
+
+
+def test_style_blend_and_a_glob_of_contents_from_the_command(weights_path, tmp_path):
+    from neural_style import data
+
+    for name in ("a", "b"):
+        Image.fromarray(data.load("tubingen", size=64)).save(tmp_path / f"{name}.png")
+    code = cli.main(["--content", str(tmp_path / "*.png"), "--style", "starry_night", "--style", "the_scream",
+                     "--style-blend", "3,1", "-o", str(tmp_path / "out"), "--logdir", str(tmp_path / "tb"),
+                     *TINY, "--seed", "0"])  # fmt: skip
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a_starry_night+the_scream.png", "b_starry_night+the_scream.png"]
+    assert logged_settings(tmp_path / "tb")["style_blend"] == [3.0, 1.0]

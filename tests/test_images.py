@@ -62,10 +62,13 @@ def test_16_bit_png_scaled(tmp_path):
 
 def test_exif_rotation_applied(tmp_path):
     im = Image.new("RGB", (40, 20), (0, 0, 255))
+    im.paste((255, 0, 0), (0, 0, 20, 20))  # left half red, right half blue
     exif = Image.Exif()
-    exif[0x0112] = 6  # rotate 90 degrees clockwise on display
-    arr = load_image(_save(tmp_path, "rot.jpg", im, exif=exif))
+    exif[0x0112] = 6  # rotate 90 degrees clockwise on display: the left half becomes the top
+    arr = load_image(_save(tmp_path, "rot.jpg", im, exif=exif)).astype(int)
     assert arr.shape == (40, 20, 3)
+    top, bottom = arr[4:16].mean(axis=(0, 1)), arr[24:36].mean(axis=(0, 1))
+    assert top[0] > 200 > top[2] and bottom[2] > 200 > bottom[0]
 
 
 def test_animated_gif_first_frame(tmp_path):

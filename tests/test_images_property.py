@@ -52,3 +52,5 @@ def test_random_small_images(tmp_path, w, h, mode, fmt, seed, cut):
     p = tmp_path / f"img.{fmt}"
     p.write_bytes(data)
     _check(p)
+    if not cut and mode == "RGB" and fmt in ("png", "bmp", "tiff"):  # whole and lossless: the very pixels
+        np.testing.assert_array_equal(load_image(p), rgb)

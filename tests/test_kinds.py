@@ -44,7 +44,7 @@ class Identity(kinds.Kind):
 def identity():
     kind = kinds.register(Identity())
     yield kind
-    del kinds.KINDS[kind.name]
+    kinds.KINDS.pop(kind.name, None)
 
 
 def test_a_new_kind_trains_saves_loads_and_applies_through_the_command(identity, tmp_path, capsys):
@@ -70,6 +70,16 @@ def test_a_new_kind_trains_saves_loads_and_applies_through_the_command(identity,
     args = ["--model", str(net), "--content", str(tmp_path / "photo.png"), "-o", str(tmp_path / "o.png")]
     assert cli.main([*args, "--strength", "0.5"]) == 2  # no looks for this kind: one line
     assert "identity network: --strength" in capsys.readouterr().err
+
+
+def test_a_kind_this_version_does_not_know_is_one_clear_line(identity, tmp_path):
+    from neural_style.config import TrainConfig
+    from neural_style.errors import NeuralStyleError
+
+    kinds.save_net(identity.build(TrainConfig(task="identity", size=16)), tmp_path / "toy.keras", "identity")
+    del kinds.KINDS["identity"]
+    with pytest.raises(NeuralStyleError, match="kind 'identity', which this version of neural_style does not know"):
+        inference.load(tmp_path / "toy.keras")
 
 
 def test_a_file_without_its_kind_is_told_apart_by_the_builders_names(tmp_path):

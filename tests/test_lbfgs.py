@@ -46,8 +46,9 @@ def test_rosenbrock():
     assert float(backend.to_numpy(f(backend.to_tensor(x0)))) == pytest.approx(rosen(x0), rel=1e-6)
     x, loss, finite = run(f, x0, 300)
     xs, fs, info = fmin_l_bfgs_b(rosen, x0, fprime=rosen_der, maxfun=300)
-    assert finite and fs < 1e-8
-    np.testing.assert_allclose(x, np.ones(4), atol=2e-3)
+    assert finite and info["warnflag"] == 0  # scipy, the reference, converged ...
+    np.testing.assert_allclose(x, np.ones(4), atol=2e-3)  # ... and ours reaches the minimum too
+    np.testing.assert_allclose(x, xs, atol=2e-3)
     assert loss < 1e-5
 
 
@@ -75,7 +76,7 @@ def lesson_problem(weights_path, photo):
     return problem.loss_fn, problem.x0
 
 
-def test_lesson_loss_within_10_percent_of_scipy(lesson_problem):
+def test_lesson_loss_ends_below_scipys(lesson_problem):
     loss_fn, x0 = lesson_problem
     shape = x0.shape
     results = {}
@@ -87,5 +88,5 @@ def test_lesson_loss_within_10_percent_of_scipy(lesson_problem):
     (scipy_losses, scipy_evals), (device_losses, device_evals) = results.values()
     print("scipy:", scipy_losses, scipy_evals, "\ndevice:", device_losses, device_evals)
     assert device_evals == 200 <= scipy_evals  # the device loop never takes more evaluations
-    assert device_losses[-1] <= 1.10 * scipy_losses[-1]
+    assert device_losses[-1] < scipy_losses[-1]  # measured: 720 against 810 (TensorFlow), 727 (JAX), 763 (PyTorch)
     assert device_losses[-1] < device_losses[0] / 5

@@ -43,7 +43,8 @@ def test_panels_are_kept_full_size_and_never_run_again(paper, weights_path, tmp_
     (tmp_path / "f" / "paper_fig2.png").unlink()
     paper.main(args)
     assert (tmp_path / "f" / "paper_fig2.png").exists()
-    assert record["panels"]["starry_night"]["budget"] == 200
+    again = json.loads((tmp_path / "f" / "paper_fig2.json").read_text())  # the record the second run wrote
+    assert again["panels"]["starry_night"] == panel and panel["budget"] == 200
 
 
 def test_a_larger_budget_continues_a_kept_panel_and_a_smaller_one_remakes_it(paper, weights_path, tmp_path, monkeypatch, capsys):

@@ -74,10 +74,13 @@ def test_superres_trainer_loss_against_numpy(rng, weights_path):
 
 
 def test_style_grams_are_saved_with_the_loss_layer(rng, tmp_path):
-    layer = perceptual.StyleLossB(channels=(4, 8))
-    layer.set_style([np.eye(4), np.ones((8, 8))])
-    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
-    model.save(tmp_path / "m.keras")  # a registered layer round-trips through its config
-    clone = perceptual.StyleLossB.from_config(layer.get_config())
-    assert clone.channels == (4, 8) and clone.content_weights == perceptual.CONTENT_WEIGHTS
-    np.testing.assert_array_equal(ops.convert_to_numpy(layer.grams[1]), np.ones((8, 8)))
+    grams = [rng.uniform(-1, 1, (4, 4)).astype("float32"), rng.uniform(0, 2, (8, 8)).astype("float32")]
+    acts = [keras.Input((None, None, c)) for c in (4, 8, 4, 8)]  # the photo's, then the output's
+    layer = perceptual.StyleLossB(content_weights=(0.3, 0.7), channels=(4, 8), name="perceptual")
+    model = keras.Model(acts, layer(acts)["loss"])
+    layer.set_style(grams)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras").get_layer("perceptual")
+    assert loaded.channels == (4, 8) and loaded.content_weights == (0.3, 0.7)
+    for got, want in zip(loaded.grams, grams):
+        np.testing.assert_array_equal(ops.convert_to_numpy(got), want)

