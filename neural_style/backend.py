@@ -276,15 +276,15 @@ def data_parallel():
     those of the whole batch, so one device or several give the same numbers).
     TensorFlow: ``tf.distribute.MirroredStrategy`` over two or more GPUs (its batch norm
     uses each replica's share of the batch).  PyTorch: one device.  Across hosts, call
-    ``jax.distributed.initialize()`` first; ``DataParallel`` then spans every host.
+    ``distributed.start`` first; ``DataParallel`` then spans every device of every host.
     """
     backend = name()
     if backend == "jax":
         import jax
 
-        devices = jax.devices()
-        if len(devices) > 1:
-            return keras.distribution.DataParallel(devices=devices).scope(), len(devices)
+        devices = jax.devices()  # of every process, after distributed.start
+        if len(devices) > 1:  # each process streams its own share: Keras need not shard the data
+            return keras.distribution.DataParallel(devices=devices, auto_shard_dataset=False).scope(), len(devices)
     elif backend == "tensorflow":
         import tensorflow as tf
 

@@ -104,15 +104,23 @@ class ImageStream(keras.utils.PyDataset):
         batch_size: images per batch.
         kind: a network kind or its name ("style", "superres", ...).
         steps: batches per epoch; default one pass over the files.
-        seed: crops depend only on (seed, epoch, batch index), not on the worker threads.
+        seed: each crop depends only on (seed, epoch, batch index, place in the batch), not
+            on the worker threads or the process that makes it.
         workers: decoding threads.
+        shard: ``(index, count)``: this process makes its ``batch_size / count`` images of
+            every global batch (training across hosts); the default, all of them.
     """
 
-    def __init__(self, files, size=288, batch_size=8, kind="style", steps=None, seed=0, workers=2):
+    def __init__(self, files, size=288, batch_size=8, kind="style", steps=None, seed=0, workers=2, shard=(0, 1)):
         from neural_style import kinds
 
         super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=2 * workers)
         self.files, self.size, self.batch_size, self.kind = list(files), size, batch_size, kinds.get(kind)
+        index, count = shard
+        if batch_size % count:
+            raise NeuralStyleError(f"batch size {batch_size} does not divide over {count} processes; give a multiple of {count}")
+        local = batch_size // count
+        self.places = range(index * local, (index + 1) * local)  # this process's images of each batch
         self.skipped: set[Path] = check_files(self.files, size, batch_size, seed)
         self.steps = steps or max(1, len(self.files) // batch_size)
         self.seed, self.epoch = seed, 0
@@ -136,8 +144,9 @@ class ImageStream(keras.utils.PyDataset):
         raise NeuralStyleError(f"{path.parent}: {len(self.skipped)} image files cannot be read; too many to go on")
 
     def __getitem__(self, index):
-        rng = np.random.default_rng([self.seed, self.epoch, index])
         order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.files))
-        picks = [self.files[order[(index * self.batch_size + j) % len(order)]] for j in range(self.batch_size)]
-        batch = np.stack([self._crop(path, rng) for path in picks])
-        return self.kind.batch(batch)
+        crops = []
+        for j in self.places:
+            rng = np.random.default_rng([self.seed, self.epoch, index, j])
+            crops.append(self._crop(self.files[order[(index * self.batch_size + j) % len(order)]], rng))
+        return self.kind.batch(np.stack(crops))

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neural_style import backend, kinds
+from neural_style import backend, distributed, kinds
 from neural_style.backend import keras
 from neural_style.config import TrainConfig
 from neural_style.errors import NeuralStyleError
@@ -90,8 +90,8 @@ class _Log(keras.callbacks.Callback):
     """Every step's loss (Keras' running mean over its epoch) and, with a TensorBoard
     writer, the loss terms per step and the network's output on ``samples`` per epoch."""
 
-    def __init__(self, net, writer, samples):
-        self.net, self.writer, self.samples, self.losses = net, writer, samples, []
+    def __init__(self, net, writer, samples, shown):
+        self.net, self.writer, self.samples, self.shown, self.losses = net, writer, samples, shown, []
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
@@ -101,23 +101,44 @@ class _Log(keras.callbacks.Callback):
                 self.writer.scalar(f"train/{k}", float(v), len(self.losses))
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.writer and not self.model.stop_training:
-            for i, img in enumerate(self.net.predict(self.samples, verbose=0)):
+        if self.writer and self.samples is not None and not self.model.stop_training:
+            for i, img in enumerate(self.net.predict(self.samples, verbose=0)[: self.shown]):
                 self.writer.image(f"sample/{i}", np.clip(img, 0, 255).astype(np.uint8), epoch + 1)
+        if self.writer:
             self.writer.flush()
 
 
 class _Checkpoint(keras.callbacks.Callback):
-    """After each completed epoch, the network and the resumable state.  An epoch that
-    stopped early (Ctrl-C, a non-finite loss) is not complete: nothing is saved."""
+    """After each completed epoch, the network and the resumable state (written by one
+    process of a run across hosts).  An epoch that stopped early (Ctrl-C, a non-finite
+    loss) is not complete: nothing is saved."""
 
-    def __init__(self, net, output, cfg, first):
-        self.net, self.output, self.cfg, self.epochs_done = net, output, cfg, first
+    def __init__(self, net, output, cfg, first, writes=True):
+        self.net, self.output, self.cfg, self.epochs_done, self.writes = net, output, cfg, first, writes
 
     def on_epoch_end(self, epoch, logs=None):
         if not self.model.stop_training:
             self.epochs_done = epoch + 1
-            save_checkpoint(self.net, self.model, self.output, self.epochs_done, self.cfg)
+            if self.writes:
+                save_checkpoint(self.net, self.model, self.output, self.epochs_done, self.cfg)
+
+
+class _Interrupt(keras.callbacks.Callback):
+    """Ctrl-C (or SIGTERM) stops training after the current step, keeping what was learnt.
+    Across processes they agree after every step (one tiny all-gather), so that a signal
+    to any stops all at the same step, never one process waiting for the others."""
+
+    def __init__(self, trainer, processes):
+        self.trainer, self.processes, self.asked = trainer, processes, False
+
+    def request(self):  # from the signal handler
+        self.asked = True
+        if self.processes == 1:
+            self.trainer.stop_training = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.processes > 1 and distributed.any_process(self.asked):
+            self.asked = self.trainer.stop_training = True
 
 
 @dataclasses.dataclass
@@ -142,29 +163,29 @@ def train(cfg: TrainConfig, files, output, style=None, logdir=None, resume=False
         logdir: TensorBoard folder (loss terms per step, sample outputs per epoch).
         resume: continue from ``output``'s checkpoint (epoch count and optimiser state).
 
-    Returns a TrainResult; ``stopped`` says why training ended early (Ctrl-C, non-finite loss).
+    Across processes (``distributed.start`` first) every process calls it alike; each
+    streams its share of every batch, process 0 alone writes.  Returns a TrainResult;
+    ``stopped`` says why training ended early (Ctrl-C, non-finite loss).
     """
     output = _check(cfg, output)
     backend.set_seed(cfg.seed)
     distribution, n_devices = backend.data_parallel()
+    index, count = distributed.process()
     if cfg.batch_size % n_devices:
         raise NeuralStyleError(f"batch size {cfg.batch_size} does not divide over {n_devices} devices; give a multiple of {n_devices}")
     with distribution:
         net, trainer = build(cfg, style, weights)
         first = load_checkpoint(net, trainer, output)["epoch"] if resume else 0
-        stream = ImageStream(files, cfg.size, cfg.batch_size, cfg.task, cfg.steps, cfg.seed, cfg.workers)
+        stream = ImageStream(files, cfg.size, cfg.batch_size, cfg.task, cfg.steps, cfg.seed, cfg.workers, shard=(index, count))
         stream.epoch = first
-        progress = _Progress(cfg.epochs * stream.steps, first * stream.steps, progress)
-        log, checkpoint, history = _Log(net, _writer(logdir, cfg), _samples(stream, cfg.samples)), _Checkpoint(net, output, cfg, first), keras.callbacks.History()
-        callbacks = [progress, log, keras.callbacks.TerminateOnNaN(raise_error=True), checkpoint, history,
+        progress = _Progress(cfg.epochs * stream.steps, first * stream.steps, progress and index == 0)
+        # samples only in one process: predicting across processes would need them all
+        log = _Log(net, _writer(logdir, cfg) if index == 0 else None, _samples(stream, cfg.samples, n_devices) if count == 1 else None, cfg.samples)
+        checkpoint, interrupt, history = _Checkpoint(net, output, cfg, first, writes=index == 0), _Interrupt(trainer, count), keras.callbacks.History()
+        callbacks = [progress, log, keras.callbacks.TerminateOnNaN(raise_error=True), interrupt, checkpoint, history,
                      keras.callbacks.LearningRateScheduler(lambda epoch, lr: cfg.lr_at(epoch))]  # fmt: skip
-        interrupted, stopped, start = [], None, time.perf_counter()
-
-        def interrupt():  # Ctrl-C: stop after this step, keep what was learnt
-            interrupted.append(True)
-            trainer.stop_training = True
-
-        with stop_requests(interrupt):
+        stopped, start = None, time.perf_counter()
+        with stop_requests(interrupt.request):
             try:  # shuffle=False: the stream shuffles by (seed, epoch) itself, so a resumed run sees the same batches
                 trainer.fit(stream, epochs=cfg.epochs, initial_epoch=first, callbacks=callbacks, verbose=0, shuffle=False)
             except RuntimeError as e:  # TerminateOnNaN(raise_error=True): stops before the epoch's end is saved
@@ -175,9 +196,10 @@ def train(cfg: TrainConfig, files, output, style=None, logdir=None, resume=False
     progress.bar.close()
     if log.writer:
         log.writer.close()
-    if interrupted:  # resume repeats the interrupted epoch, from these weights
+    if interrupt.asked:  # resume repeats the interrupted epoch, from these weights
         stopped = "interrupted"
-        save_checkpoint(net, trainer, output, checkpoint.epochs_done, cfg, {"interrupted": True})
+        if index == 0:
+            save_checkpoint(net, trainer, output, checkpoint.epochs_done, cfg, {"interrupted": True})
     elif stopped and not checkpoint_path(output).exists():
         raise NeuralStyleError(f"{stopped} after {len(log.losses)} steps, before any checkpoint; lower --lr")
     elif stopped:
@@ -194,10 +216,12 @@ def _check(cfg, output) -> Path:
     return output
 
 
-def _samples(stream, n):
-    """The first ``n`` network inputs of the stream's first epoch: shown in TensorBoard."""
-    batches = max(1, math.ceil(n / stream.batch_size))
-    return np.concatenate([stream[i][0][0] for i in range(batches)])[:n]
+def _samples(stream, n, n_devices=1):
+    """The first ``n`` network inputs of the stream's first epoch, shown in TensorBoard;
+    as many more as make a batch that divides over the devices (those are not shown)."""
+    n_batch = math.ceil(n / n_devices) * n_devices
+    batches = max(1, math.ceil(n_batch / stream.batch_size))
+    return np.concatenate([stream[i][0][0] for i in range(batches)])[:n_batch]
 
 
 def _writer(logdir, cfg):

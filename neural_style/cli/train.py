@@ -15,7 +15,7 @@ from neural_style.errors import NeuralStyleError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from neural_style import kinds
+    from neural_style import distributed, kinds
     from neural_style.config import NORMS, TrainConfig
 
     d = TrainConfig()  # every default below is TrainConfig's: the command and the library cannot drift
@@ -44,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     a("--logdir", help="TensorBoard folder: loss terms per step, sample outputs per epoch")
     a("--resume", action="store_true", help="continue from --output's checkpoint (epoch count and optimiser state)")
     a("--weights", help="VGG16 weights file (default: the verified ImageNet weights)")
+    a("--coordinator", metavar="HOST:PORT", help="train across processes and hosts (KERAS_BACKEND=jax): the address of process 0, which listens there")
+    a("--num-processes", type=int, help="how many processes train together (with --coordinator)")
+    a("--process-id", type=int, help="this process's number, 0 to N-1; 0 runs on the coordinator's host and alone writes the network")
+    a("--distributed", action="store_true", help="train across processes as the cluster manager's environment says (SLURM, Open MPI, ...: jax.distributed.initialize() with no arguments)")
+    a("--join-timeout", type=int, default=distributed.INIT_TIMEOUT, help="seconds to wait for the coordinator and every process to join")
+    a("--heartbeat-timeout", type=int, default=distributed.HEARTBEAT_TIMEOUT, help="seconds after which a silent process (a host that died) ends the run on every host")
     a("--quiet", "-q", action="store_true", help="print only errors and the output path")
     a("--debug", action="store_true", help="show full tracebacks and TensorFlow's own messages")
     return p
@@ -65,10 +71,18 @@ def _main(args) -> int:
     check_output(output, suffixes=(".keras",), kind="network file")
     if not args.debug and os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "2":  # neural_style's default
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # tf.data's C++ notices say nothing to a user
+    from neural_style import distributed
+
+    distributed.check(args.coordinator, args.num_processes, args.process_id)
+    cfg = _config(args)
     from neural_style import backend, data, kinds, training
     from neural_style.imagestream import check_files, list_images
 
-    cfg = _config(args)
+    if args.coordinator or args.distributed:  # before anything touches a device
+        distributed.start(args.coordinator, args.num_processes, args.process_id, args.join_timeout, args.heartbeat_timeout)
+    index, count = distributed.process()
+    if index:  # process 0 speaks for the run
+        say = say_fn(quiet=True)
     if args.resume and not training.checkpoint_path(output).exists():
         raise NeuralStyleError(f"{training.checkpoint_path(output)}: no checkpoint to resume from; train without --resume first")
     files = list_images(args.images)
@@ -76,21 +90,24 @@ def _main(args) -> int:
     style = data.load(args.style, factor=args.style_factor, resample="bicubic") if kinds.get(cfg.task).needs_style else None
     if style is not None:
         check_side(args.style, style)
-    say(f"{backend.name()} on {backend.device()}: {len(files)} images, {cfg.task} network, {cfg.size} px, batch {cfg.batch_size}")
+    across = f" across {count} processes, {backend.data_parallel()[1]} devices" if count > 1 else ""
+    say(f"{backend.name()} on {backend.device()}{across}: {len(files)} images, {cfg.task} network, {cfg.size} px, batch {cfg.batch_size}")
     result = training.train(cfg, files, output, style=style, logdir=args.logdir, resume=args.resume,
                             weights=args.weights or "imagenet", progress=not args.quiet)  # fmt: skip
-    return _summary(result, output, say)
+    return _summary(result, output, say, quiet=index > 0)
 
 
-def _summary(result, output, say) -> int:
-    """What training did, the network's path, and the exit status."""
+def _summary(result, output, say, quiet=False) -> int:
+    """What training did, the network's path (not from processes other than 0, which
+    write nothing), and the exit status."""
     if result.skipped:
         say(f"skipped {len(result.skipped)} unreadable file(s): {', '.join(result.skipped[:5])}{' ...' if len(result.skipped) > 5 else ''}")
     per_step = result.seconds / max(result.steps, 1)
     losses = result.history.get("loss", [])
     trend = f", loss by epoch {' -> '.join(f'{v:.4g}' for v in losses)}" if losses else ""
     say(f"{result.steps} steps, {per_step:.2f} s per step, {result.epochs_done} epoch(s) done{trend}")
-    print(output)
+    if not quiet:
+        print(output)
     if result.stopped == "interrupted":
         print(f"neural-style: stopped by Ctrl-C after epoch {result.epochs_done}; continue with --resume", file=sys.stderr)
         return 130
