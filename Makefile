@@ -21,7 +21,7 @@ setup: $(VENV)/.installed $(BACKEND:%=$(VENV)/.backend-%) weights
 
 $(VENV)/.installed: setup.cfg pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet -c constraints.txt -e ".[$(DEVICE),offline,photos,test,notebooks]"
+	$(PIP) install --quiet -c constraints.txt -e ".[$(DEVICE),offline,export,photos,test,notebooks]"
 	touch $@
 
 $(VENV)/.backend-%: $(VENV)/.installed

@@ -4,7 +4,8 @@
   with batches and ``--sweep`` grids (``sweep``);
 - ``neural-style train --style Y --images DIR -o NET.keras``: train a real-time style (or
   super-resolution) network (``train``);
-- ``neural-style --model NET --content PHOTOS|FOLDERS|VIDEOS``: apply one (``apply``).
+- ``neural-style --model NET --content PHOTOS|FOLDERS|VIDEOS``: apply one (``apply``);
+- ``neural-style export NET -o DIR``: export one for model servers (``export``).
 
 Imports run one way: ``options`` and ``sizes`` know no job; the jobs import them.
 """
@@ -20,6 +21,10 @@ def main(argv=None) -> int:
         from neural_style.cli import train
 
         return train.main(argv[1:])
+    if argv[:1] == ["export"]:
+        from neural_style.cli import export
+
+        return export.main(argv[1:])
     if any(a == "--model" or a.startswith("--model=") for a in argv):
         from neural_style.cli import apply
 

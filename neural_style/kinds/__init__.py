@@ -64,6 +64,23 @@ class Kind:
         """Estimated peak bytes, beyond the framework's own, of ``apply`` at height x width px."""
         raise NotImplementedError
 
+    def borders(self, h, w):
+        """``(top, bottom, left, right)`` px of reflection around an h x w input before the
+        network sees it (ints, or tensors while tracing for export); none by default."""
+        return 0, 0, 0, 0
+
+    def framed(self, model, x):
+        """The network on a float batch (B, H, W, 3) of any size, in ``keras.ops`` (so it
+        traces with unknown sizes, for export): padded by reflection by ``borders``, the
+        result cropped back to (B, scale H, scale W, 3)."""
+        from neural_style.backend import ops
+
+        h, w = ops.shape(x)[1], ops.shape(x)[2]
+        top, bottom, left, right = self.borders(h, w)
+        y = model(reflect_pad(x, top, bottom, left, right), training=False)
+        s = self.scale
+        return y[:, s * top : s * (top + h), s * left : s * (left + w)]
+
     def check_size(self, size):
         """Raise for a training crop side the network cannot take."""
         if size < self.min_side or size % self.multiple:
@@ -131,24 +148,59 @@ def kind_of(net, meta) -> Kind | None:
     return next((k for name, k in KINDS.items() if net.name.startswith(name + "_")), None)
 
 
+def smaller(a, b):
+    """min of two sizes: Python ints stay ints (static shapes), tensors use ``ops``."""
+    from neural_style.backend import ops
+
+    return min(a, b) if isinstance(a, int) and isinstance(b, int) else ops.minimum(a, b)
+
+
+def larger(a, b):
+    from neural_style.backend import ops
+
+    return max(a, b) if isinstance(a, int) and isinstance(b, int) else ops.maximum(a, b)
+
+
+def reflect_pad(x, top, bottom, left, right, passes=4):
+    """(B, H, W, C) padded by reflection, as ``numpy.pad(mode="reflect")``.  Reflection
+    adds at most side - 1 px at a time, so tiny inputs take several passes: four cover
+    any padding up to 15 times a side (a 3 px side becomes 48 px)."""
+    from neural_style.backend import ops
+
+    for _ in range(passes):
+        if all(isinstance(p, int) and p == 0 for p in (top, bottom, left, right)):
+            break
+        h, w = ops.shape(x)[1], ops.shape(x)[2]
+        t, b, le, r = smaller(top, h - 1), smaller(bottom, h - 1), smaller(left, w - 1), smaller(right, w - 1)
+        x = ops.pad(x, [[0, 0], [t, b], [le, r], [0, 0]], mode="reflect")
+        top, bottom, left, right = top - t, bottom - b, left - le, right - r
+    return x
+
+
 _FORWARD = weakref.WeakKeyDictionary()
 
 
-def forward(net):
+def forward(net, kind=None):
     """``net``'s inference pass as one compiled function, made once per network
-    (tf.function / jax.jit: 10-45% faster than calling the model eagerly, measured at 512 px)."""
+    (tf.function / jax.jit: 10-45% faster than calling the model eagerly, measured at 512 px);
+    with ``kind``, framed as ``kind.framed`` does (any input size)."""
     from neural_style import backend
 
-    if net not in _FORWARD:
-        _FORWARD[net] = backend.compile(lambda x: net(x, training=False))
-    return _FORWARD[net]
+    compiled = _FORWARD.setdefault(net, {})  # by kind: None is the bare network
+    if kind not in compiled:
+
+        def fn(x):
+            return kind.framed(net, x) if kind else net(x, training=False)
+
+        compiled[kind] = backend.compile(fn)
+    return compiled[kind]
 
 
-def run(net, x):
-    """``forward(net)`` on a float32 numpy batch (B, H, W, 3): numpy out."""
+def run(net, x, kind=None):
+    """``forward(net, kind)`` on a float32 numpy batch (B, H, W, 3): numpy out."""
     from neural_style import backend
 
-    return backend.to_numpy(forward(net)(backend.to_tensor(x)))
+    return backend.to_numpy(forward(net, kind)(backend.to_tensor(x)))
 
 
 for _module in ("style", "superres"):  # each registers its kind

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from neural_style.errors import NeuralStyleError
-from neural_style.kinds import Kind, register, run
+from neural_style.kinds import Kind, larger, register, run
 
 # Peak memory of one stylised image: about 3.3 float32 activations of 64 channels at the
 # padded size, measured with TensorFlow on the CPU at 1024 and 2048 px (3.2x and 3.3x).
@@ -32,10 +32,7 @@ def stylise(net, image, size=None, strength=1.0, original_colors=False):
     image = np.asarray(image)
     h, w = image.shape[:2]
     x = images.resize(image, size=size, resample="bicubic") if size and size != max(h, w) else image
-    xh, xw = x.shape[:2]
-    ph, pw = (max(StyleKind.min_side, n + -n % StyleKind.multiple) - n for n in (xh, xw))
-    x = np.pad(x.astype(np.float32), ((0, ph), (0, pw), (0, 0)), mode="reflect")
-    out = images.to_uint8(run(net, x[None])[0, :xh, :xw])
+    out = images.to_uint8(run(net, x.astype(np.float32)[None], KIND)[0])
     if out.shape[:2] != (h, w):
         out = images.resize(out, shape=(h, w), resample="bicubic")
     if strength < 1:
@@ -69,6 +66,12 @@ class StyleKind(Kind):
         zeros = np.zeros((len(crops), 1), np.float32)  # the lesson's trick: the model's output is its loss
         return (crops, crops), {"loss": zeros, "style": zeros, "content": zeros}
 
+    def borders(self, h, w):
+        """Bottom and right, up to a multiple of 4 (the two stride-2 convolutions) of at
+        least 44 px (the network's own reflection padding of 40 px needs more than 40)."""
+        m = self.multiple  # (m - n % m) % m, not -n % m: ONNX's Mod of a negative number is not Python's
+        return 0, larger(self.min_side, h + (m - h % m) % m) - h, 0, larger(self.min_side, w + (m - w % m) % m) - w
+
     def apply(self, net, image, size=None, **looks):
         return stylise(net, image, size, **looks)
 
@@ -76,4 +79,4 @@ class StyleKind(Kind):
         return int(ACTIVATIONS_AT_PEAK * 64 * 4 * (height + 2 * PAD) * (width + 2 * PAD))
 
 
-register(StyleKind())
+KIND = register(StyleKind())

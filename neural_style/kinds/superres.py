@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neural_style.kinds import Kind, register, run
+from neural_style.kinds import Kind, register, run, smaller
 from neural_style.kinds.style import ACTIVATIONS_AT_PEAK
 
 PAD = 8  # low-res px reflected around an input (border effects of the 9x9 convolutions reach ~14 px out)
@@ -29,10 +29,7 @@ def upscale(net, image, size=None, back_project=True):
     if size and size != max(image.shape[:2]):
         image = images.resize(image, size=size, resample="bicubic")
     low = image.astype(np.float32)
-    h, w = low.shape[:2]
-    ph, pw = (min(PAD, n - 1) for n in (h, w))
-    x = np.pad(low, ((ph, ph), (pw, pw), (0, 0)), mode="reflect")
-    out = run(net, x[None])[0, SCALE * ph : SCALE * (ph + h), SCALE * pw : SCALE * (pw + w)]
+    out = run(net, low[None], KIND)[0]
     return images.back_project(out, low) if back_project else images.to_uint8(out)
 
 
@@ -59,6 +56,11 @@ class SuperresKind(Kind):
 
         return (downscale(crops, SCALE), crops), np.zeros((len(crops), 1), np.float32)
 
+    def borders(self, h, w):
+        """``PAD`` px all round (at most side - 1: one reflection)."""
+        ph, pw = smaller(PAD, h - 1), smaller(PAD, w - 1)
+        return ph, ph, pw, pw
+
     def apply(self, net, image, size=None, **looks):
         return upscale(net, image, size, **looks)
 
@@ -67,4 +69,4 @@ class SuperresKind(Kind):
         return int(ACTIVATIONS_AT_PEAK * 64 * 4 * SCALE**2 * (height + 2 * PAD) * (width + 2 * PAD))
 
 
-register(SuperresKind())
+KIND = register(SuperresKind())

@@ -1,0 +1,171 @@
+"""Exporting a trained network for serving and other runtimes.
+
+``export`` writes a TensorFlow SavedModel in TF Serving's layout, ``BASE/NAME/VERSION/``,
+with two signatures traced from the network's kind (so loading needs no neural_style and
+no Keras): ``serving_default`` takes uint8 images (B, H, W, 3) of any size and returns
+uint8 (B, scale H, scale W, 3), the reflection padding and the crop back inside the graph;
+``encoded`` takes encoded JPEG/PNG bytes (what TF Serving's REST API sends as
+``{"b64": ...}``) and returns PNG bytes.  Beside the versions: ``models.config`` and
+``batching_parameters.txt`` for ``tensorflow_model_server``; and ``model.onnx``, the same
+uint8-in, uint8-out graph as ONNX (dynamic height and width) through tf2onnx.
+
+A version is written to a temporary folder and renamed at the end: an existing version is
+never overwritten and a failed export leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from neural_style.errors import NeuralStyleError
+
+FORMATS = ("saved_model", "onnx")
+ONNX_OPSET = 17
+
+BATCHING = """# tensorflow_model_server --enable_batching --batching_parameters_file=batching_parameters.txt
+# Requests are batched with others of the same image size (a batch is one tensor).
+max_batch_size { value: 8 }
+batch_timeout_micros { value: 5000 }
+num_batch_threads { value: 2 }
+max_enqueued_batches { value: 64 }
+"""
+
+
+def _tensorflow():
+    from neural_style import backend
+
+    if backend.name() != "tensorflow":
+        raise NeuralStyleError(f"export traces the network with TensorFlow; run it with KERAS_BACKEND=tensorflow, not {backend.name()}")
+    import tensorflow as tf
+
+    return tf
+
+
+def serving_functions(network):
+    """``(images, encoded)``: the two signatures' functions (not yet traced)."""
+    tf = _tensorflow()
+    from neural_style.nets import BatchStatsNormalization
+
+    kind, model = network.kind, network.model
+    # The lesson's batch normalisation uses the batch's statistics at inference too: such a
+    # network sees each image of a request alone, so that batching never changes a result.
+    alone = any(isinstance(layer, BatchStatsNormalization) for layer in model.layers)
+
+    def framed(x):
+        return tf.map_fn(lambda one: kind.framed(model, one[None])[0], x) if alone else kind.framed(model, x)
+
+    def images(x):  # uint8 (B, H, W, 3) -> uint8 (B, scale H, scale W, 3)
+        y = framed(tf.cast(x, tf.float32))
+        return tf.cast(tf.clip_by_value(tf.round(y), 0, 255), tf.uint8)
+
+    def one(data):  # encoded image -> PNG of the result
+        x = tf.io.decode_image(data, channels=3, expand_animations=False)
+        return tf.io.encode_png(images(x[None])[0])
+
+    def encoded(data):
+        return tf.map_fn(one, data, fn_output_signature=tf.string)
+
+    return images, encoded
+
+
+def next_version(folder: Path) -> int:
+    """One more than the largest numeric version in ``folder`` (1 for none)."""
+    versions = [int(p.name) for p in folder.iterdir() if p.name.isdigit()] if folder.is_dir() else []
+    return max(versions, default=0) + 1
+
+
+def _version_folder(base: Path, name: str, version) -> Path:
+    folder = base / name
+    if folder.exists() and not folder.is_dir():
+        raise NeuralStyleError(f"-o {base}: {folder} is a file; give a folder for the exported versions")
+    if version is not None and not str(version).isdigit():
+        raise NeuralStyleError(f"--version {version} is not valid; give a whole number, 1 or more")
+    version = next_version(folder) if version is None else version
+    if version < 1:
+        raise NeuralStyleError(f"--version {version} is not valid; give 1 or more")
+    if (folder / str(version)).exists():
+        raise NeuralStyleError(f"{folder / str(version)} exists: a version is never overwritten; give another --version or none (the next free one)")
+    return folder / str(version)
+
+
+def _write_folder(dest: Path, write):
+    """``write(tmp_folder)``, then rename onto ``dest``: nothing half-written on failure."""
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise NeuralStyleError(f"cannot create {dest.parent}: {e.strerror}") from None
+    if not os.access(dest.parent, os.W_OK):
+        raise NeuralStyleError(f"{dest.parent} is not writable; choose another -o")
+    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}."))
+    try:
+        write(tmp)
+        os.replace(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return dest
+
+
+def export(network, base, name, formats=FORMATS, version=None) -> Path:
+    """Export ``network`` to ``base/name/version/`` (TF Serving's and Triton's layout): a
+    SavedModel (``saved_model.pb``, ``variables/``) and/or ``model.onnx``.  Returns the
+    version folder; ``version`` defaults to the next free one."""
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise NeuralStyleError(f"--format {','.join(unknown) or '(none)'} is not known; use {', '.join(FORMATS)} or all")
+    base = Path(base)
+    if base.exists() and not base.is_dir():
+        raise NeuralStyleError(f"-o {base} is a file; give a folder for the exported versions")
+    dest = _version_folder(base, name, version)
+
+    def write(tmp):
+        if "saved_model" in formats:
+            saved_model(network, tmp)
+        if "onnx" in formats:
+            onnx(network, tmp / "model.onnx")
+
+    _write_folder(dest, write)
+    if "saved_model" in formats:
+        _serving_files(base)
+    return dest
+
+
+def saved_model(network, folder):
+    """Write ``network`` as a SavedModel with the two signatures into ``folder``."""
+    tf = _tensorflow()
+    from neural_style.backend import keras
+
+    images, encoded = serving_functions(network)
+    archive = keras.export.ExportArchive()
+    archive.track(network.model)
+    archive.add_endpoint("serving_default", lambda x: {"images": images(x)},
+                         input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])  # fmt: skip
+    archive.add_endpoint("encoded", lambda data: {"images": encoded(data)},
+                         input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")])  # fmt: skip
+    archive.write_out(str(folder), verbose=False)
+
+
+def _serving_files(base: Path):
+    """``models.config`` (every exported name under ``base``) and the batching parameters."""
+    from neural_style.files import atomic_write
+
+    names = sorted(p.parent.parent.name for p in base.glob("*/*/saved_model.pb") if p.parent.name.isdigit())
+    configs = "".join(f'  config {{\n    name: "{n}"\n    base_path: "/models/{n}"\n    model_platform: "tensorflow"\n  }}\n' for n in names)
+    atomic_write(base / "models.config", lambda tmp: Path(tmp).write_text("model_config_list {\n" + configs + "}\n"))
+    atomic_write(base / "batching_parameters.txt", lambda tmp: Path(tmp).write_text(BATCHING))
+
+
+def onnx(network, path):
+    """Write ``network`` as an ONNX file: uint8 images (B, H, W, 3) of any size in,
+    uint8 (B, scale H, scale W, 3) out, the padding inside the graph."""
+    tf = _tensorflow()
+    try:
+        import tf2onnx
+    except ImportError:
+        raise NeuralStyleError("ONNX export needs tf2onnx: pip install 'neural_style[export]'") from None
+    images, _ = serving_functions(network)
+    fn = tf.function(images, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
+    tf2onnx.convert.from_function(fn, input_signature=fn.input_signature, opset=ONNX_OPSET, output_path=str(path))

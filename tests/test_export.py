@@ -1,0 +1,112 @@
+"""`neural-style export`: SavedModels in TF Serving's layout and ONNX files, of each kind,
+loaded the way their servers load them and compared with the Keras network."""
+
+import importlib.util
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from neural_style import backend, cli, export, inference, kinds, nets
+
+pytestmark = pytest.mark.skipif(backend.name() != "tensorflow", reason="export traces with TensorFlow (KERAS_BACKEND=tensorflow)")
+
+LOADER = """
+import json, sys
+import numpy as np, tensorflow as tf
+folder, inputs, out = sys.argv[1:4]
+model = tf.saved_model.load(folder)
+x = np.load(inputs)
+results = {name: model.signatures["serving_default"](images=tf.constant(x[name]))["images"].numpy() for name in x.files}
+pngs = model.signatures["encoded"](image_bytes=tf.constant([open(sys.argv[4], "rb").read()]))["images"].numpy()
+results["png_shape"] = np.array(tf.io.decode_png(pngs[0]).shape)
+results["signatures"] = np.array(sorted(model.signatures))
+results["imported_neural_style"] = np.array(any(m.startswith("neural_style") for m in sys.modules))
+np.savez(out, **results)
+"""
+
+
+def keras_result(network, x):
+    """What `neural-style --model` gives, one image at a time (super-resolution: the network's own output)."""
+    from neural_style.kinds import superres
+
+    one = (lambda im: superres.upscale(network.model, im, back_project=False)) if network.kind.name == "superres" else network.apply
+    return np.stack([one(im) for im in x])
+
+
+@pytest.fixture(scope="module", params=["style", "superres"])
+def network(request, tmp_path_factory):
+    net = nets.style_net(norm="instance") if request.param == "style" else nets.superres_net((16, 16, 3))
+    path = tmp_path_factory.mktemp("net") / f"{request.param}.keras"
+    kinds.save_net(net, path, request.param)
+    return inference.load(path)
+
+
+def test_every_format_round_trips_at_odd_sizes_and_in_batches(network, tmp_path, rng):
+    dest = export.export(network, tmp_path / "models", "net", formats=("saved_model", "onnx"))
+    assert dest == tmp_path / "models" / "net" / "1" and (dest / "saved_model.pb").exists() and (dest / "model.onnx").exists()
+    inputs = {"odd": rng.integers(0, 256, (1, 37, 23, 3), np.uint8), "batch": rng.integers(0, 256, (3, 33, 65, 3), np.uint8)}
+    np.savez(tmp_path / "in.npz", **inputs)
+    Image.fromarray(inputs["odd"][0]).save(tmp_path / "photo.png")
+    run = subprocess.run([sys.executable, "-c", LOADER, str(dest), str(tmp_path / "in.npz"), str(tmp_path / "out.npz"), str(tmp_path / "photo.png")],
+                         capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    served = np.load(tmp_path / "out.npz")
+    assert not served["imported_neural_style"] and list(served["signatures"]) == ["encoded", "serving_default"]
+    scale = network.kind.scale
+    assert tuple(served["png_shape"]) == (37 * scale, 23 * scale, 3)
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(dest / "model.onnx"), providers=["CPUExecutionProvider"])
+    for name, x in inputs.items():
+        expected = keras_result(network, x).astype(int)
+        assert served[name].shape == expected.shape == (x.shape[0], scale * x.shape[1], scale * x.shape[2], 3)
+        assert np.abs(served[name].astype(int) - expected).max() <= 1, name
+        onnx_out = session.run(None, {session.get_inputs()[0].name: x})[0]
+        assert onnx_out.dtype == np.uint8 and np.abs(onnx_out.astype(int) - expected).max() <= 1, name
+
+
+def test_versions_count_up_and_are_never_overwritten(network, tmp_path, capsys):
+    net = tmp_path / "n.keras"
+    kinds.save_net(network.model, net, network.kind)
+    for version in (1, 2):
+        assert cli.main(["export", str(net), "-o", str(tmp_path / "models"), "--name", "n", "--quiet"]) == 0
+        assert capsys.readouterr().out.strip() == str(tmp_path / "models" / "n" / str(version))
+    config = (tmp_path / "models" / "models.config").read_text()
+    assert 'name: "n"' in config and 'base_path: "/models/n"' in config
+    assert "max_batch_size" in (tmp_path / "models" / "batching_parameters.txt").read_text()
+    assert cli.main(["export", str(net), "-o", str(tmp_path / "models"), "--name", "n", "--version", "2"]) == 2
+    assert "never overwritten" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "models" / "n").iterdir()) == ["1", "2"]  # nothing half-written
+
+
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "text.keras").write_text("not a model")
+    cases = [
+        (["export", "starry_night", "-o", str(tmp_path / "file")], "is a file"),
+        (["export", "starry_night", "-o", str(tmp_path / "m"), "--format", "pdf"], "--format pdf is not known"),
+        (["export", str(tmp_path / "text.keras"), "-o", str(tmp_path / "m")], "not a Keras model"),
+        (["export", str(tmp_path / "missing.keras"), "-o", str(tmp_path / "m")], "no such file"),
+    ]
+    for args, message in cases:
+        assert cli.main(args) == 2
+        err = capsys.readouterr().err.strip()
+        assert message in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "m").exists() or not any((tmp_path / "m").rglob("*.pb"))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None, reason="onnxruntime is not installed (pip install 'neural_style[export]')")
+def test_the_shipped_network_exports_within_one_level(tmp_path):
+    network = inference.load("starry_night")
+    dest = export.export(network, tmp_path, "starry_night", formats=("onnx",))
+    import onnxruntime
+
+    from neural_style import data
+
+    x = data.load("tubingen", size=96)[None]
+    session = onnxruntime.InferenceSession(str(dest / "model.onnx"), providers=["CPUExecutionProvider"])
+    out = session.run(None, {session.get_inputs()[0].name: x})[0]
+    assert np.abs(out.astype(int) - network.apply(x[0]).astype(int)).max() <= 1
