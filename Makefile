@@ -15,13 +15,13 @@ BACKEND_TESTS := tests/test_losses.py tests/test_lbfgs.py tests/test_optimize.py
 # losses, gradients, the device L-BFGS, the networks and perceptual losses, a kind trained and applied.
 TORCH_TESTS := tests/test_losses.py tests/test_lbfgs.py tests/test_optimize.py tests/test_nets.py tests/test_perceptual.py tests/test_kinds.py
 
-.PHONY: setup test test-backends run run-fast lab notebooks figures figures-paper gallery bench bench-gpu weights data lint clean
+.PHONY: setup test test-backends run run-fast lab notebooks figures figures-paper gallery bench bench-gpu weights data lint docs clean
 
 setup: $(VENV)/.installed $(BACKEND:%=$(VENV)/.backend-%) weights
 
 $(VENV)/.installed: setup.cfg pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet -c constraints.txt -e ".[$(DEVICE),offline,export,photos,test,notebooks]"
+	$(PIP) install --quiet -c constraints.txt -e ".[$(DEVICE),offline,export,photos,test,notebooks,docs]"
 	touch $@
 
 $(VENV)/.backend-%: $(VENV)/.installed
@@ -60,20 +60,27 @@ run: $(VENV)/.installed
 run-fast: $(VENV)/.installed
 	$(VENV)/bin/neural-style --model starry_night -o results/grace_hopper_starry_night_fast.png
 
+# Your own notebooks go in notebooks/mine/: make never runs or rewrites them.
 lab: $(VENV)/.installed
+	@mkdir -p notebooks/mine
+	@echo "Save your own notebooks in notebooks/mine/ (make notebooks runs only the project's: $(NOTEBOOKS))"
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 # The fastest backend here: JAX on a GPU where it is installed (XLA, TF32), else TensorFlow.
 FAST_BACKEND = $(shell [ "$(DEVICE)" = gpu ] && $(PY) -c "import jax" 2>/dev/null && echo jax || echo tensorflow)
 
+# The project's own notebooks, by name: a notebook of yours beside them is never run or rewritten.
+NOTEBOOKS := notebooks/neural-style.ipynb notebooks/gatys-2015-figures.ipynb notebooks/perceptual-losses.ipynb notebooks/tensorflow-notes.ipynb
+
+# KERAS_BACKEND, when set, is yours; otherwise the fastest backend here.
 notebooks: $(VENV)/.installed
-	KERAS_BACKEND=$(FAST_BACKEND) NEURAL_STYLE_FIGURES=$(CURDIR)/figures $(PY) notebooks/execute.py --in-place notebooks/*.ipynb
+	KERAS_BACKEND=$${KERAS_BACKEND:-$(FAST_BACKEND)} NEURAL_STYLE_FIGURES=$(CURDIR)/figures $(PY) notebooks/execute.py --in-place $(NOTEBOOKS)
 
 figures: notebooks
 
 # Gatys et al.'s Figures 1-3 at the paper's scale: hours on a CPU, resumable panel by panel.
 figures-paper: $(VENV)/.installed
-	KERAS_BACKEND=$(FAST_BACKEND) $(PY) figures/paper.py
+	KERAS_BACKEND=$${KERAS_BACKEND:-$(FAST_BACKEND)} $(PY) figures/paper.py
 
 gallery: $(VENV)/.installed
 	$(PY) figures/gallery.py
@@ -89,6 +96,10 @@ bench: $(VENV)/.installed
 # No set-up needed: also runs where only JAX or PyTorch is installed (no .venv, no TensorFlow).
 bench-gpu:
 	$(if $(wildcard $(PY)),$(PY),$(PYTHON)) benchmarks/gpu.py
+
+# The documentation (docs/, its API reference from the docstrings) in build/docs; warnings are errors.
+docs: $(VENV)/.installed
+	$(VENV)/bin/mkdocs build --strict --quiet
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check neural_style tests benchmarks notebooks figures release

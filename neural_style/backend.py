@@ -104,6 +104,7 @@ def _tensorflow_memory_growth():
 
 
 def name() -> str:
+    """The Keras backend in use: "tensorflow", "jax" or "torch"."""
     return keras.backend.backend()
 
 

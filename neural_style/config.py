@@ -123,6 +123,7 @@ class TrainConfig:
     samples: int = 3  # images shown in TensorBoard after each epoch
 
     def validate(self):
+        """Raise NeuralStyleError for any invalid value, before anything is built."""
         from neural_style import kinds
 
         kind = kinds.get(self.task)

@@ -30,6 +30,8 @@ _BASE = (
 
 @dataclass(frozen=True)
 class LessonImage:
+    """One lesson image: its file in ``data/``, sha256, title, credit and licence."""
+
     name: str
     filename: str
     sha256: str
@@ -39,6 +41,7 @@ class LessonImage:
 
     @property
     def url(self) -> str:
+        """Where it is downloaded from when neither ``data/`` nor a mirror has it."""
         return _BASE + self.filename
 
 
@@ -118,6 +121,7 @@ def training_photos() -> list[Path]:
 
 
 def packaged_path(name) -> Path:
+    """A photo that ships inside matplotlib's sample data (``grace_hopper``): no download."""
     import matplotlib.cbook
 
     return Path(matplotlib.cbook.get_sample_data(f"{name}.jpg", asfileobj=False))

@@ -96,6 +96,7 @@ class StyleLossB(keras.layers.Layer):
         ]
 
     def set_style(self, grams):
+        """The style image's Gram matrices, (C, C) per layer, saved with the layer."""
         for var, g in zip(self.grams, grams):
             var.assign(np.asarray(g, dtype="float32"))
 

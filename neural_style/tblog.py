@@ -40,6 +40,7 @@ class SummaryWriter:
         self._events.add_event(Event(step=int(step), summary=summary))
 
     def scalar(self, tag, value, step):
+        """A number at ``step`` (the Scalars dashboard)."""
         meta = scalar_metadata.create_summary_metadata(display_name=tag, description="")
         self._write(tag, make_tensor_proto(np.float32(value)), meta, step)
 
@@ -53,13 +54,16 @@ class SummaryWriter:
         self._write(tag, tensor, meta, step)
 
     def text(self, tag, text, step):
+        """Markdown text at ``step`` (the Text dashboard)."""
         meta = text_metadata.create_summary_metadata(display_name=tag, description="")
         self._write(tag, make_tensor_proto(text.encode()), meta, step)
 
     def flush(self):
+        """Write what is buffered to the event file."""
         self._events.flush()
 
     def close(self):
+        """Flush and close the event file."""
         self._events.close()
 
 

@@ -43,6 +43,7 @@ def build(cfg: TrainConfig, style=None, weights="imagenet"):
 
 
 def checkpoint_path(output) -> Path:
+    """``OUTPUT.ckpt.npz``: the resumable state beside the network."""
     return Path(str(output) + ".ckpt.npz")
 
 
@@ -143,6 +144,8 @@ class _Interrupt(keras.callbacks.Callback):
 
 @dataclasses.dataclass
 class TrainResult:
+    """What ``train`` returns: the network, Keras' history, counts, time and why it stopped."""
+
     net: object
     history: dict
     epochs_done: int

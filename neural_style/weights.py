@@ -205,6 +205,7 @@ def get_weights_path(path=None, download=True, verbose=False) -> tuple[Path, str
 
 
 def main(argv=None) -> int:
+    """``python -m neural_style.weights [--verify PATH]``: provision and verify the weights."""
     parser = argparse.ArgumentParser(
         prog="python -m neural_style.weights",
         description="Provision and verify the ImageNet VGG16 notop weights.",

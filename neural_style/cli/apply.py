@@ -9,7 +9,14 @@ import sys
 import time
 from pathlib import Path
 
-from neural_style.cli.options import check_output, expand_contents, run_job, say_fn, stem
+from neural_style.cli.options import (
+    HelpFormatter,
+    check_output,
+    expand_contents,
+    run_job,
+    say_fn,
+    stem,
+)
 from neural_style.errors import NeuralStyleError
 from neural_style.files import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 
@@ -20,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Stylise photos, folders of photos and videos with a real-time style network "
         "(`neural-style train`, or one that ships: starry_night). Each result has its input's size; "
         "a super-resolution network (--task superres, or the shipped superres) upscales photos 4x instead.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     a = p.add_argument
     a("--model", "-m", required=True, help="a .keras file from `neural-style train`, or the name of a shipped network (starry_night, superres)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from neural_style.cli.options import run_job, say_fn, stem
+from neural_style.cli.options import HelpFormatter, run_job, say_fn, stem
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,7 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
         "DIR/NAME/VERSION/: a SavedModel with two signatures (uint8 images of any size; encoded JPEG/PNG bytes to "
         "PNG), and/or model.onnx. Serve DIR with TF Serving: docker run -p 8501:8501 -v DIR:/models "
         "-e MODEL_NAME=NAME tensorflow/serving.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     a = p.add_argument
     a("network", help="a .keras file, or the name of a shipped network (starry_night, superres)")

@@ -17,6 +17,16 @@ DEFAULT_CONTENT = "grace_hopper"
 DEFAULT_STYLE = "starry_night"
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's default once: not "(default: None)", nor a second one where the help
+    already names it."""
+
+    def _get_help_string(self, action):
+        if action.default is None or "default:" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def floats(text):
     try:
         return tuple(float(v) for v in text.split(","))

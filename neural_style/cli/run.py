@@ -20,6 +20,7 @@ from neural_style.cli import stages, sweep
 from neural_style.cli.options import (
     DEFAULT_CONTENT,
     DEFAULT_STYLE,
+    HelpFormatter,
     check_output,
     expand_contents,
     floats,
@@ -62,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         "on a GPU). The Keras backend is KERAS_BACKEND (tensorflow, jax or torch). "
         "Real-time style networks: `neural-style train --help` trains one, "
         "`neural-style --model starry_night --content PHOTO|FOLDER|VIDEO` applies one.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     a = p.add_argument
 

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from neural_style.cli.options import DEFAULT_STYLE, check_output, run_job, say_fn
+from neural_style.cli.options import DEFAULT_STYLE, HelpFormatter, check_output, run_job, say_fn
 from neural_style.cli.sizes import check_side
 from neural_style.errors import NeuralStyleError
 
@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         "perceptual losses over a frozen VGG16) on your photos, streamed from disk; or, with "
         "--task superres, its 4x super-resolution network. Saves the network after every epoch "
         "and on Ctrl-C; --resume continues. Apply it with: neural-style --model NET.keras --content PHOTO.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     a = p.add_argument
     a("--style", "-s", default=DEFAULT_STYLE, help="style image: path or lesson image name (task style)")

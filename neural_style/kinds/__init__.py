@@ -156,6 +156,7 @@ def smaller(a, b):
 
 
 def larger(a, b):
+    """max of two sizes, as ``smaller`` is min."""
     from neural_style.backend import ops
 
     return max(a, b) if isinstance(a, int) and isinstance(b, int) else ops.maximum(a, b)

@@ -41,6 +41,8 @@ def stylise(net, image, size=None, strength=1.0, original_colors=False):
 
 
 class StyleKind(Kind):
+    """The real-time style network: any photo to a painting of its own size (``stylise``)."""
+
     name = "style"
     title = "style network"
     needs_style = True

@@ -34,6 +34,8 @@ def upscale(net, image, size=None, back_project=True):
 
 
 class SuperresKind(Kind):
+    """The 4x super-resolution network: a photo to one four times its size (``upscale``)."""
+
     name = "superres"
     title = "super-resolution network"
     scale = SCALE
