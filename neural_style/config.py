@@ -121,6 +121,8 @@ class TrainConfig:
     seed: int = 0
     workers: int = 2
     samples: int = 3  # images shown in TensorBoard after each epoch
+    style_names: tuple = ()  # the style images' names, recorded with the network (one per style)
+    stability: float = 0.0  # weight of the temporal stability term (kinds.style.motion); 0: none
 
     def validate(self):
         """Raise NeuralStyleError for any invalid value, before anything is built."""
@@ -137,6 +139,11 @@ class TrainConfig:
             raise NeuralStyleError(f"steps {self.steps} is not valid; give 1 or more")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise NeuralStyleError(f"learning rate {self.lr} is not valid; give a positive number")
+        if not (self.stability >= 0 and math.isfinite(self.stability)):
+            raise NeuralStyleError(f"stability {self.stability} is not valid; give 0 (none) or a positive weight")
+        if len(set(self.style_names)) != len(self.style_names):
+            raise NeuralStyleError(f"the styles {', '.join(self.style_names)} name one twice; give each style once")
+        kind.check_styles(len(self.style_names))
 
     def lr_at(self, epoch):
         """The lesson's schedule: ``lr``, then ``lr / 10`` for the last epoch (of 2 or more)."""

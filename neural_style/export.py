@@ -45,30 +45,35 @@ def _tensorflow():
 
 
 def serving_functions(network):
-    """``(images, encoded)``: the two signatures' functions (not yet traced)."""
+    """``(images, encoded, extra_specs)``: the two signatures' functions (not yet traced)
+    and the specs of the network's inputs after the image (a many-style network's style
+    weights, (B, styles), one row per image), which both take after their own."""
     tf = _tensorflow()
     from neural_style.nets import BatchStatsNormalization
 
     kind, model = network.kind, network.model
+    extra_specs = [tf.TensorSpec([None, *t.shape[1:]], tf.float32, name=t.name.split(":")[0]) for t in model.inputs[1:]]
     # The lesson's batch normalisation uses the batch's statistics at inference too: such a
     # network sees each image of a request alone, so that batching never changes a result.
     alone = any(isinstance(layer, BatchStatsNormalization) for layer in model.layers)
 
-    def framed(x):
-        return tf.map_fn(lambda one: kind.framed(model, one[None])[0], x) if alone else kind.framed(model, x)
+    def framed(x, *extra):
+        if not alone:
+            return kind.framed(model, x, *extra)
+        return tf.map_fn(lambda one: kind.framed(model, one[0][None], *(e[None] for e in one[1:]))[0], (x, *extra), fn_output_signature=tf.float32)
 
-    def images(x):  # uint8 (B, H, W, 3) -> uint8 (B, scale H, scale W, 3)
-        y = framed(tf.cast(x, tf.float32))
+    def images(x, *extra):  # uint8 (B, H, W, 3) -> uint8 (B, scale H, scale W, 3)
+        y = framed(tf.cast(x, tf.float32), *extra)
         return tf.cast(tf.clip_by_value(tf.round(y), 0, 255), tf.uint8)
 
-    def one(data):  # encoded image -> PNG of the result
-        x = tf.io.decode_image(data, channels=3, expand_animations=False)
-        return tf.io.encode_png(images(x[None])[0])
+    def one(item):  # encoded image (and its extra inputs) -> PNG of the result
+        x = tf.io.decode_image(item[0], channels=3, expand_animations=False)
+        return tf.io.encode_png(images(x[None], *(e[None] for e in item[1:]))[0])
 
-    def encoded(data):
-        return tf.map_fn(one, data, fn_output_signature=tf.string)
+    def encoded(data, *extra):
+        return tf.map_fn(one, (data, *extra), fn_output_signature=tf.string)
 
-    return images, encoded
+    return images, encoded, extra_specs
 
 
 def next_version(folder: Path) -> int:
@@ -138,13 +143,13 @@ def saved_model(network, folder):
     tf = _tensorflow()
     from neural_style.backend import keras
 
-    images, encoded = serving_functions(network)
+    images, encoded, extra = serving_functions(network)
     archive = keras.export.ExportArchive()
     archive.track(network.model)
-    archive.add_endpoint("serving_default", lambda x: {"images": images(x)},
-                         input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])  # fmt: skip
-    archive.add_endpoint("encoded", lambda data: {"images": encoded(data)},
-                         input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")])  # fmt: skip
+    archive.add_endpoint("serving_default", lambda x, *e: {"images": images(x, *e)},
+                         input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images"), *extra])  # fmt: skip
+    archive.add_endpoint("encoded", lambda data, *e: {"images": encoded(data, *e)},
+                         input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes"), *extra])  # fmt: skip
     archive.write_out(str(folder), verbose=False)
 
 
@@ -166,6 +171,6 @@ def onnx(network, path):
         import tf2onnx
     except ImportError:
         raise NeuralStyleError("ONNX export needs tf2onnx: pip install 'neural_style[export]'") from None
-    images, _ = serving_functions(network)
-    fn = tf.function(images, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
+    images, _, extra = serving_functions(network)
+    fn = tf.function(images, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images"), *extra])
     tf2onnx.convert.from_function(fn, input_signature=fn.input_signature, opset=ONNX_OPSET, output_path=str(path))

@@ -109,13 +109,14 @@ class ImageStream(keras.utils.PyDataset):
         workers: decoding threads.
         shard: ``(index, count)``: this process makes its ``batch_size / count`` images of
             every global batch (training across hosts); the default, all of them.
+        cfg: the TrainConfig, for what the kind's batches depend on (styles, stability).
     """
 
-    def __init__(self, files, size=288, batch_size=8, kind="style", steps=None, seed=0, workers=2, shard=(0, 1)):
+    def __init__(self, files, size=288, batch_size=8, kind="style", steps=None, seed=0, workers=2, shard=(0, 1), cfg=None):
         from neural_style import kinds
 
         super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=2 * workers)
-        self.files, self.size, self.batch_size, self.kind = list(files), size, batch_size, kinds.get(kind)
+        self.files, self.size, self.batch_size, self.kind, self.cfg = list(files), size, batch_size, kinds.get(kind), cfg
         index, count = shard
         if batch_size % count:
             raise NeuralStyleError(f"batch size {batch_size} does not divide over {count} processes; give a multiple of {count}")
@@ -149,4 +150,5 @@ class ImageStream(keras.utils.PyDataset):
         for j in self.places:
             rng = np.random.default_rng([self.seed, self.epoch, index, j])
             crops.append(self._crop(self.files[order[(index * self.batch_size + j) % len(order)]], rng))
-        return self.kind.batch(np.stack(crops))
+        rngs = [np.random.default_rng([self.seed, self.epoch, index, j, 1]) for j in self.places]  # beyond the crops' own
+        return self.kind.batch(np.stack(crops), self.cfg, index * self.batch_size + self.places.start, rngs)

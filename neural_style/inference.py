@@ -57,7 +57,7 @@ class Network:
     def apply(self, image, size=None, **looks):
         """The network on one RGB image (H, W, 3): uint8 (scale H, scale W, 3); ``size``
         is the longest side the network sees, ``looks`` the kind's own options."""
-        return self.kind.apply(self.model, image, size, **looks)
+        return self.kind.apply(self.model, image, size, **self.kind.looks_for(self.meta, looks))
 
     def memory(self, height, width) -> int:
         """Estimated peak bytes of ``apply`` at height x width px."""
@@ -77,8 +77,8 @@ def load(name_or_path) -> Network:
         raise NeuralStyleError(f"--model {path}: not a Keras model file ({type(e).__name__}); give a .keras file made by `neural-style train`") from None
     meta = kinds.read_meta(path)
     kind = kinds.kind_of(model, meta)
-    shape = model.input_shape
-    if kind is None or not (len(shape) == 4 and shape[-1] == 3 and model.output_shape[-1] == 3):
+    shape = tuple(model.inputs[0].shape)  # the image; a many-style network's weights come second
+    if kind is None or not (len(shape) == 4 and shape[-1] == 3 and model.outputs[0].shape[-1] == 3):
         raise NeuralStyleError(f"--model {path}: not a network made by `neural-style train` ({model.name})")
     return Network(kind.prepare(model), kind, meta)
 

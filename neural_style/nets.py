@@ -71,7 +71,47 @@ class ToPixels(keras.layers.Layer):
         return (x + 1.0) * 127.5
 
 
+@keras.saving.register_keras_serializable(package="neural_style")
+class ConditionalInstanceNormalization(keras.layers.Layer):
+    """Conditional instance normalisation (Dumoulin, Shlens and Kudlur 2017, TF Stylize):
+    instance normalisation whose scale and shift are a style's, or a blend of styles'.
+
+    Inputs ``[x, weights]``: x (B, H, W, C), weights (B, styles) (one-hot picks a style;
+    weights summing to 1 blend the styles' parameters, as the paper's sliders did).
+    Each image and channel is normalised by its own mean and variance over H and W, then
+    scaled by ``weights @ scale`` and shifted by ``weights @ offset``, both (styles, C).
+    With one style it is ``GroupNormalization(groups=-1)`` (plain instance normalisation).
+    """
+
+    def __init__(self, styles, epsilon=1e-3, **kwargs):
+        super().__init__(**kwargs)
+        self.styles, self.epsilon = int(styles), float(epsilon)
+
+    def build(self, input_shape):
+        channels = input_shape[0][-1]
+        self.scale = self.add_weight(shape=(self.styles, channels), initializer="ones", name="scale")
+        self.offset = self.add_weight(shape=(self.styles, channels), initializer="zeros", name="offset")
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def call(self, inputs):
+        x, weights = inputs
+        mean, variance = ops.moments(x, axes=[1, 2], keepdims=True)
+        scale = ops.matmul(weights, self.scale)[:, None, None, :]
+        offset = ops.matmul(weights, self.offset)[:, None, None, :]
+        return (x - mean) / ops.sqrt(variance + self.epsilon) * scale + offset
+
+    def get_config(self):
+        return {**super().get_config(), "styles": self.styles, "epsilon": self.epsilon}
+
+
 def _norm(norm):
+    """The normalisation layer: "batch", "instance", or a style-weights tensor (B, styles)
+    for conditional instance normalisation."""
+    if not isinstance(norm, str):
+        weights = norm
+        return lambda x: ConditionalInstanceNormalization(weights.shape[-1])([x, weights])
     if norm == "batch":
         return BatchStatsNormalization()
     if norm == "instance":  # one group per channel: instance normalisation
@@ -139,16 +179,20 @@ def superres_net(input_shape=(72, 72, 3), norm="batch"):
     return keras.Model(inp, _output(x), name=f"superres_{norm}")
 
 
-def style_net(input_shape=(None, None, 3), norm="batch"):
+def style_net(input_shape=(None, None, 3), norm="batch", styles=0):
     """The lesson's real-time style network: RGB 0..255 (B, H, W, 3) -> the same shape.
 
     ReflectionPadding2D((40, 40)), conv_block(64, 9, stride 1), two stride-2
     conv_block(64, 3), five res_crop_blocks (which eat the 40 px of padding: 5 x 4 px at
     a quarter of the size), two up_blocks, Conv2D(3, 9, tanh), ``(x + 1) * 127.5``.
     H and W must be multiples of 4 and at least 44 (``kinds.style.stylise`` pads any
-    other size by reflection).
+    other size by reflection).  With ``styles`` > 0, one network for that many styles: a
+    second input, the style weights (B, styles), drives conditional instance
+    normalisation in every block (``ConditionalInstanceNormalization``).
     """
     inp = keras.Input(shape=input_shape, name="image")
+    inputs = [inp, keras.Input(shape=(styles,), name="style_weights")] if styles else inp
+    norm = inputs[1] if styles else norm
     x = ReflectionPadding2D((40, 40))(inp)
     x = conv_block(x, 64, 9, (1, 1), norm=norm)
     x = conv_block(x, 64, 3, norm=norm)
@@ -157,4 +201,4 @@ def style_net(input_shape=(None, None, 3), norm="batch"):
         x = res_crop_block(x, norm=norm)
     x = up_block(x, 64, 3, norm=norm)
     x = up_block(x, 64, 3, norm=norm)
-    return keras.Model(inp, _output(x), name=f"style_{norm}")
+    return keras.Model(inputs, _output(x), name=f"multistyle_{styles}" if styles else f"style_{norm}")

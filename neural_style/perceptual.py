@@ -83,34 +83,37 @@ class ContentLossB(keras.layers.Layer):
 class StyleLossB(keras.layers.Layer):
     """Real-time style loss, per layer ``mean_sqr_b(gram_matrix_b(out) - G_style) / 2 +
     mean_sqr_b(out - input) * w``.  Input: the input photo's activations, then the
-    output's.  Output: {"loss", "style", "content"}, each (B, 1).  The style's Gram
-    matrices are weights of the layer (saved with it), set by ``set_style``."""
+    output's; with ``styles`` > 1 also the style weights (B, styles), which mix the styles'
+    Gram matrices into each image's target (one-hot: that style's).  Output: {"loss",
+    "style", "content"}, each (B, 1).  The Gram matrices are weights of the layer (saved
+    with it), set by ``set_style``: (C, C) per layer, or (styles, C, C)."""
 
-    def __init__(self, content_weights=CONTENT_WEIGHTS, channels=(128, 256, 512, 512), **kwargs):
+    def __init__(self, content_weights=CONTENT_WEIGHTS, channels=(128, 256, 512, 512), styles=1, **kwargs):
         super().__init__(**kwargs)
-        self.content_weights = tuple(content_weights)
-        self.channels = tuple(channels)
+        self.content_weights, self.channels, self.styles = tuple(content_weights), tuple(channels), int(styles)
+        shape = (lambda c: (c, c)) if self.styles == 1 else (lambda c: (self.styles, c, c))
         self.grams = [
-            self.add_weight(shape=(c, c), initializer="zeros", trainable=False, name=f"style_gram_{i}")
+            self.add_weight(shape=shape(c), initializer="zeros", trainable=False, name=f"style_gram_{i}")
             for i, c in enumerate(self.channels)
         ]
 
     def set_style(self, grams):
-        """The style image's Gram matrices, (C, C) per layer, saved with the layer."""
+        """The style images' Gram matrices per layer: (C, C), or (styles, C, C); saved with the layer."""
         for var, g in zip(self.grams, grams):
             var.assign(np.asarray(g, dtype="float32"))
 
-    def call(self, acts):
+    def call(self, acts, style_weights=None):
         n = len(self.content_weights)
         style = content = 0.0
         for i, w in enumerate(self.content_weights):
             x, out = acts[i], acts[i + n]
-            style = style + mean_sqr_b(gram_matrix_b(out) - self.grams[i][None]) / 2.0
+            target = self.grams[i][None] if style_weights is None else ops.einsum("bs,scd->bcd", style_weights, self.grams[i])
+            style = style + mean_sqr_b(gram_matrix_b(out) - target) / 2.0
             content = content + mean_sqr_b(out - x) * w
         return {"loss": (style + content)[:, None], "style": style[:, None], "content": content[:, None]}
 
     def get_config(self):
-        return {**super().get_config(), "content_weights": self.content_weights, "channels": self.channels}
+        return {**super().get_config(), "content_weights": self.content_weights, "channels": self.channels, "styles": self.styles}
 
 
 def style_grams(vgg, style):
@@ -131,15 +134,46 @@ def superres_trainer(net, weights="imagenet", layer_weights=SUPERRES_WEIGHTS):
     return keras.Model([lo, hi], ContentLossB(layer_weights, name="loss")(acts), name="m_sr")
 
 
-def style_trainer(net, style, weights="imagenet", content_weights=CONTENT_WEIGHTS):
+def stability_b(net, photo, out, motion, noise, style_weights=None):
+    """Per-image output-level temporal loss (ReCoNet's, Gao et al. 2018, with the motion
+    known exactly): the photo moved by the affine ``motion`` (B, 8; keras' projective
+    form, output to input) plus ``noise`` is the next frame; its result should be the
+    result ``out`` = net(photo) moved the same way.  Mean |difference| over the pixels the
+    motion keeps, 0..255 units, (B,)."""
+    warp = keras.ops.image.affine_transform
+    moved = warp(photo, motion) + noise
+    kept = warp(ops.ones_like(photo[..., :1]), motion, interpolation="nearest")  # 1 where the frame still sees the photo
+    moved_out = net([moved, style_weights]) if style_weights is not None else net(moved)
+    diff = ops.abs(moved_out - warp(out, motion)) * kept
+    return ops.sum(diff, axis=(1, 2, 3)) / (3 * ops.sum(kept, axis=(1, 2, 3)) + 1.0)
+
+
+def style_trainer(net, style, weights="imagenet", content_weights=CONTENT_WEIGHTS, stability=0.0):
     """The lesson's ``m_style``: inputs [photo, photo] (B, H, W, 3) RGB 0..255 (one feeds
     the network, one the content target); outputs {"loss", "style", "content"} (B, 1).
-    Compile with ``mae`` on "loss"."""
+    Compile with ``mae`` on "loss".
+
+    ``style``: one image (H, W, 3), or a list of them for a network of several styles
+    (``nets.style_net(styles=n)``): then a third input, the style weights (B, n).  With
+    ``stability`` > 0, two more inputs, a motion (B, 8) and noise (B, H, W, 3), and an
+    output "stability" (``stability_b``); the loss adds ``stability`` times it."""
+    styles = list(style) if isinstance(style, (list, tuple)) else [style]
     vgg = vgg_features(STYLE_LAYERS, weights)
-    inp = keras.Input(net.input_shape[1:], name="photo")
-    vgg_inp = keras.Input(net.input_shape[1:], name="content_target")
-    acts = list(vgg(vgg_inp)) + list(vgg(net(inp)))
-    loss = StyleLossB(content_weights, [a.shape[-1] for a in acts[: len(content_weights)]], name="perceptual")
-    model = keras.Model([inp, vgg_inp], loss(acts), name="m_style")
-    loss.set_style(style_grams(vgg, style))
+    inp = keras.Input(net.inputs[0].shape[1:], name="photo")
+    vgg_inp = keras.Input(net.inputs[0].shape[1:], name="content_target")
+    inputs = [inp, vgg_inp] + ([keras.Input((len(styles),), name="style_weights")] if len(net.inputs) > 1 else [])
+    extra = inputs[2:]
+    out = net([inp, *extra]) if extra else net(inp)
+    acts = list(vgg(vgg_inp)) + list(vgg(out))
+    loss = StyleLossB(content_weights, [a.shape[-1] for a in acts[: len(content_weights)]], len(styles), name="perceptual")
+    outputs = dict(loss(acts, *extra))
+    if stability:
+        motion, noise = keras.Input((8,), name="motion"), keras.Input(net.inputs[0].shape[1:], name="noise")
+        inputs += [motion, noise]
+        term = keras.layers.Lambda(lambda t: stability_b(net, *t)[:, None], name="stability_term")([inp, out, motion, noise, *extra])
+        outputs["stability"] = term
+        outputs["loss"] = keras.layers.Add(name="total")([outputs["loss"], term * stability])
+    model = keras.Model(inputs, outputs, name="m_style")
+    grams = [style_grams(vgg, s) for s in styles]
+    loss.set_style(grams[0] if len(styles) == 1 else [np.stack(g) for g in zip(*grams)])
     return model

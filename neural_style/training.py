@@ -91,8 +91,8 @@ class _Log(keras.callbacks.Callback):
     """Every step's loss (Keras' running mean over its epoch) and, with a TensorBoard
     writer, the loss terms per step and the network's output on ``samples`` per epoch."""
 
-    def __init__(self, net, writer, samples, shown):
-        self.net, self.writer, self.samples, self.shown, self.losses = net, writer, samples, shown, []
+    def __init__(self, net, kind, writer, samples, shown):
+        self.net, self.kind, self.writer, self.samples, self.shown, self.losses = net, kind, writer, samples, shown, []
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
@@ -103,7 +103,7 @@ class _Log(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if self.writer and self.samples is not None and not self.model.stop_training:
-            for i, img in enumerate(self.net.predict(self.samples, verbose=0)[: self.shown]):
+            for i, img in enumerate(self.kind.sample(self.net, self.samples)[: self.shown]):
                 self.writer.image(f"sample/{i}", np.clip(img, 0, 255).astype(np.uint8), epoch + 1)
         if self.writer:
             self.writer.flush()
@@ -179,11 +179,11 @@ def train(cfg: TrainConfig, files, output, style=None, logdir=None, resume=False
     with distribution:
         net, trainer = build(cfg, style, weights)
         first = load_checkpoint(net, trainer, output)["epoch"] if resume else 0
-        stream = ImageStream(files, cfg.size, cfg.batch_size, cfg.task, cfg.steps, cfg.seed, cfg.workers, shard=(index, count))
+        stream = ImageStream(files, cfg.size, cfg.batch_size, cfg.task, cfg.steps, cfg.seed, cfg.workers, shard=(index, count), cfg=cfg)
         stream.epoch = first
         progress = _Progress(cfg.epochs * stream.steps, first * stream.steps, progress and index == 0)
         # samples only in one process: predicting across processes would need them all
-        log = _Log(net, _writer(logdir, cfg) if index == 0 else None, _samples(stream, cfg.samples, n_devices) if count == 1 else None, cfg.samples)
+        log = _Log(net, stream.kind, _writer(logdir, cfg) if index == 0 else None, _samples(stream, cfg.samples, n_devices) if count == 1 else None, cfg.samples)
         checkpoint, interrupt, history = _Checkpoint(net, output, cfg, first, writes=index == 0), _Interrupt(trainer, count), keras.callbacks.History()
         callbacks = [progress, log, keras.callbacks.TerminateOnNaN(raise_error=True), interrupt, checkpoint, history,
                      keras.callbacks.LearningRateScheduler(lambda epoch, lr: cfg.lr_at(epoch))]  # fmt: skip

@@ -30,7 +30,7 @@ class Identity(kinds.Kind):
         trainer.compile(keras.optimizers.Adam(cfg.lr), loss="mae")
         return trainer
 
-    def batch(self, crops):
+    def batch(self, crops, cfg, first, rngs):
         return (crops,), np.zeros((len(crops), 1), np.float32)
 
     def apply(self, net, image, size=None):
@@ -125,7 +125,7 @@ def test_the_commands_defaults_are_the_configs():
     args = run.build_parser().parse_args([])
     assert run._config(args, "lbfgs-restart", 0) == run.DEFAULTS  # the lesson's settings but init and iterations
     assert (run.DEFAULTS.init, run.DEFAULTS.iterations) == ("content", 6)
-    assert train._config(train.build_parser().parse_args(["-i", "x", "-o", "n.keras"])) == TrainConfig()
+    assert train._config(train.build_parser().parse_args(["-i", "x", "-o", "n.keras"])) == TrainConfig(style_names=("starry_night",))
 
 
 def test_every_public_name_of_the_library_has_a_docstring():

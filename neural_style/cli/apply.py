@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     a("--size", type=int, help="longest side the network sees, in px (default: the input's own); the stroke scale follows it, the result keeps the input's size (super-resolution: 4x this)")
     a("--strength", type=float, default=1.0, help="how much of the network's result to keep, 0..1: lower fades it into the photo")
     a("--original-colors", action="store_true", help="keep the photo's colours: the result's luminance only")
+    a("--style", "-s", help="a many-style network's style, by name (default: its first)")
+    a("--style-mix", metavar="NAME=W,...", help="a many-style network's blend, e.g. starry_night=0.7,the_scream=0.3 (weights normalised to sum 1)")
     a("--quiet", "-q", action="store_true", help="print only errors and the output paths")
     a("--debug", action="store_true", help="show full tracebacks and TensorFlow's own messages")
     return p
@@ -73,7 +75,7 @@ def _main(args) -> int:
     from neural_style import backend, inference
 
     network = inference.load(args.model)
-    looks = _looks(args, network.kind, contents)
+    looks = _looks(args, network, contents)
     say(f"{backend.name()} on {backend.device()}, network {args.model}")
     several = len(contents) > 1
     done, failed, start = 0, [], time.perf_counter()
@@ -97,15 +99,21 @@ def _main(args) -> int:
     return 1 if failed else 0
 
 
-def _looks(args, kind, contents) -> dict:
-    """The options the network's kind takes; one line for what it does not (videos, looks)."""
+def _looks(args, network, contents) -> dict:
+    """The options the network's kind takes, checked now; one line for what it does not
+    take (videos, looks)."""
+    kind = network.kind
     videos = [str(c) for c in contents if _is_video(c)]
     if videos and not kind.video:
         raise NeuralStyleError(f"{videos[0]}: --model {args.model} is a {kind.title}, for photos only; give photos or a style network")
-    changed = {"strength": args.strength != 1, "original_colors": args.original_colors}
-    if any(on and name not in kind.looks for name, on in changed.items()):
+    given = {"strength": args.strength != 1, "original_colors": args.original_colors, "style": args.style is not None, "style_mix": args.style_mix is not None}
+    if any(given[n] and n not in kind.looks for n in ("strength", "original_colors")):
         raise NeuralStyleError(f"--model {args.model} is a {kind.title}: --strength and --original-colors are for style networks")
-    return {name: getattr(args, name) for name in kind.looks}
+    if any(given[n] and n not in kind.looks for n in ("style", "style_mix")):
+        raise NeuralStyleError(f"--model {args.model} is a {kind.title} of one style: --style and --style-mix are for a network of several (--task multistyle)")
+    looks = {name: getattr(args, name) for name in kind.looks}
+    kind.looks_for(network.meta, looks)  # a style the network lacks, bad weights: one line now, not per image
+    return looks
 
 
 def _photo(network, content, output, args, looks, say):

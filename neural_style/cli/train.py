@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=HelpFormatter,
     )
     a = p.add_argument
-    a("--style", "-s", default=DEFAULT_STYLE, help="style image: path or lesson image name (task style)")
+    a("--style", "-s", nargs="+", default=[DEFAULT_STYLE], help="style image(s): paths or lesson image names; several train one many-style network (--task multistyle)")
     a("--style-factor", type=float, default=3.5, help="the style image is resized by 1/this (the lesson: 3.5); its stroke size in the results follows")
     a("--images", "-i", nargs="+", required=True, help="training photos: folders (searched recursively), files or glob patterns; an unreadable file is skipped and counted")
     a("--output", "-o", required=True, help="the network, a .keras file (a resumable checkpoint is written beside it)")
@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     a("--lr", type=float, default=d.lr, help="Adam learning rate")
     a("--norm", choices=NORMS, default=d.norm, help="batch: the lesson's (Keras 1 mode=2: batch statistics at inference too); instance: Ulyanov et al. 2016, steadier at small batches")
     a("--seed", type=int, default=d.seed, help="seed of the weights and of the crops")
+    a("--stability", type=float, default=d.stability, help="weight of the video stability term: a crop moved a little (shift, turn, zoom, noise) must give the moved result (0: off)")
     a("--workers", type=int, default=d.workers, help="threads decoding images while the network trains")
     a("--logdir", help="TensorBoard folder: loss terms per step, sample outputs per epoch")
     a("--resume", action="store_true", help="continue from --output's checkpoint (epoch count and optimiser state)")
@@ -60,7 +61,10 @@ def _config(args):
     from neural_style.config import TrainConfig
 
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    cfg = TrainConfig(**{name: value for name, value in vars(args).items() if name in fields})
+    from neural_style import kinds
+
+    names = tuple(args.style) if kinds.get(args.task).needs_style else ()  # recorded with the network
+    cfg = TrainConfig(**{name: value for name, value in vars(args).items() if name in fields}, style_names=names)
     cfg.validate()
     return cfg
 
@@ -87,9 +91,12 @@ def _main(args) -> int:
         raise NeuralStyleError(f"{training.checkpoint_path(output)}: no checkpoint to resume from; train without --resume first")
     files = list_images(args.images)
     check_files(files, cfg.size, cfg.batch_size, cfg.seed)
-    style = data.load(args.style, factor=args.style_factor, resample="bicubic") if kinds.get(cfg.task).needs_style else None
-    if style is not None:
-        check_side(args.style, style)
+    style = None
+    if kinds.get(cfg.task).needs_style:
+        style = [data.load(s, factor=args.style_factor, resample="bicubic") for s in args.style]
+        for name, image in zip(args.style, style):
+            check_side(name, image)
+        style = style if len(style) > 1 else style[0]
     across = f" across {count} processes, {backend.data_parallel()[1]} devices" if count > 1 else ""
     say(f"{backend.name()} on {backend.device()}{across}: {len(files)} images, {cfg.task} network, {cfg.size} px, batch {cfg.batch_size}")
     result = training.train(cfg, files, output, style=style, logdir=args.logdir, resume=args.resume,

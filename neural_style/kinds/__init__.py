@@ -52,13 +52,23 @@ class Kind:
         """The compiled loss model that ``fit`` trains (its output is the loss)."""
         raise NotImplementedError
 
-    def batch(self, crops):
-        """``(inputs, targets)`` for the trainer from random crops (B, S, S, 3)."""
+    def batch(self, crops, cfg, first, rngs):
+        """``(inputs, targets)`` for the trainer from random crops (B, S, S, 3), the
+        ``first`` of which is image number ``first`` of its epoch; ``rngs`` (one numpy
+        Generator per crop, seeded by the stream) draw anything else an image needs."""
         raise NotImplementedError
 
     def apply(self, net, image, size=None, **looks):
         """The network on one image (H, W, 3): uint8 of (scale H, scale W, 3)."""
         raise NotImplementedError
+
+    def sample(self, net, photos):
+        """The network's outputs on a batch of training inputs, for TensorBoard."""
+        return net.predict(photos, verbose=0)
+
+    def looks_for(self, meta, looks):
+        """``looks`` completed from what was saved with the network (``meta``)."""
+        return looks
 
     def memory(self, height, width) -> int:
         """Estimated peak bytes, beyond the framework's own, of ``apply`` at height x width px."""
@@ -81,6 +91,11 @@ class Kind:
         s = self.scale
         return y[:, s * top : s * (top + h), s * left : s * (left + w)]
 
+    def check_styles(self, n):
+        """Raise for a number of style names the kind cannot train (0: none given)."""
+        if n > 1:
+            raise NeuralStyleError(f"a {self.title} takes one style, not {n}; use --task multistyle for several")
+
     def check_size(self, size):
         """Raise for a training crop side the network cannot take."""
         if size < self.min_side or size % self.multiple:
@@ -91,7 +106,7 @@ class Kind:
         crops (the lesson's 72 px) is rebuilt with the same weights at (None, None)."""
         from neural_style.backend import keras
 
-        if net.input_shape[1:3] == (None, None):
+        if tuple(net.inputs[0].shape[1:3]) == (None, None):
             return net
         sized = keras.models.clone_model(net, input_tensors=keras.Input((None, None, 3), name="image"))
         sized.set_weights(net.get_weights())
@@ -184,25 +199,27 @@ _FORWARD = weakref.WeakKeyDictionary()
 def forward(net, kind=None):
     """``net``'s inference pass as one compiled function, made once per network
     (tf.function / jax.jit: 10-45% faster than calling the model eagerly, measured at 512 px);
-    with ``kind``, framed as ``kind.framed`` does (any input size)."""
+    with ``kind``, framed as ``kind.framed`` does (any input size; further inputs, such as
+    style weights, after the image)."""
     from neural_style import backend
 
     compiled = _FORWARD.setdefault(net, {})  # by kind: None is the bare network
     if kind not in compiled:
 
-        def fn(x):
-            return kind.framed(net, x) if kind else net(x, training=False)
+        def fn(x, *extra):
+            return kind.framed(net, x, *extra) if kind else net(x, training=False)
 
         compiled[kind] = backend.compile(fn)
     return compiled[kind]
 
 
-def run(net, x, kind=None):
-    """``forward(net, kind)`` on a float32 numpy batch (B, H, W, 3): numpy out."""
+def run(net, x, kind=None, *extra):
+    """``forward(net, kind)`` on a float32 numpy batch (B, H, W, 3), and ``extra`` numpy
+    inputs: numpy out."""
     from neural_style import backend
 
-    return backend.to_numpy(forward(net, kind)(backend.to_tensor(x)))
+    return backend.to_numpy(forward(net, kind)(backend.to_tensor(x), *map(backend.to_tensor, extra)))
 
 
-for _module in ("style", "superres"):  # each registers its kind
+for _module in ("style", "superres", "multistyle"):  # each registers its kind
     importlib.import_module(f"neural_style.kinds.{_module}")

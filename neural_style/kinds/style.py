@@ -14,7 +14,7 @@ ACTIVATIONS_AT_PEAK = 3.5
 PAD = 40  # the network's own reflection padding, eaten by its five res_crop_blocks
 
 
-def stylise(net, image, size=None, strength=1.0, original_colors=False):
+def stylise(net, image, size=None, strength=1.0, original_colors=False, weights=None):
     """Run a trained style network on one RGB image (H, W, 3), 0..255.
 
     Returns uint8 (H, W, 3) of exactly the input's size.  ``size`` (longest side, px) is
@@ -24,6 +24,7 @@ def stylise(net, image, size=None, strength=1.0, original_colors=False):
     Training fixes how strongly a network paints; ``strength`` (0..1) fades its result
     into the photo, pixel by pixel, and ``original_colors`` keeps the photo's colours
     (the result's luminance with the photo's chroma), as the optimisation's option does.
+    ``weights`` (styles,): the style weights of a many-style network (``kinds.multistyle``).
     """
     from neural_style import images
 
@@ -32,12 +33,36 @@ def stylise(net, image, size=None, strength=1.0, original_colors=False):
     image = np.asarray(image)
     h, w = image.shape[:2]
     x = images.resize(image, size=size, resample="bicubic") if size and size != max(h, w) else image
-    out = images.to_uint8(run(net, x.astype(np.float32)[None], KIND)[0])
+    if weights is None:
+        out = images.to_uint8(run(net, x.astype(np.float32)[None], KIND)[0])
+    else:
+        from neural_style import kinds
+
+        out = images.to_uint8(run(net, x.astype(np.float32)[None], kinds.get("multistyle"), np.asarray(weights, np.float32)[None])[0])
     if out.shape[:2] != (h, w):
         out = images.resize(out, shape=(h, w), resample="bicubic")
     if strength < 1:
         out = images.to_uint8(strength * out + (1 - strength) * image.astype(np.float32))
     return images.original_colors(out, image) if original_colors else out
+
+
+def motion(rngs, shape, shift=4.0, degrees=2.0, zoom=0.03, noise=2.0):
+    """A small known motion per crop, as from one video frame to the next, for the
+    stability term: ``(transforms (B, 8), noise (B, H, W, 3))``.  Each transform (keras'
+    projective form, output to input point) shifts by up to ``shift`` px, turns by up to
+    ``degrees`` and zooms by up to ``zoom`` about the centre; the noise is a camera's
+    (Gaussian, ``noise`` levels)."""
+    h, w = shape
+    cx, cy = (w - 1) / 2, (h - 1) / 2
+    transforms, noises = [], []
+    for rng in rngs:
+        tx, ty = rng.uniform(-shift, shift, 2)
+        angle, scale = np.deg2rad(rng.uniform(-degrees, degrees)), 1 + rng.uniform(-zoom, zoom)
+        a = np.array([[np.cos(angle), np.sin(angle)], [-np.sin(angle), np.cos(angle)]]) / scale  # inverse rotation and zoom
+        offset = np.array([cx, cy]) - a @ np.array([cx + tx, cy + ty])
+        transforms.append([a[0, 0], a[0, 1], offset[0], a[1, 0], a[1, 1], offset[1], 0.0, 0.0])
+        noises.append(rng.normal(0, noise, (h, w, 3)))
+    return np.asarray(transforms, np.float32), np.asarray(noises, np.float32)
 
 
 class StyleKind(Kind):
@@ -58,15 +83,25 @@ class StyleKind(Kind):
         from neural_style import perceptual
         from neural_style.backend import keras
 
-        if style is None:
-            raise NeuralStyleError("a style network needs a style image")
-        trainer = perceptual.style_trainer(net, style, weights)
-        trainer.compile(keras.optimizers.Adam(cfg.lr), loss={"loss": "mae"}, metrics={"style": ["mae"], "content": ["mae"]})
+        if style is None or (isinstance(style, (list, tuple)) and not style):
+            raise NeuralStyleError(f"a {self.title} needs a style image")
+        trainer = perceptual.style_trainer(net, style, weights, stability=cfg.stability)
+        metrics = {name: ["mae"] for name in ("style", "content") + (("stability",) if cfg.stability else ())}
+        trainer.compile(keras.optimizers.Adam(cfg.lr), loss={"loss": "mae"}, metrics=metrics)
         return trainer
 
-    def batch(self, crops):
+    def batch(self, crops, cfg, first, rngs):
         zeros = np.zeros((len(crops), 1), np.float32)  # the lesson's trick: the model's output is its loss
-        return (crops, crops), {"loss": zeros, "style": zeros, "content": zeros}
+        targets = {"loss": zeros, "style": zeros, "content": zeros}
+        inputs = (crops, crops) + self.conditions(len(crops), cfg, first)
+        if cfg is not None and cfg.stability:
+            inputs += motion(rngs, crops.shape[1:3])
+            targets["stability"] = zeros
+        return inputs, targets
+
+    def conditions(self, n, cfg, first):
+        """Inputs after the photo and the content target that pick the style: none here."""
+        return ()
 
     def borders(self, h, w):
         """Bottom and right, up to a multiple of 4 (the two stride-2 convolutions) of at

@@ -53,7 +53,7 @@ class SuperresKind(Kind):
         trainer.compile(keras.optimizers.Adam(cfg.lr), loss="mse")
         return trainer
 
-    def batch(self, crops):
+    def batch(self, crops, cfg, first, rngs):
         from neural_style.images import downscale
 
         return (downscale(crops, SCALE), crops), np.zeros((len(crops), 1), np.float32)

@@ -1,0 +1,122 @@
+"""Many styles in one network: conditional instance normalisation, the many-style kind, the
+stability term."""
+
+import numpy as np
+import pytest
+
+from neural_style import cli, data, inference, kinds, nets, perceptual
+from neural_style.backend import keras, ops
+from neural_style.errors import NeuralStyleError
+from neural_style.kinds.multistyle import style_weights
+from neural_style.kinds.style import motion
+
+
+def numpy_cin(x, weights, scale, offset, eps=1e-3):
+    mean, var = x.mean(axis=(1, 2), keepdims=True), x.var(axis=(1, 2), keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * (weights @ scale)[:, None, None] + (weights @ offset)[:, None, None]
+
+
+def test_conditional_instance_normalisation_against_numpy(rng):
+    layer = nets.ConditionalInstanceNormalization(3)
+    x = rng.normal(3, 2, (2, 5, 7, 4)).astype("float32")
+    layer.build([x.shape, (None, 3)])
+    scale, offset = rng.normal(1, 0.3, (3, 4)).astype("float32"), rng.normal(0, 0.5, (3, 4)).astype("float32")
+    layer.set_weights([scale, offset])
+    one_hot = np.eye(3, dtype="float32")[[2, 0]]
+    got = ops.convert_to_numpy(layer([x, one_hot]))
+    np.testing.assert_allclose(got, numpy_cin(x, one_hot, scale, offset), atol=1e-4)
+    plain = keras.layers.GroupNormalization(groups=-1)  # one style: instance normalisation with its parameters
+    plain.build(x.shape)
+    plain.set_weights([scale[2], offset[2]])
+    np.testing.assert_allclose(got[0], ops.convert_to_numpy(plain(x))[0], atol=1e-4)
+    blend = np.array([[0.25, 0.75, 0.0], [0.5, 0.0, 0.5]], "float32")  # a blend is the blended parameters
+    np.testing.assert_allclose(ops.convert_to_numpy(layer([x, blend])), numpy_cin(x, blend, scale, offset), atol=1e-4)
+
+
+def test_style_weights_by_name_and_bad_weights():
+    names = ["starry_night", "the_scream"]
+    np.testing.assert_array_equal(style_weights(names), [1, 0])
+    np.testing.assert_array_equal(style_weights(names, style="the_scream"), [0, 1])
+    np.testing.assert_allclose(style_weights(names, mix="starry_night=3,the_scream=1"), [0.75, 0.25])
+    for mix, message in [("nope=1", "no style 'nope'; its styles: starry_night, the_scream"), ("starry_night=-1", "not valid"),
+                         ("starry_night=0", "not valid"), ("starry_night=nan", "not valid"), ("starry_night=x", "not NAME=WEIGHT")]:  # fmt: skip
+        with pytest.raises(NeuralStyleError, match=message):
+            style_weights(names, mix=mix)
+
+
+def test_the_stability_term_is_zero_for_a_network_that_follows_the_motion(rng):
+    identity = keras.Model(inp := keras.Input((None, None, 3)), keras.layers.Identity()(inp))
+    photo = rng.uniform(0, 255, (2, 40, 40, 3)).astype("float32")
+    transforms, _ = motion([np.random.default_rng(i) for i in range(2)], (40, 40))
+    quiet = np.zeros_like(photo)
+    still = ops.convert_to_numpy(perceptual.stability_b(identity, photo, identity(photo), transforms, quiet))
+    assert np.all(still < 1e-3)  # an identity network moves with the scene
+    frozen = keras.Model(inp2 := keras.Input((None, None, 3)), keras.layers.Lambda(lambda t: ops.zeros_like(t) + photo[:1])(inp2))
+    moving = ops.convert_to_numpy(perceptual.stability_b(frozen, photo, frozen(photo), transforms, quiet))
+    assert np.all(moving > 5)  # one that paints the same picture whatever moves does not
+
+
+def test_a_two_style_network_trains_and_paints_each_style(tmp_path, capsys, weights_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for p in data.training_photos()[:3]:
+        (folder / p.name).write_bytes(p.read_bytes())
+    out = tmp_path / "two.keras"
+    code = cli.main(["train", "--task", "multistyle", "--style", "starry_night", "the_scream", "--images", str(folder), "-o", str(out),
+                     "--size", "48", "--batch-size", "2", "--steps", "4", "--epochs", "2", "--workers", "1", "--stability", "10"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    network = inference.load(out)
+    assert network.kind.name == "multistyle" and network.meta["config"]["style_names"] == ["starry_night", "the_scream"]
+    photo = data.load("tubingen", size=64)
+    starry, scream = network.apply(photo), network.apply(photo, style="the_scream")
+    cin = [layer for layer in network.model.layers if isinstance(layer, nets.ConditionalInstanceNormalization)]
+    assert len(cin) == 15  # every normalisation of the lesson's network: 3 + 5 x 2 + 2
+    scale = cin[0].get_weights()[0]
+    assert np.abs(scale[0] - scale[1]).max() > 1e-4  # each style's parameters learnt apart (8 steps: a little)
+    assert not np.array_equal(starry, scream)
+    np.testing.assert_array_equal(network.apply(photo, style_mix={"starry_night": 1, "the_scream": 0}), starry)
+    half = network.apply(photo, style_mix="starry_night=1,the_scream=1")
+    assert half.shape == photo.shape and not np.array_equal(half, starry) and not np.array_equal(half, scream)
+    assert cli.main(["--model", str(out), "--content", "tubingen", "--size", "64", "--style-mix", "the_scream=1", "-o", str(tmp_path / "s.png")]) == 0
+    assert cli.main(["--model", str(out), "--content", "tubingen", "--style", "woman_with_hat", "-o", str(tmp_path / "w.png")]) == 2
+    assert "its styles: starry_night, the_scream" in capsys.readouterr().err and not (tmp_path / "w.png").exists()
+
+
+def test_bad_style_lists_are_one_line(tmp_path, capsys):
+    base = ["train", "--task", "multistyle", "--images", str(tmp_path), "-o", str(tmp_path / "n.keras")]
+    for args, message in [(["--style", "starry_night"], "needs two styles or more"),
+                          (["--style", "starry_night", "starry_night"], "name one twice"),
+                          (["--style", "starry_night", "the_scream", "--stability", "-1"], "stability -1.0 is not valid")]:  # fmt: skip
+        assert cli.main([*base, *args]) == 2
+        err = capsys.readouterr().err.strip()
+        assert message in err and len(err.splitlines()) == 1, err
+    assert cli.main(["train", "--style", "starry_night", "the_scream", "--images", str(tmp_path), "-o", str(tmp_path / "n.keras")]) == 2
+    assert "use --task multistyle for several" in capsys.readouterr().err
+    assert kinds.get("multistyle").title == "many-style network"
+
+
+@pytest.mark.skipif(__import__("neural_style").backend.name() != "tensorflow", reason="export traces with TensorFlow")
+def test_every_export_format_keeps_the_style_input(tmp_path, rng):
+    import onnxruntime
+
+    from neural_style import export
+
+    net = nets.style_net(styles=2)
+    scale = rng.normal(1, 0.5, (2, 64)).astype("float32")  # two styles that differ
+    for layer in net.layers:
+        if isinstance(layer, nets.ConditionalInstanceNormalization):
+            layer.set_weights([scale, layer.get_weights()[1]])
+    kinds.save_net(net, tmp_path / "ms.keras", "multistyle", config={"style_names": ["a", "b"]})
+    network = inference.load(tmp_path / "ms.keras")
+    dest = export.export(network, tmp_path / "out", "ms", formats=("saved_model", "onnx"))
+    x = rng.integers(0, 256, (2, 37, 23, 3), np.uint8)
+    w = np.array([[1, 0], [0.3, 0.7]], np.float32)
+    expected = np.stack([network.apply(x[0]), network.apply(x[1], style_mix={"a": 0.3, "b": 0.7})]).astype(int)
+    assert not np.array_equal(expected[0], network.apply(x[0], style="b"))
+    session = onnxruntime.InferenceSession(str(dest / "model.onnx"), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == ["images", "style_weights"]
+    assert np.abs(session.run(None, {"images": x, "style_weights": w})[0].astype(int) - expected).max() <= 1
+    import tensorflow as tf
+
+    served = tf.saved_model.load(str(dest)).signatures["serving_default"](images=tf.constant(x), style_weights=tf.constant(w))["images"]
+    assert np.abs(served.numpy().astype(int) - expected).max() <= 1
