@@ -15,12 +15,10 @@ never overwritten and a failed export leaves nothing behind.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from neural_style.errors import NeuralStyleError
+from neural_style.files import atomic_folder
 
 FORMATS = ("saved_model", "onnx")
 ONNX_OPSET = 17
@@ -96,24 +94,6 @@ def _version_folder(base: Path, name: str, version) -> Path:
     return folder / str(version)
 
 
-def _write_folder(dest: Path, write):
-    """``write(tmp_folder)``, then rename onto ``dest``: nothing half-written on failure."""
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise NeuralStyleError(f"cannot create {dest.parent}: {e.strerror}") from None
-    if not os.access(dest.parent, os.W_OK):
-        raise NeuralStyleError(f"{dest.parent} is not writable; choose another -o")
-    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}."))
-    try:
-        write(tmp)
-        os.replace(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return dest
-
-
 def export(network, base, name, formats=FORMATS, version=None) -> Path:
     """Export ``network`` to ``base/name/version/`` (TF Serving's and Triton's layout): a
     SavedModel (``saved_model.pb``, ``variables/``) and/or ``model.onnx``.  Returns the
@@ -132,7 +112,7 @@ def export(network, base, name, formats=FORMATS, version=None) -> Path:
         if "onnx" in formats:
             onnx(network, tmp / "model.onnx")
 
-    _write_folder(dest, write)
+    atomic_folder(dest, write)
     if "saved_model" in formats:
         _serving_files(base)
     return dest

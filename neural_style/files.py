@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
+
+from neural_style.errors import NeuralStyleError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")  # read
 OUTPUT_IMAGE_SUFFIXES = tuple(s for s in IMAGE_SUFFIXES if s != ".gif")  # a result is never a palette GIF
@@ -29,6 +32,32 @@ def atomic_write(path, write) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def writable_folder(folder, option="--output") -> Path:
+    """Create ``folder``, or fail, naming ``option``, before anything is computed."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise NeuralStyleError(f"cannot create the output folder {folder}: {e.strerror}") from None
+    if not os.access(folder, os.W_OK):
+        raise NeuralStyleError(f"the output folder {folder} is not writable; choose another {option}")
+    return folder
+
+
+def atomic_folder(dest, write) -> Path:
+    """Call ``write(tmp_folder)`` then rename it onto ``dest`` (which must not exist): a
+    failure leaves nothing behind, and readers never see half a folder."""
+    dest = Path(dest)
+    tmp = Path(tempfile.mkdtemp(dir=writable_folder(dest.parent, "-o"), prefix=f".{dest.name}."))
+    try:
+        write(tmp)
+        os.replace(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return dest
 
 
 def sha256_file(path) -> str:

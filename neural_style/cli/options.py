@@ -10,7 +10,7 @@ import warnings
 from pathlib import Path
 
 from neural_style.errors import NeuralStyleError
-from neural_style.files import IMAGE_SUFFIXES, OUTPUT_IMAGE_SUFFIXES
+from neural_style.files import IMAGE_SUFFIXES, OUTPUT_IMAGE_SUFFIXES, writable_folder
 from neural_style.images import expand
 
 DEFAULT_CONTENT = "grace_hopper"
@@ -51,12 +51,7 @@ def stem(name) -> str:
 
 def check_output(path: Path, suffixes=OUTPUT_IMAGE_SUFFIXES, kind="image"):
     """Create the output folder, or fail before computing if it cannot be written."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise NeuralStyleError(f"cannot create the output folder {path.parent}: {e.strerror}") from None
-    if not os.access(path.parent, os.W_OK):
-        raise NeuralStyleError(f"the output folder {path.parent} is not writable; choose another --output")
+    writable_folder(path.parent)
     if path.suffix.lower() not in suffixes:
         raise NeuralStyleError(f"--output {path}: unknown {kind} type {path.suffix!r}; use {' or '.join(suffixes[:2])}")
 
