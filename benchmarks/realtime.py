@@ -6,6 +6,12 @@
 - the same network built in plain PyTorch (where torch is installed), given the same
   weights: its output is checked against ours, then timed the same way.
 
+- the same network exported (``neural_style.export``) and run by ONNX Runtime and by
+  LiteRT with float32, float16 and int8 weights (XNNPACK), where installed, each checked
+  against ours in levels (0..255) and timed the same way; and the start of the command
+  (`neural-style --model` on a 64 px photo, whole process) with the .keras file against
+  the ONNX file, which imports no TensorFlow.
+
 A training step is timed, against PyTorch too, by benchmarks/train_step.py.
 
 FLOPs counted: every convolution, 2 * H_out * W_out * k * k * C_in * C_out (the rest is
@@ -111,6 +117,91 @@ def torch_twin(net):
     return Twin().eval()
 
 
+def bfloat16_row(net, folder, x8, reference, repeats):
+    """The SavedModel with TensorFlow's oneDNN bfloat16 rewrite (AMX or AVX-512 BF16 where
+    the CPU has them): faster, but not within a level of float32, so not the default."""
+    import tensorflow as tf
+
+    from neural_style import export, kinds
+    from neural_style.inference import Network
+
+    dest = export.export(Network(net, kinds.get("style"), {}), folder, "bf16", ("saved_model",))
+    tf.config.optimizer.set_experimental_options({"auto_mixed_precision_onednn_bfloat16": True})
+    try:
+        fn = tf.saved_model.load(str(dest)).signatures["serving_default"]
+        x = tf.constant(x8.astype(np.uint8))
+        out = fn(images=x)["images"].numpy().astype(np.float32)
+        seconds = best_of(lambda: fn(images=x)["images"].numpy(), repeats)
+    finally:
+        tf.config.optimizer.set_experimental_options(
+            {"auto_mixed_precision_onednn_bfloat16": False}
+        )
+    diff = np.abs(out - reference)
+    return (
+        f"SavedModel, TensorFlow with oneDNN's bfloat16 rewrite (vs ours: mean {diff.mean():.2f}, max {diff.max():.0f} levels)",
+        seconds,
+    )
+
+
+def exported_rows(net, x, repeats):
+    """``(name, seconds)`` for each runtime of the exported network that is installed, and
+    the command's start with the .keras file and with model.onnx."""
+    import subprocess
+    import tempfile
+
+    from neural_style import backend, export, kinds, runtimes
+    from neural_style.inference import Network
+
+    if backend.name() != "tensorflow" or not importlib.util.find_spec("tf2onnx"):
+        return []
+    rows, folder = [], Path(tempfile.mkdtemp())
+    kinds.save_net(net, folder / "net.keras", "style")
+    dest = export.export(Network(net, kinds.get("style"), {}), folder, "net", ("onnx", "tflite"))
+    x8 = np.clip(np.round(x), 0, 255).astype(np.uint8).astype(np.float32)
+    reference = np.clip(
+        np.round(backend.to_numpy(kinds.forward(net)(backend.to_tensor(x8)))), 0, 255
+    )
+    for file in ("model.onnx", *export.TFLITE_FILES):
+        try:
+            runner = runtimes.load(dest / file).model
+        except Exception as e:  # a runtime that is not installed: say so in the table
+            rows.append((f"{file}: {e}", float("nan")))
+            continue
+        out = runner(x8)
+        diff = np.abs(out - reference)
+        rows.append(
+            (
+                f"{file} ({runner.runtime}; vs ours: mean {diff.mean():.2f}, max {diff.max():.0f} levels)",
+                best_of(lambda r=runner: r(x8), repeats),
+            )
+        )
+    rows.append(bfloat16_row(net, folder, x8, reference, repeats))
+    from PIL import Image
+
+    Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(folder / "photo.png")
+    for model in (folder / "net.keras", dest / "model.onnx"):
+        command = [
+            sys.executable,
+            "-m",
+            "neural_style",
+            "--model",
+            str(model),
+            "--content",
+            str(folder / "photo.png"),
+            "-o",
+            str(folder / "out.png"),
+            "-q",
+        ]
+        start = best_of(lambda c=command: subprocess.run(c, check=True, capture_output=True), 2)
+        rows.append(
+            (
+                f"`neural-style --model {model.name}` on a 64 px photo: the whole command (start-up)",
+                start,
+            )
+        )
+    return rows
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--size", type=int, default=512)
@@ -139,12 +230,16 @@ def main():
             rows.append((f"PyTorch {torch.__version__}, same network and weights (eager)", best_of(lambda: twin(xp), args.repeats)))
         note = f" The PyTorch twin's output differs from ours by at most {diff:.2g} (0..255)."
 
+    rows += exported_rows(net, x, args.repeats)
     lines = [f"## Real-time style network, {backend.device()}, {time.strftime('%Y-%m-%d')}", "",
              f"Machine: {cpu_name()}, {os.cpu_count()} cores; Python {platform.python_version()}; {versions()}.",
              f"Command: `KERAS_BACKEND={backend.name()} python benchmarks/realtime.py`. One {args.size}x{args.size} "
              f"image per call, best of {args.repeats}; {gflop:.1f} GFLOP of convolutions per image.{note}", "",
              "| implementation | s / image | frames / s | GFLOP/s | TF matmul peak GFLOP/s | ratio |", "|---|---|---|---|---|---|"]  # fmt: skip
     for name, s in rows:
+        if "the whole command" in name or s != s:  # not one image's forward pass: no GFLOP/s
+            lines.append(f"| {name} | {s:.3f} | - | - | - | - |")
+            continue
         lines.append(f"| {name} | {s:.3f} | {1 / s:.2f} | {gflop / s:.0f} | {f'{peak:.0f}' if peak else '-'} | "
                      f"{f'{gflop / s / peak:.0%}' if peak else '-'} |")  # fmt: skip
     lines.append("")

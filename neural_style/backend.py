@@ -56,6 +56,11 @@ def check() -> str:
             f"KERAS_BACKEND={name!r} is not a backend neural_style supports; "
             f"use one of {', '.join(BACKENDS)}"
         )
+    if importlib.util.find_spec("keras") is None:
+        raise NeuralStyleError(
+            "Keras is not installed in this environment (an install for exported networks only); "
+            "pip install 'neural_style[cpu]' (or gpu, jax-cpu, torch-cpu), or run `make setup`"
+        )
     if importlib.util.find_spec(name) is None:
         raise NeuralStyleError(
             f"KERAS_BACKEND={name} but {BACKENDS[name]} is not installed in this environment; "

@@ -6,8 +6,13 @@ no Keras): ``serving_default`` takes uint8 images (B, H, W, 3) of any size and r
 uint8 (B, scale H, scale W, 3), the reflection padding and the crop back inside the graph;
 ``encoded`` takes encoded JPEG/PNG bytes (what TF Serving's REST API sends as
 ``{"b64": ...}``) and returns PNG bytes.  Beside the versions: ``models.config`` and
-``batching_parameters.txt`` for ``tensorflow_model_server``; and ``model.onnx``, the same
-uint8-in, uint8-out graph as ONNX (dynamic height and width) through tf2onnx.
+``batching_parameters.txt`` for ``tensorflow_model_server``.  In a version folder too:
+``model.onnx``, the same uint8-in, uint8-out graph as ONNX (dynamic height and width)
+through tf2onnx; TFLite (LiteRT) files with float32, float16 and int8 weights, for
+phones (TF Stylize), one image of any size at a time, builtin operations only; and
+``neural_style.json``, the network's kind and training settings (``runtimes`` reads it).
+The super-resolution network is exported without ``upscale``'s back-projection (its
+antialiased resizing is no TFLite operation): ``runtimes`` does it after the graph.
 
 A version is written to a temporary folder and renamed at the end: an existing version is
 never overwritten and a failed export leaves nothing behind.
@@ -15,12 +20,17 @@ never overwritten and a failed export leaves nothing behind.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from neural_style.errors import NeuralStyleError
 from neural_style.files import atomic_folder
+from neural_style.runtimes import META_FILE
 
-FORMATS = ("saved_model", "onnx")
+FORMATS = ("saved_model", "onnx", "tflite")
+# TFLite's three precisions: file name -> weights (int8: dynamic-range quantisation, int8
+# weights and float activations, no calibration data needed).
+TFLITE_FILES = {"model.tflite": None, "model_float16.tflite": "float16", "model_int8.tflite": "int8"}
 ONNX_OPSET = 17
 
 BATCHING = """# tensorflow_model_server --enable_batching --batching_parameters_file=batching_parameters.txt
@@ -42,18 +52,19 @@ def _tensorflow():
     return tf
 
 
-def serving_functions(network):
+def serving_functions(network, batch=None):
     """``(images, encoded, extra_specs)``: the two signatures' functions (not yet traced)
     and the specs of the network's inputs after the image (a many-style network's style
-    weights, (B, styles), one row per image), which both take after their own."""
+    weights, (B, styles), one row per image), which both take after their own.  ``batch``
+    fixes B (TFLite: 1, one camera frame at a time)."""
     tf = _tensorflow()
     from neural_style.nets import BatchStatsNormalization
 
     kind, model = network.kind, network.model
-    extra_specs = [tf.TensorSpec([None, *t.shape[1:]], tf.float32, name=t.name.split(":")[0]) for t in model.inputs[1:]]
+    extra_specs = [tf.TensorSpec([batch, *t.shape[1:]], tf.float32, name=t.name.split(":")[0]) for t in model.inputs[1:]]
     # The lesson's batch normalisation uses the batch's statistics at inference too: such a
     # network sees each image of a request alone, so that batching never changes a result.
-    alone = any(isinstance(layer, BatchStatsNormalization) for layer in model.layers)
+    alone = batch != 1 and any(isinstance(layer, BatchStatsNormalization) for layer in model.layers)
 
     def framed(x, *extra):
         if not alone:
@@ -107,10 +118,13 @@ def export(network, base, name, formats=FORMATS, version=None) -> Path:
     dest = _version_folder(base, name, version)
 
     def write(tmp):
+        (tmp / META_FILE).write_text(json.dumps({**network.meta, "kind": network.kind.name}, indent=1, default=str))
         if "saved_model" in formats:
             saved_model(network, tmp)
         if "onnx" in formats:
             onnx(network, tmp / "model.onnx")
+        if "tflite" in formats:
+            tflite(network, tmp)
 
     atomic_folder(dest, write)
     if "saved_model" in formats:
@@ -141,6 +155,21 @@ def _serving_files(base: Path):
     configs = "".join(f'  config {{\n    name: "{n}"\n    base_path: "/models/{n}"\n    model_platform: "tensorflow"\n  }}\n' for n in names)
     atomic_write(base / "models.config", lambda tmp: Path(tmp).write_text("model_config_list {\n" + configs + "}\n"))
     atomic_write(base / "batching_parameters.txt", lambda tmp: Path(tmp).write_text(BATCHING))
+
+
+def tflite(network, folder):
+    """Write ``network`` as TFLite flatbuffers into ``folder`` (``TFLITE_FILES``): uint8
+    (1, H, W, 3) of any size in (``resize_tensor_input``), uint8 out, builtin ops only."""
+    tf = _tensorflow()
+    images, _, extra = serving_functions(network, batch=1)
+    fn = tf.function(images, input_signature=[tf.TensorSpec([1, None, None, 3], tf.uint8, name="images"), *extra])
+    for name, weights in TFLITE_FILES.items():
+        converter = tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function()], fn)
+        if weights:
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        if weights == "float16":
+            converter.target_spec.supported_types = [tf.float16]
+        (Path(folder) / name).write_bytes(converter.convert())
 
 
 def onnx(network, path):

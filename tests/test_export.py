@@ -45,8 +45,11 @@ def network(request, tmp_path_factory):
 
 
 def test_every_format_round_trips_at_odd_sizes_and_in_batches(network, tmp_path, rng):
-    dest = export.export(network, tmp_path / "models", "net", formats=("saved_model", "onnx"))
+    dest = export.export(network, tmp_path / "models", "net", formats=export.FORMATS)
     assert dest == tmp_path / "models" / "net" / "1" and (dest / "saved_model.pb").exists() and (dest / "model.onnx").exists()
+    sizes = {name: (dest / name).stat().st_size for name in export.TFLITE_FILES}
+    assert sizes["model.tflite"] / 2.3 < sizes["model_float16.tflite"] < sizes["model.tflite"] / 1.7  # float16 weights: half
+    assert sizes["model.tflite"] / 4.5 < sizes["model_int8.tflite"] < sizes["model.tflite"] / 2.5  # int8: a quarter (and the graph)
     inputs = {"odd": rng.integers(0, 256, (1, 37, 23, 3), np.uint8), "batch": rng.integers(0, 256, (3, 33, 65, 3), np.uint8)}
     np.savez(tmp_path / "in.npz", **inputs)
     Image.fromarray(inputs["odd"][0]).save(tmp_path / "photo.png")
@@ -66,6 +69,19 @@ def test_every_format_round_trips_at_odd_sizes_and_in_batches(network, tmp_path,
         assert np.abs(served[name].astype(int) - expected).max() <= 1, name
         onnx_out = session.run(None, {session.get_inputs()[0].name: x})[0]
         assert onnx_out.dtype == np.uint8 and np.abs(onnx_out.astype(int) - expected).max() <= 1, name
+    from ai_edge_litert.interpreter import Interpreter
+
+    x = inputs["odd"]  # TFLite takes one image at a time, of any size
+    expected = keras_result(network, x).astype(int)
+    for name, most in {"model.tflite": 1, "model_float16.tflite": 3, "model_int8.tflite": 48}.items():
+        lite = Interpreter(model_path=str(dest / name))
+        lite.resize_tensor_input(lite.get_input_details()[0]["index"], x.shape)
+        lite.allocate_tensors()
+        lite.set_tensor(lite.get_input_details()[0]["index"], x)
+        lite.invoke()
+        out = lite.get_tensor(lite.get_output_details()[0]["index"])
+        assert out.shape == expected.shape and np.abs(out.astype(int) - expected).mean() <= most / 4, name
+        assert np.abs(out.astype(int) - expected).max() <= most, name
 
 
 def test_versions_count_up_and_are_never_overwritten(network, tmp_path, capsys):
@@ -110,3 +126,45 @@ def test_the_shipped_network_exports_within_one_level(tmp_path):
     session = onnxruntime.InferenceSession(str(dest / "model.onnx"), providers=["CPUExecutionProvider"])
     out = session.run(None, {session.get_inputs()[0].name: x})[0]
     assert np.abs(out.astype(int) - network.apply(x[0]).astype(int)).max() <= 1
+
+
+APPLY = """
+import sys
+from neural_style.cli import main
+rc = main(sys.argv[1:])
+print("heavy:" + ",".join(m for m in ("tensorflow", "keras", "jax", "torch") if m in sys.modules))
+sys.exit(rc)
+"""
+
+
+@pytest.mark.parametrize("file", ["model.onnx", "model.tflite"])
+def test_the_command_runs_an_exported_network_without_tensorflow(network, file, tmp_path):
+    """`neural-style --model model.onnx|model.tflite` gives the .keras network's picture
+    (super-resolution with its back-projection, after the graph), importing no TensorFlow,
+    Keras, JAX or PyTorch."""
+    dest = export.export(network, tmp_path / "models", "net", formats=("onnx", "tflite"))
+    photo = np.random.default_rng(1).integers(0, 256, (30, 41, 3), np.uint8)
+    Image.fromarray(photo).save(tmp_path / "photo.png")
+    run = subprocess.run([sys.executable, "-c", APPLY, "--model", str(dest / file), "--content", str(tmp_path / "photo.png"), "-o", str(tmp_path / "out.png")],
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "heavy:\n" in run.stdout, run.stdout
+    out = np.asarray(Image.open(tmp_path / "out.png")).astype(int)
+    assert np.abs(out - network.apply(photo).astype(int)).max() <= 1
+
+
+def test_bad_exported_networks_are_one_line(network, tmp_path, capsys):
+    dest = export.export(network, tmp_path / "models", "net", formats=("onnx",))
+    (tmp_path / "alone").mkdir()
+    (tmp_path / "alone" / "model.onnx").write_bytes((dest / "model.onnx").read_bytes())
+    (dest / "broken.onnx").write_bytes(b"not onnx")
+    cases = [
+        (tmp_path / "missing.onnx", "no such file"),
+        (tmp_path / "alone" / "model.onnx", "no neural_style.json beside it"),
+        (dest / "broken.onnx", "onnxruntime cannot load it"),
+    ]
+    for model, message in cases:
+        assert cli.main(["--model", str(model), "--content", "tubingen", "-o", str(tmp_path / "o.png")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert message in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "o.png").exists()

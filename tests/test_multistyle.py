@@ -108,7 +108,7 @@ def test_every_export_format_keeps_the_style_input(tmp_path, rng):
             layer.set_weights([scale, layer.get_weights()[1]])
     kinds.save_net(net, tmp_path / "ms.keras", "multistyle", config={"style_names": ["a", "b"]})
     network = inference.load(tmp_path / "ms.keras")
-    dest = export.export(network, tmp_path / "out", "ms", formats=("saved_model", "onnx"))
+    dest = export.export(network, tmp_path / "out", "ms", formats=export.FORMATS)
     x = rng.integers(0, 256, (2, 37, 23, 3), np.uint8)
     w = np.array([[1, 0], [0.3, 0.7]], np.float32)
     expected = np.stack([network.apply(x[0]), network.apply(x[1], style_mix={"a": 0.3, "b": 0.7})]).astype(int)
@@ -120,3 +120,15 @@ def test_every_export_format_keeps_the_style_input(tmp_path, rng):
 
     served = tf.saved_model.load(str(dest)).signatures["serving_default"](images=tf.constant(x), style_weights=tf.constant(w))["images"]
     assert np.abs(served.numpy().astype(int) - expected).max() <= 1
+    from neural_style import runtimes
+
+    for exported in (
+        dest / "model.onnx",
+        dest / "model.tflite",
+        dest,
+    ):  # by the runtimes, style by name
+        again = runtimes.load(exported)
+        assert (
+            np.abs(again.apply(x[1], style_mix="a=0.3,b=0.7").astype(int) - expected[1]).max() <= 1
+        ), exported
+        assert np.abs(again.apply(x[0], style="a").astype(int) - expected[0]).max() <= 1, exported

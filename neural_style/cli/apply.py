@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=HelpFormatter,
     )
     a = p.add_argument
-    a("--model", "-m", required=True, help="a .keras file from `neural-style train`, or the name of a shipped network (starry_night, superres)")
+    a("--model", "-m", required=True, help="a .keras file from `neural-style train`, the name of a shipped network (starry_night, superres), or an exported network (model.onnx, model.tflite or a SavedModel folder from `neural-style export`), run by its own runtime")
     a("--content", "-c", nargs="+", default=["grace_hopper"], help="photos, lesson image names, folders, glob patterns or videos (" + ", ".join(VIDEO_SUFFIXES) + ")")
     a("--output", "-o", help="output file (one input) or folder (several); default results/CONTENT_MODEL.png or .mp4")
     a("--size", type=int, help="longest side the network sees, in px (default: the input's own); the stroke scale follows it, the result keeps the input's size (super-resolution: 4x this)")
@@ -72,11 +72,17 @@ def _main(args) -> int:
     for c, out in zip(contents, outputs):
         check_output(out, **({"suffixes": VIDEO_SUFFIXES, "kind": "video"} if _is_video(c) else {}))
 
-    from neural_style import backend, inference
+    from neural_style import runtimes
 
-    network = inference.load(args.model)
+    if runtimes.is_exported(args.model):  # its own runtime: no Keras, no TensorFlow
+        network = runtimes.load(args.model)
+        say(f"{network.model.runtime}, network {args.model}")
+    else:
+        from neural_style import backend, inference
+
+        network = inference.load(args.model)
+        say(f"{backend.name()} on {backend.device()}, network {args.model}")
     looks = _looks(args, network, contents)
-    say(f"{backend.name()} on {backend.device()}, network {args.model}")
     several = len(contents) > 1
     done, failed, start = 0, [], time.perf_counter()
     bar = tqdm(total=len(contents), unit="image", disable=args.quiet or not several, file=sys.stderr, dynamic_ncols=True)
@@ -130,18 +136,27 @@ def _photo(network, content, output, args, looks, say):
 def _fitting_size(shape, asked, say, network):
     """The size the network sees: ``--size``, else the image's own, made smaller (with a
     notice) until the network's estimated peak memory fits in what is available."""
-    from neural_style import backend
     from neural_style.images import scaled_shape
 
     h, w = shape[:2]
     size = asked or max(h, w)
-    available = backend.free_memory()
+    available = _free_memory(network)
     while size > 64 and network.memory(*scaled_shape((h, w), size)) > available:
         size = int(size * 0.9)
     if size != (asked or max(h, w)):
         say(f"neural-style: notice: {w}x{h} px would need more than the {available / 1e9:.1f} GB available; "
             f"the network sees {size} px (--size)" + ("" if network.kind.scale != 1 else " and the result is resized back"))
     return size if size != max(h, w) else None
+
+
+def _free_memory(network) -> int:
+    if getattr(network.model, "frames_itself", False):  # an exported network runs on the CPU
+        import psutil
+
+        return psutil.virtual_memory().available
+    from neural_style import backend
+
+    return backend.free_memory()
 
 
 def _video(network, src, dst, args, looks, say):

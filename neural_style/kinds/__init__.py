@@ -183,6 +183,7 @@ def reflect_pad(x, top, bottom, left, right, passes=4):
     any padding up to 15 times a side (a 3 px side becomes 48 px)."""
     from neural_style.backend import ops
 
+    channels = x.shape[-1]
     for _ in range(passes):
         if all(isinstance(p, int) and p == 0 for p in (top, bottom, left, right)):
             break
@@ -190,7 +191,11 @@ def reflect_pad(x, top, bottom, left, right, passes=4):
         t, b, le, r = smaller(top, h - 1), smaller(bottom, h - 1), smaller(left, w - 1), smaller(right, w - 1)
         x = ops.pad(x, [[0, 0], [t, b], [le, r], [0, 0]], mode="reflect")
         top, bottom, left, right = top - t, bottom - b, left - le, right - r
-    return x
+    if channels is None:
+        return x
+    # Traced with unknown amounts, a pad loses even the channel count, which TFLite's
+    # convolutions need: restate it (a no-op reshape when run).
+    return ops.reshape(x, (ops.shape(x)[0], ops.shape(x)[1], ops.shape(x)[2], channels))
 
 
 _FORWARD = weakref.WeakKeyDictionary()
@@ -215,7 +220,10 @@ def forward(net, kind=None):
 
 def run(net, x, kind=None, *extra):
     """``forward(net, kind)`` on a float32 numpy batch (B, H, W, 3), and ``extra`` numpy
-    inputs: numpy out."""
+    inputs: numpy out.  An exported network (``runtimes.Runner``) runs in its own runtime,
+    framed inside its graph."""
+    if getattr(net, "frames_itself", False):
+        return net(x, *extra)
     from neural_style import backend
 
     return backend.to_numpy(forward(net, kind)(backend.to_tensor(x), *map(backend.to_tensor, extra)))

@@ -79,8 +79,8 @@ class MultiStyleKind(StyleKind):
         return looks
 
     def apply(self, net, image, size=None, weights=None, **looks):
-        n = net.inputs[1].shape[-1]
-        return stylise(net, image, size, weights=np.eye(n, dtype=np.float32)[0] if weights is None else weights, **looks)
+        weights = np.eye(net.inputs[1].shape[-1], dtype=np.float32)[0] if weights is None else weights
+        return stylise(net, image, size, weights=weights, **looks)
 
 
 register(MultiStyleKind())
