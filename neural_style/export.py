@@ -126,7 +126,15 @@ def export(network, base, name, formats=FORMATS, version=None) -> Path:
         if "tflite" in formats:
             tflite(network, tmp)
 
-    atomic_folder(dest, write)
+    import logging
+
+    logger = logging.getLogger("tensorflow")  # "Assets written to ...": one per SavedModel and TFLite file
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        atomic_folder(dest, write)
+    finally:
+        logger.setLevel(level)
     if "saved_model" in formats:
         _serving_files(base)
     return dest

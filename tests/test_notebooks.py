@@ -78,8 +78,9 @@ def test_tensorflow_notes_notebook(quick, weights_path):
     outputs, text = run("tensorflow-notes.ipynb")
     # a fresh log directory: each step read back once (two quick outer iterations)
     assert len(re.search(r"loss by step: \[([^\]]*)\]", text).group(1).split(",")) == 2
-    # TensorBoard's scalars and histograms, its images, the sweep's curves, the XLA bars
-    assert len(pictures(outputs)) == 4
+    # TensorBoard's scalars and histograms, its images, the sweep's curves, the XLA bars;
+    # TFLite's sizes, its three pictures beside Keras', its latencies
+    assert len(pictures(outputs)) == 7
     for name, rank in [("scalar", 0), ("vector", 1), ("matrix", 2), ("image batch", 4)]:
         assert re.search(rf"{name}\s+rank {rank}", text)
     assert "activation rank 3 -> Gram matrix rank 2" in text
@@ -93,6 +94,16 @@ def test_tensorflow_notes_notebook(quick, weights_path):
     counts = [int(v) for v in re.findall(r"TF_CPP_MIN_LOG_LEVEL=\d: (\d+) lines", text)]
     assert counts[0] > counts[1] >= counts[3]  # level 1 hides INFO
     assert list((quick / "results" / "tensorflow-notes" / "tensorboard" / "sweep").glob("content_weight=*"))
+    # Serving: the versioned layout, both signatures, a REST body answered with a PNG of the photo's size
+    assert (quick / "results" / "tensorflow-notes" / "exported" / "starry_night" / "1" / "saved_model.pb").exists()
+    assert "encoded: {'image_bytes': ('string', [None])}" in text and "serving_default: {'images': ('uint8', [None, None, None, 3])}" in text
+    assert re.search(r"reply: a PNG of \(\d+, 256, 3\)", text) or re.search(r"reply: a PNG of \(256, \d+, 3\)", text)
+    # Mobile: float32 as Keras to a level, float16 half the size, int8 a quarter
+    kib = {name: float(v) for name, v in re.findall(r"(model\S*\.tflite): (\d+) KiB", text)}
+    assert kib["model_float16.tflite"] < 0.6 * kib["model.tflite"] and kib["model_int8.tflite"] < 0.35 * kib["model.tflite"]
+    levels = {name: (float(m), int(x)) for name, m, x in re.findall(r"(model\S*\.tflite): mean (\S+), max (\d+) levels from Keras", text)}
+    assert levels["model.tflite"][1] <= 1 and levels["model_float16.tflite"][0] < 0.5 and levels["model_int8.tflite"][0] < 6
+    assert "tf.estimator in TensorFlow 2.21.0: removed" in text or re.search(r"tf.estimator in TensorFlow \S+: removed", text)
 
 
 def test_perceptual_losses_notebook(quick, weights_path):
