@@ -1,0 +1,91 @@
+"""Measures of a trained style network beyond its training loss: how steady it is on video
+(the warping error on clips whose motion is known exactly), how much of a picture it
+paints as flat bright blobs, and its style loss on a photo it never saw.
+
+The clips are made from one still photo, so the true motion between frames is known and
+no optical flow is estimated: a camera panning ``PAN_STEP`` px per frame, and a still
+camera whose sensor adds fresh noise to every frame.  A network that paints each frame
+alone flickers where the input barely changes; the ratio of the result's warping error to
+the input's says by how much (1: no more than the input itself).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neural_style import images
+
+CLIP_SIZE = (384, 288)  # (width, height) px
+PAN_STEP = 3  # px per frame
+NOISE = 2.0  # levels: the sensor noise of the still clip (Gaussian, per pixel and channel)
+
+
+def pan_clip(photo, frames=8, step=PAN_STEP, noise=NOISE, size=CLIP_SIZE, seed=0) -> np.ndarray:
+    """A camera panning right across ``photo`` (H, W, 3), ``step`` px per frame, its
+    sensor adding Gaussian noise (``noise`` levels) afresh to every frame: uint8 (frames,
+    height, width, 3), ``size`` = (width, height); frame t+1 is frame t moved ``step`` px
+    to the left (and noise: a pan without it would leave the input's error 0)."""
+    w, h = size
+    photo = np.asarray(photo)
+    needed = w + step * (frames - 1)
+    scale = max(h / photo.shape[0], needed / photo.shape[1])
+    photo = images.resize(photo, shape=(round(photo.shape[0] * scale), round(photo.shape[1] * scale)), resample="bicubic")
+    top = (photo.shape[0] - h) // 2
+    return _noisy([photo[top : top + h, step * t : step * t + w] for t in range(frames)], noise, seed)
+
+
+def still_clip(photo, frames=8, noise=NOISE, size=CLIP_SIZE, seed=0) -> np.ndarray:
+    """A still camera on ``photo``, its sensor adding Gaussian noise (``noise`` levels)
+    afresh to every frame: uint8 (frames, height, width, 3)."""
+    w, h = size
+    return _noisy([images.resize(np.asarray(photo), shape=(h, w), resample="bicubic")] * frames, noise, seed)
+
+
+def _noisy(frames, noise, seed):
+    rng = np.random.default_rng(seed)
+    return np.stack([images.to_uint8(f.astype(np.float32) + rng.normal(0, noise, f.shape)) for f in frames])
+
+
+def warping_error(frames, step=0) -> float:
+    """Mean |frame t+1 - frame t moved by the known motion| over the pixels both frames
+    see, 0..255: the motion is ``step`` px to the left per frame (0: none)."""
+    f = np.asarray(frames, np.float32)
+    later, earlier = (f[1:, :, :-step], f[:-1, :, step:]) if step else (f[1:], f[:-1])
+    return float(np.abs(later - earlier).mean())
+
+
+def steadiness(network, photo, frames=8, **looks) -> dict:
+    """The warping error of ``network`` (``inference.Network``) on a pan and a still noisy
+    clip of ``photo``, against the input's: ``{"pan": (result, input, ratio), "still":
+    (...)}``; ``looks`` as ``network.apply`` takes them (a many-style network's style)."""
+    report = {}
+    for name, clip, step in (("pan", pan_clip(photo, frames), PAN_STEP), ("still", still_clip(photo, frames), 0)):
+        result = np.stack([network.apply(frame, **looks) for frame in clip])
+        ours, theirs = warping_error(result, step), warping_error(clip, step)
+        report[name] = (ours, theirs, ours / theirs)
+    return report
+
+
+def flat_bright_share(image, side=9, spread=4.0, bright=170.0) -> float:
+    """The share of ``image``'s pixels (RGB 0..255) in near-uniform bright patches: those
+    whose ``side`` x ``side`` neighbourhood has a luminance above ``bright`` on average and
+    varying by less than ``spread`` levels (standard deviation).  Paintings and photos
+    have few; networks that paint "blobs" into skies and walls have many."""
+    from scipy.ndimage import uniform_filter
+
+    y = np.asarray(image, np.float32) @ np.float32([0.299, 0.587, 0.114])  # ITU-R BT.601 luma
+    mean = uniform_filter(y, side)
+    std = np.sqrt(np.maximum(uniform_filter(y * y, side) - mean * mean, 0))
+    return float(((mean > bright) & (std < spread)).mean())
+
+
+def style_distance(image, painting, weights="imagenet") -> float:
+    """The perceptual style loss of ``image`` against ``painting`` (both RGB 0..255),
+    as training computes its style term: the root mean square difference of Gram
+    matrices at ``perceptual.STYLE_LAYERS``, halved, summed over the layers."""
+    from neural_style import perceptual
+    from neural_style.backend import ops
+
+    vgg = perceptual.vgg_features(perceptual.STYLE_LAYERS, weights)
+    ours, theirs = perceptual.style_grams(vgg, image), perceptual.style_grams(vgg, painting)
+    return float(sum(ops.convert_to_numpy(perceptual.mean_sqr_b(ops.convert_to_tensor((a - b)[None])))[0] / 2 for a, b in zip(ours, theirs)))
