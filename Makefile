@@ -15,13 +15,20 @@ BACKEND_TESTS := tests/test_losses.py tests/test_lbfgs.py tests/test_optimize.py
 # losses, gradients, the device L-BFGS, the networks and perceptual losses, a kind trained and applied.
 TORCH_TESTS := tests/test_losses.py tests/test_lbfgs.py tests/test_optimize.py tests/test_nets.py tests/test_perceptual.py tests/test_kinds.py
 
-.PHONY: setup test test-backends run run-fast lab notebooks figures figures-paper gallery bench bench-gpu weights data lint docs clean
+.PHONY: setup browser serve test test-backends run run-fast lab notebooks figures figures-paper gallery bench bench-gpu weights data lint docs clean
 
-setup: $(VENV)/.installed $(BACKEND:%=$(VENV)/.backend-%) weights
+setup: $(VENV)/.installed $(BACKEND:%=$(VENV)/.backend-%) weights browser
+
+# Debian's Chromium for the page test (Playwright drives it); as root only, else that test skips and says why.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null); \
+	else echo "make browser: not root or no apt-get: the page test will skip (install Chromium to run it)"; fi
 
 $(VENV)/.installed: setup.cfg pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet -c constraints.txt -e ".[$(DEVICE),offline,export,photos,test,notebooks,docs]"
+	$(PIP) install --quiet -c constraints.txt -e ".[$(DEVICE),offline,export,serve,photos,test,notebooks,docs]"
 	touch $@
 
 $(VENV)/.backend-%: $(VENV)/.installed
@@ -55,6 +62,10 @@ test-backends: $(VENV)/.installed
 
 run: $(VENV)/.installed
 	$(VENV)/bin/neural-style
+
+# The shipped networks over TF Serving's REST API, and a page to try them: http://127.0.0.1:8501/
+serve: $(VENV)/.installed
+	$(VENV)/bin/neural-style serve
 
 # The same photo with the shipped real-time Starry Night network: one forward pass.
 run-fast: $(VENV)/.installed

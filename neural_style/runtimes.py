@@ -118,6 +118,9 @@ class SavedModelRunner(Runner):
             _needs("tensorflow", "cpu")
         self.fn = tf.saved_model.load(str(path)).signatures["serving_default"]
 
+    def __call__(self, x, *extra):  # a SavedModel takes a whole batch
+        return self.one(np.clip(np.round(x), 0, 255).astype(np.uint8), *extra).astype(np.float32)
+
     def one(self, x, *extra):
         names = list(self.fn.structured_input_signature[1])
         images = next(n for n in names if n == "images")

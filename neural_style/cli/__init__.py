@@ -5,7 +5,8 @@
 - ``neural-style train --style Y --images DIR -o NET.keras``: train a real-time style (or
   super-resolution) network (``train``);
 - ``neural-style --model NET --content PHOTOS|FOLDERS|VIDEOS``: apply one (``apply``);
-- ``neural-style export NET -o DIR``: export one for model servers (``export``).
+- ``neural-style export NET -o DIR``: export one for model servers (``export``);
+- ``neural-style serve``: serve networks over TF Serving's REST API, with a page (``serve``).
 
 Imports run one way: ``options`` and ``sizes`` know no job; the jobs import them.
 """
@@ -21,6 +22,10 @@ def main(argv=None) -> int:
         from neural_style.cli import train
 
         return train.main(argv[1:])
+    if argv[:1] == ["serve"]:
+        from neural_style.cli import serve
+
+        return serve.main(argv[1:])
     if argv[:1] == ["export"]:
         from neural_style.cli import export
 

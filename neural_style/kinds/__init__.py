@@ -62,6 +62,15 @@ class Kind:
         """The network on one image (H, W, 3): uint8 of (scale H, scale W, 3)."""
         raise NotImplementedError
 
+    def apply_batch(self, net, batch, *extra):
+        """The network on same-size uint8 images (B, H, W, 3), and its further inputs (one
+        row per image): uint8 (B, scale H, scale W, 3), one pass for the whole batch, each
+        image as ``apply`` gives it at its own size (what a server batches)."""
+        import numpy as np
+
+        out = run(net, np.asarray(batch, np.float32), self, *extra)
+        return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
     def sample(self, net, photos):
         """The network's outputs on a batch of training inputs, for TensorBoard."""
         return net.predict(photos, verbose=0)

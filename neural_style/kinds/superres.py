@@ -66,6 +66,12 @@ class SuperresKind(Kind):
     def apply(self, net, image, size=None, **looks):
         return upscale(net, image, size, **looks)
 
+    def apply_batch(self, net, batch, *extra):
+        from neural_style import images
+
+        out = run(net, np.asarray(batch, np.float32), self)
+        return np.stack([images.back_project(y, x) for y, x in zip(out, batch)])
+
     def memory(self, height, width) -> int:
         """Taking the style network's count of activations at the output's size."""
         return int(ACTIVATIONS_AT_PEAK * 64 * 4 * SCALE**2 * (height + 2 * PAD) * (width + 2 * PAD))

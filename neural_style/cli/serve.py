@@ -1,0 +1,59 @@
+"""``neural-style serve``: the networks behind TF Serving's REST API, with a page to try
+them, on Ray Serve (``neural_style.serving``)."""
+
+from __future__ import annotations
+
+import argparse
+
+from neural_style.cli.options import HelpFormatter, run_job, say_fn
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="neural-style serve",
+        description="Serve networks over TF Serving's REST API (POST /v1/models/NAME[/versions/N]:predict with "
+        '{"instances": [{"b64": ...}]}; GET /v1/models/NAME) and a page to try them at /, on Ray Serve: dynamic '
+        "batching, one replica set per model version, new versions of exported models rolled out with no failed request.",
+        formatter_class=HelpFormatter,
+    )
+    a = p.add_argument
+    a("--model", "-m", nargs="+", help="shipped names, .keras files, or exported models' folders (DIR/NAME from `neural-style export`, "
+      "watched for new versions); default: every shipped network")  # fmt: skip
+    a("--host", default="127.0.0.1", help="the address to listen on (0.0.0.0: every interface)")
+    a("--port", type=int, default=8501, help="the port (TF Serving's REST port by default)")
+    a("--no-batching", action="store_true", help="run every image alone (batching groups same-size images that arrive together)")
+    a("--max-pixels", type=int, default=None, help="the largest image a request may send, in pixels (default 16,777,216: 4096x4096)")
+    a("--address", help="join a Ray cluster (`ray start --head` on one machine, `ray start --address=HEAD:6379` on the others); default: a local one")
+    a("--stop-after", type=float, help=argparse.SUPPRESS)  # seconds: tests and benchmarks stop the server this way
+    a("--quiet", "-q", action="store_true", help="print only errors and the address")
+    a("--debug", action="store_true", help="show full tracebacks")
+    return p
+
+
+def _main(args) -> int:
+    from neural_style import restapi, serving, signals
+    from neural_style.errors import NeuralStyleError
+
+    say = say_fn(args.quiet)
+    if not 1 <= args.port <= 65535:
+        raise NeuralStyleError(f"--port {args.port} is not valid; give 1..65535")
+    if args.max_pixels is not None and args.max_pixels < 64 * 64:
+        raise NeuralStyleError(f"--max-pixels {args.max_pixels} is not valid; give at least 4096 (64x64)")
+    sources = serving.check_sources(args.model) if args.model else serving.default_sources()
+    server = serving.Server(sources, args.host, args.port, batching=not args.no_batching,
+                            max_pixels=args.max_pixels or restapi.MAX_PIXELS, address=args.address)  # fmt: skip
+    say(f"starting Ray Serve with {', '.join(sources)} ...")
+    try:
+        server.start()
+        print(f"serving {', '.join(f'{n} (version {v})' for n, v in server.current.items())} at http://{args.host}:{args.port}/", flush=True)
+        asked = []
+        with signals.stop_requests(lambda: asked.append(True)):
+            server.serve_forever(stop_after=args.stop_after, stop=lambda: bool(asked))
+    finally:
+        server.stop()
+    return 0
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    return run_job(_main, args)

@@ -1,0 +1,118 @@
+"""TF Serving's REST API, as ``neural-style serve`` speaks it: request paths, JSON bodies
+of base64 images in and out, and errors as TF Serving gives them (a JSON ``{"error":
+...}`` with a 4xx status), so that a client written for one works with the other.
+
+    POST /v1/models/NAME[/versions/N]:predict
+        {"instances": [{"b64": "<jpeg or png>"}, ...]}          (row format)
+        {"inputs": [{"b64": ...}, ...]}                          (columnar, one input)
+        an instance may add "style": "name" or "style_mix": {"name": weight, ...}
+    -> {"predictions": [{"b64": "<png>"}, ...]}
+    GET  /v1/models/NAME[/versions/N]
+    -> {"model_version_status": [{"version": "2", "state": "AVAILABLE", "status": {...}}]}
+
+Nothing here imports Ray or a deep learning framework: it is plain parsing, tested alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+import re
+import warnings
+
+import numpy as np
+
+MAX_PIXELS = 4096 * 4096  # per image: a 16-megapixel photo; a style network needs ~3.3 GB for it
+MAX_INSTANCES = 64
+_PATH = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)(?:/versions/(?P<version>\d+))?(?::(?P<verb>[a-z]+))?$")
+
+
+class RestError(Exception):
+    """A request the server refuses: ``status`` (4xx) and a one-line message."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+    def body(self) -> dict:
+        return {"error": str(self)}
+
+
+def parse_path(spec) -> tuple[str, int | None, str | None]:
+    """``NAME[/versions/N][:verb]`` (what follows ``/v1/models/``) -> (name, version or
+    None, verb or None)."""
+    match = _PATH.match(spec or "")
+    if not match:
+        raise RestError(404, f"no such path /v1/models/{spec}; use /v1/models/NAME[/versions/N]:predict")
+    version = match["version"]
+    return match["name"], int(version) if version else None, match["verb"]
+
+
+def parse_body(raw: bytes, max_pixels=MAX_PIXELS) -> list[dict]:
+    """A predict request's body -> one dict per instance: ``image`` (uint8 H, W, 3) and
+    the instance's ``style`` / ``style_mix`` where given."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise RestError(400, "the request body is not JSON; send {\"instances\": [{\"b64\": \"<base64 JPEG or PNG>\"}]}") from None
+    if not isinstance(body, dict):
+        raise RestError(400, "the request body must be a JSON object with \"instances\" or \"inputs\"")
+    instances = body.get("instances", body.get("inputs"))
+    if isinstance(instances, dict):  # columnar: {"inputs": {"images": [...]}} with one input
+        instances = next(iter(instances.values()), None) if len(instances) == 1 else None
+    if not isinstance(instances, list) or not instances:
+        raise RestError(400, "no instances: send {\"instances\": [{\"b64\": \"<base64 JPEG or PNG>\"}, ...]}")
+    if len(instances) > MAX_INSTANCES:
+        raise RestError(400, f"{len(instances)} instances in one request; send at most {MAX_INSTANCES}")
+    return [_instance(item, k, max_pixels) for k, item in enumerate(instances)]
+
+
+def _instance(item, k, max_pixels) -> dict:
+    if isinstance(item, dict) and isinstance(item.get("b64"), str):
+        looks = {key: item[key] for key in ("style", "style_mix") if item.get(key) is not None}
+        return {"image": decode_image(item["b64"], k, max_pixels), **looks}
+    raise RestError(400, f"instance {k} is not {{\"b64\": \"<base64 JPEG or PNG>\"}}")
+
+
+def decode_image(b64, k=0, max_pixels=MAX_PIXELS) -> np.ndarray:
+    """Base64 JPEG/PNG -> RGB uint8 (H, W, 3); its size is checked before it is decoded."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        data = base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise RestError(400, f"instance {k}: \"b64\" is not base64") from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.width * image.height > max_pixels:
+                raise RestError(413, f"instance {k}: {image.width}x{image.height} px is over this server's limit of {max_pixels:,} pixels; send a smaller image")
+            return np.asarray(image.convert("RGB"))
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombWarning, Image.DecompressionBombError, ValueError):
+        raise RestError(400, f"instance {k}: \"b64\" is not a JPEG or PNG image") from None
+
+
+def encode_png(image) -> str:
+    """RGB uint8 (H, W, 3) -> base64 PNG text."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(image, np.uint8)).save(buffer, format="PNG", compress_level=1)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def predictions(images) -> dict:
+    """The reply to a predict request: ``{"predictions": [{"b64": png}, ...]}``."""
+    return {"predictions": [{"b64": encode_png(image)} for image in images]}
+
+
+def version_status(versions: dict, version=None) -> dict:
+    """``{version: state}`` (LOADING, AVAILABLE, UNLOADING, END) as TF Serving's model
+    status reply, for one version or all."""
+    if version is not None and version not in versions:
+        raise RestError(404, f"version {version} is not known; versions: {', '.join(map(str, sorted(versions))) or 'none'}")
+    chosen = [version] if version is not None else sorted(versions)
+    return {"model_version_status": [{"version": str(v), "state": versions[v], "status": {"error_code": "OK", "error_message": ""}} for v in chosen]}

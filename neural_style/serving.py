@@ -1,0 +1,251 @@
+"""``neural-style serve``: the networks behind TF Serving's REST API and a page to try them,
+on Ray Serve: its deployments and replicas, its dynamic batching (``serve.batch``), its
+supervision (a crashed replica is restarted, the others keep serving) and, when one machine
+is not enough, a Ray cluster (``ray start --head``, then ``--address``).
+
+- Each model version is a Ray Serve application of its own, ``NAME-vN``: its replica loads
+  the network and answers a warm-up request in ``__init__``, so Ray counts it running
+  only then; its ``predict`` is batched by ``serve.batch`` (same-size images in one pass).
+- The ingress (FastAPI in a deployment) speaks the REST API (``restapi``): it decodes and
+  checks requests, routes each to its model's current version and serves the page.
+- ``Server``, in the command's process, deploys them and rolls out new versions: a new
+  version's application starts beside the old one, which keeps answering; once Ray reports
+  it running, the ingress routes the model to it and the old application is deleted (Ray
+  lets its requests in flight finish first). Exported folders are watched for new
+  versions, as TF Serving watches its model base paths.
+"""
+
+# no `from __future__ import annotations`: FastAPI reads the handlers' annotations (Request)
+import asyncio
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from ray import serve
+
+from neural_style import restapi
+
+PAGE = Path(__file__).resolve().parent / "page" / "index.html"
+MAX_BATCH = 16
+app = FastAPI(title="neural_style", docs_url=None, redoc_url=None)
+
+
+def load_network(source):
+    """A shipped name, a ``.keras`` file or an exported version folder -> ``Network``."""
+    from neural_style import inference, runtimes
+
+    return runtimes.load(source) if runtimes.is_exported(source) else inference.load(source)
+
+
+@serve.deployment(max_ongoing_requests=64, graceful_shutdown_wait_loop_s=0.5, ray_actor_options={"num_cpus": 0})
+class ModelVersion:
+    """One version of one network, batched."""
+
+    def __init__(self, source, batching=True):
+        self.network = load_network(source)
+        self.predict_batch.set_max_batch_size(MAX_BATCH if batching else 1)
+        names = self.network.meta.get("config", {}).get("style_names") if "style_mix" in self.network.kind.looks else None
+        self.info = {"kind": self.network.kind.name, "title": self.network.kind.title, "scale": self.network.kind.scale, "styles": names}
+        warm = np.zeros((1, 64, 64, 3), np.uint8)  # the warm-up request: ready only once answered
+        self.network.kind.apply_batch(self.network.model, warm, *([np.eye(len(names), dtype=np.float32)[:1]] if names else []))
+
+    def describe(self) -> dict:
+        return self.info
+
+    @serve.batch(max_batch_size=MAX_BATCH, batch_wait_timeout_s=0.01)
+    async def predict_batch(self, items: list[tuple]) -> list[np.ndarray]:
+        results = [None] * len(items)
+        groups = {}
+        for k, (image, _) in enumerate(items):  # a batch is one tensor: same-size images together
+            groups.setdefault(image.shape, []).append(k)
+        for ks in groups.values():
+            batch = np.stack([items[k][0] for k in ks])
+            extra = [np.stack([items[k][1] for k in ks])] if self.info["styles"] else []
+            out = await asyncio.to_thread(self.network.kind.apply_batch, self.network.model, batch, *extra)
+            for k, y in zip(ks, out):
+                results[k] = y
+        return results
+
+    async def predict(self, image, weights=None) -> np.ndarray:
+        return await self.predict_batch((image, weights))
+
+
+@serve.deployment(max_ongoing_requests=256, ray_actor_options={"num_cpus": 0})
+@serve.ingress(app)
+class Ingress:
+    """The REST API and the page; routes each model's requests to its current version."""
+
+    def __init__(self, max_pixels=restapi.MAX_PIXELS):
+        self.max_pixels = max_pixels
+        self.models = {}  # name -> {"current": N, "versions": {N: state}, "info": {...}}
+        self.handles = {}
+
+    def route(self, name, version, state, info=None, current=False):
+        """Record ``version``'s state (TF Serving's words); ``current``: serve it now."""
+        model = self.models.setdefault(name, {"current": None, "versions": {}, "info": {}})
+        model["versions"][version] = state
+        if current:
+            self.handles[name] = serve.get_app_handle(f"{name}-v{version}")
+            model.update(current=version, info=info or {})
+
+    @app.get("/")
+    def page(self):
+        return HTMLResponse(PAGE.read_text())
+
+    @app.get("/v1/models")
+    def list_models(self):
+        return {name: {**m["info"], "version": m["current"]} for name, m in self.models.items() if m["current"] is not None}
+
+    @app.get("/v1/models/{spec:path}")
+    def status(self, spec: str):
+        try:
+            name, version, _ = restapi.parse_path(spec)
+            return restapi.version_status(self._model(name)["versions"], version)
+        except restapi.RestError as e:
+            return JSONResponse(e.body(), status_code=e.status)
+
+    @app.post("/v1/models/{spec:path}")
+    async def predict(self, spec: str, request: Request):
+        try:
+            name, version, verb = restapi.parse_path(spec)
+            if verb != "predict":
+                raise restapi.RestError(404, f"/v1/models/{spec}: this server answers :predict")
+            model = self._model(name)
+            if version is not None and version != model["current"]:
+                raise restapi.RestError(404, f"model {name} version {version} is not served; the served version is {model['current']}")
+            instances = await asyncio.to_thread(restapi.parse_body, await request.body(), self.max_pixels)
+            weights = [self._weights(model, item) for item in instances]
+            handle, served = self.handles[name], model["current"]  # together: a rollout may switch both while we wait
+            outputs = await asyncio.gather(*(handle.predict.remote(item["image"], w) for item, w in zip(instances, weights)))
+            return JSONResponse(await asyncio.to_thread(restapi.predictions, outputs), headers={"X-Model-Version": str(served)})
+        except restapi.RestError as e:
+            return JSONResponse(e.body(), status_code=e.status)
+
+    def _model(self, name):
+        model = self.models.get(name)
+        if model is None or model["current"] is None:
+            raise restapi.RestError(404, f"no model {name!r}; models: {', '.join(sorted(self.list_models())) or 'none'}")
+        return model
+
+    @staticmethod
+    def _weights(model, item):
+        names = model["info"].get("styles")
+        if not names:
+            if item.keys() & {"style", "style_mix"}:
+                raise restapi.RestError(400, "this model has one style: \"style\" and \"style_mix\" are for a many-style model")
+            return None
+        from neural_style.errors import NeuralStyleError
+        from neural_style.kinds.multistyle import style_weights
+
+        try:
+            return style_weights(names, item.get("style"), item.get("style_mix"))
+        except NeuralStyleError as e:
+            raise restapi.RestError(400, str(e)) from None
+
+
+def versions_in(folder) -> list[int]:
+    """The complete version folders of an exported model (``N/saved_model.pb``), sorted."""
+    folder = Path(folder)
+    return sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit() and (p / "saved_model.pb").is_file()) if folder.is_dir() else []
+
+
+class Server:
+    """Ray, Ray Serve, the ingress and the models, from the command's process."""
+
+    def __init__(self, sources: dict, host="127.0.0.1", port=8501, batching=True, max_pixels=restapi.MAX_PIXELS, address=None):
+        self.sources, self.host, self.port = dict(sources), host, port
+        self.batching, self.max_pixels, self.address = batching, max_pixels, address
+        self.current = {}  # name -> served version
+
+    def start(self):
+        import ray
+
+        logging.getLogger("ray.serve").setLevel(logging.WARNING)  # "Application ... is ready": ours says it once
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report from a local server
+        if not ray.is_initialized():
+            ray.init(address=self.address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        serve.start(http_options={"host": self.host, "port": self.port}, logging_config={"log_level": "WARNING"})
+        self.ingress = serve.run(Ingress.bind(self.max_pixels), name="ingress", route_prefix="/")
+        for name, source in self.sources.items():
+            versions = versions_in(source)
+            self.roll_out(name, versions[-1] if versions else 1, Path(source) / str(versions[-1]) if versions else source)
+
+    def roll_out(self, name, version, source):
+        """Serve ``source`` as ``name`` version ``version``: started beside the current
+        version, switched to once running, the old one then deleted."""
+        self.ingress.route.remote(name, version, "LOADING").result()
+        app_name = f"{name}-v{version}"
+        handle = serve.run(ModelVersion.bind(str(source), self.batching), name=app_name, route_prefix=None)
+        info = handle.describe.remote().result()
+        old = self.current.get(name)
+        self.ingress.route.remote(name, version, "AVAILABLE", info, current=True).result()
+        self.current[name] = version
+        if old is not None and old != version:
+            self.ingress.route.remote(name, old, "UNLOADING").result()
+            serve.delete(f"{name}-v{old}")
+            self.ingress.route.remote(name, old, "END").result()
+
+    def watch_once(self):
+        """Roll out the newest version of each exported model, if newer than the served."""
+        for name, source in self.sources.items():
+            versions = versions_in(source)
+            if versions and versions[-1] > self.current.get(name, 0):
+                self.roll_out(name, versions[-1], Path(source) / str(versions[-1]))
+
+    def serve_forever(self, poll=2.0, stop_after=None, stop=lambda: False):
+        end = time.monotonic() + stop_after if stop_after else None
+        while not stop() and (end is None or time.monotonic() < end):
+            self.watch_once()
+            for _ in range(int(poll / 0.1)):
+                if stop():
+                    break
+                time.sleep(0.1)
+
+    def stop(self):
+        import ray
+
+        serve.shutdown()
+        ray.shutdown()
+
+
+def default_sources() -> dict:
+    """The shipped networks, by name."""
+    from neural_style import inference
+
+    return {name: name for name in inference.shipped_models()}
+
+
+def check_sources(models) -> dict:
+    """``--model`` values -> {name: source}: a shipped name, a ``.keras`` file, or an
+    exported model's folder of versions (``neural-style export``'s ``DIR/NAME``)."""
+    from neural_style import inference
+    from neural_style.errors import NeuralStyleError
+
+    sources = {}
+    for item in models:
+        path = Path(item)
+        if path.is_dir():
+            if not versions_in(path):
+                raise NeuralStyleError(f"--model {item}: no version folder with a SavedModel (N/saved_model.pb); give DIR/NAME from `neural-style export`")
+            sources[path.name] = str(path.resolve())
+        elif item in inference.shipped_models() and not path.exists():
+            sources[item] = item
+        elif path.suffix == ".keras" and path.is_file():
+            sources[path.stem] = str(path.resolve())
+        else:
+            raise NeuralStyleError(f"--model {item}: not a shipped network ({', '.join(inference.shipped_models())}), a .keras file or an exported model's folder")
+    return sources
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (for tests and benchmarks)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+

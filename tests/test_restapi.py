@@ -1,0 +1,86 @@
+"""TF Serving's REST shapes (neural_style.restapi), without a server: paths, bodies,
+images in and out, and each bad request's status and one-line message."""
+
+import base64
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from neural_style import restapi
+from neural_style.restapi import RestError
+
+
+def b64(image, fmt="PNG"):
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format=fmt)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_paths():
+    assert restapi.parse_path("starry_night:predict") == ("starry_night", None, "predict")
+    assert restapi.parse_path("superres/versions/12:predict") == ("superres", 12, "predict")
+    assert restapi.parse_path("paintings") == ("paintings", None, None)
+    with pytest.raises(RestError) as e:
+        restapi.parse_path("a/b/c:predict")
+    assert e.value.status == 404
+
+
+def test_a_body_round_trips_images_exactly(rng):
+    image = rng.integers(0, 256, (5, 7, 3), np.uint8)
+    body = json.dumps({"instances": [{"b64": b64(image)}, {"b64": b64(image), "style": "a", "style_mix": {"a": 1}}]}).encode()
+    items = restapi.parse_body(body)
+    assert np.array_equal(items[0]["image"], image) and set(items[0]) == {"image"}
+    assert items[1]["style"] == "a" and items[1]["style_mix"] == {"a": 1}
+    columnar = restapi.parse_body(json.dumps({"inputs": {"images": [{"b64": b64(image)}]}}).encode())
+    assert np.array_equal(columnar[0]["image"], image)
+    reply = restapi.predictions([image])
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(base64.b64decode(reply["predictions"][0]["b64"])))), image)
+
+
+def test_grey_and_rgba_images_become_rgb(rng):
+    grey = rng.integers(0, 256, (4, 6), np.uint8)
+    item = restapi.parse_body(json.dumps({"instances": [{"b64": b64(grey)}]}).encode())[0]
+    assert item["image"].shape == (4, 6, 3) and np.array_equal(item["image"][..., 1], grey)
+
+
+@pytest.mark.parametrize("body, status, message", [
+    (b"not json", 400, "not JSON"),
+    (b"[1, 2]", 400, "JSON object"),
+    (b"{}", 400, "no instances"),
+    (b'{"instances": []}', 400, "no instances"),
+    (b'{"instances": [{"image": 1}]}', 400, "instance 0 is not"),
+    (b'{"instances": [{"b64": "%%%"}]}', 400, "not base64"),
+    (b'{"instances": [{"b64": "aGVsbG8="}]}', 400, "not a JPEG or PNG"),
+])  # fmt: skip
+def test_bad_bodies(body, status, message):
+    with pytest.raises(RestError) as e:
+        restapi.parse_body(body)
+    assert e.value.status == status and message in str(e.value) and "\n" not in str(e.value)
+    assert e.value.body() == {"error": str(e.value)}
+
+
+def test_an_image_over_the_pixel_limit_is_refused_before_it_is_decoded(rng):
+    image = rng.integers(0, 256, (100, 100, 3), np.uint8)
+    with pytest.raises(RestError) as e:
+        restapi.parse_body(json.dumps({"instances": [{"b64": b64(image, "JPEG")}]}).encode(), max_pixels=9999)
+    assert e.value.status == 413 and "100x100 px" in str(e.value)
+    assert restapi.parse_body(json.dumps({"instances": [{"b64": b64(image, "JPEG")}]}).encode(), max_pixels=10000)[0]["image"].shape == (100, 100, 3)
+
+
+def test_too_many_instances():
+    with pytest.raises(RestError) as e:
+        restapi.parse_body(json.dumps({"instances": [{"b64": "x"}] * (restapi.MAX_INSTANCES + 1)}).encode())
+    assert e.value.status == 400 and "at most" in str(e.value)
+
+
+def test_version_status():
+    versions = {1: "END", 2: "AVAILABLE"}
+    status = restapi.version_status(versions)["model_version_status"]
+    assert [(s["version"], s["state"]) for s in status] == [("1", "END"), ("2", "AVAILABLE")]
+    assert restapi.version_status(versions, 2)["model_version_status"][0]["state"] == "AVAILABLE"
+    with pytest.raises(RestError) as e:
+        restapi.version_status(versions, 3)
+    assert e.value.status == 404

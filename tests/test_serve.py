@@ -1,0 +1,199 @@
+"""`neural-style serve` end to end: one server (Ray Serve, on 127.0.0.1, a free port,
+stopping by itself) for the whole module; a version rolled out under a bounded load with
+bad requests mixed in; the page driven in a real browser."""
+
+import base64
+import importlib.util
+import io
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from neural_style import backend, data, export, inference, kinds, nets, serving
+
+pytestmark = [
+    pytest.mark.skipif(backend.name() != "tensorflow", reason="the exported versions are traced with TensorFlow"),
+    pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="Ray Serve is not installed (pip install 'neural_style[serve]')"),
+]
+MAX_PIXELS = 100_000
+
+
+def random_network(path, seed, styles=0, names=None):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    net = nets.style_net(norm="instance", styles=styles)
+    for layer in net.layers:  # styles that differ (a new layer starts every style at scale 1, shift 0)
+        if isinstance(layer, nets.ConditionalInstanceNormalization):
+            layer.set_weights([np.random.default_rng(seed).normal(1, 0.5, w.shape).astype("float32") for w in layer.get_weights()])
+    kinds.save_net(net, path, "multistyle" if styles else "style", **({"config": {"style_names": names}} if names else {}))
+    return inference.load(path)
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """Two versions of one exported network (the second held back), a two-style network,
+    the photo and what each version makes of it."""
+    root = tmp_path_factory.mktemp("serve")
+    a, b = random_network(root / "a.keras", 1), random_network(root / "b.keras", 2)
+    export.export(a, root / "models", "net", ("saved_model",), version=1)
+    export.export(b, root / "staging", "net", ("saved_model",), version=2)
+    random_network(root / "two.keras", 3, styles=2, names=["first", "second"])
+    photo = data.load("tubingen", size=64)
+    return {"root": root, "photo": photo, "expected": {1: a.apply(photo), 2: b.apply(photo)}}
+
+
+@pytest.fixture(scope="module")
+def server(setup):
+    port = serving.free_port()
+    root = setup["root"]
+    command = [sys.executable, "-m", "neural_style", "serve", "--model", "starry_night", str(root / "models" / "net"), str(root / "two.keras"),
+               "--port", str(port), "--max-pixels", str(MAX_PIXELS), "--stop-after", "900", "-q"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    start, seen = time.monotonic(), []
+    while not any(line.startswith("serving ") for line in seen):
+        assert process.poll() is None and time.monotonic() - start < 300, "".join(seen)[-3000:]
+        try:
+            seen.append(lines.get(timeout=1))
+        except queue.Empty:
+            pass
+    yield f"http://127.0.0.1:{port}"
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def request(url, body=None):
+    """(status, JSON reply, headers) of a GET, or a POST of ``body`` (bytes)."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=120) as reply:
+            return reply.status, json.loads(reply.read()), dict(reply.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read()), dict(e.headers)
+
+
+def b64(image, fmt="PNG"):
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format=fmt)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def bad_requests(url, photo):
+    big = np.zeros((400, 400, 3), np.uint8)  # 160,000 px: over the server's limit
+    one = json.dumps({"instances": [{"b64": b64(photo)}]}).encode()
+    return [
+        (f"{url}/v1/models/net:predict", b"not json", 400, "not JSON"),
+        (f"{url}/v1/models/net:predict", b'{"instances": []}', 400, "no instances"),
+        (f"{url}/v1/models/net:predict", b'{"instances": [{"b64": "aGVsbG8="}]}', 400, "not a JPEG or PNG"),
+        (f"{url}/v1/models/net:predict", json.dumps({"instances": [{"b64": b64(big, "JPEG")}]}).encode(), 413, "over this server's limit"),
+        (f"{url}/v1/models/nothere:predict", one, 404, "no model 'nothere'"),
+        (f"{url}/v1/models/net/versions/9:predict", one, 404, "version 9 is not served"),
+        (f"{url}/v1/models/net:predict", json.dumps({"instances": [{"b64": b64(photo), "style": "first"}]}).encode(), 400, "one style"),
+        (f"{url}/v1/models/two:predict", json.dumps({"instances": [{"b64": b64(photo), "style": "third"}]}).encode(), 400, "no style 'third'"),
+    ]
+
+
+def test_a_new_version_rolls_out_under_load_with_no_failed_request(setup, server):
+    photo, expected, root = setup["photo"], setup["expected"], setup["root"]
+    body = json.dumps({"instances": [{"b64": b64(photo)}]}).encode()
+    results, bad, lock = [], [], threading.Lock()
+    done = threading.Event()
+
+    def client(k):
+        while not done.is_set():
+            status, reply, headers = request(f"{server}/v1/models/net:predict", body)
+            with lock:
+                results.append((status, reply, headers.get("x-model-version")))
+            if k == 0:  # one client mixes in every kind of bad request
+                for url, payload, want, message in bad_requests(server, photo):
+                    status, reply, _ = request(url, payload)
+                    with lock:
+                        bad.append((status, reply.get("error", ""), want, message))
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(client, k) for k in range(8)]
+        while len(results) < 40:
+            time.sleep(0.05)
+        os.rename(root / "staging" / "net" / "2", root / "models" / "net" / "2")  # what an export does last
+        while time.monotonic() - start < 240 and not (len(results) >= 300 and sum(v == "2" for *_, v in results) >= 40):
+            time.sleep(0.2)
+        done.set()
+        for f in futures:
+            f.result()
+    failed = [(s, r) for s, r, _ in results if s != 200]
+    assert not failed, failed[:3]
+    versions = [v for *_, v in results]
+    assert len(results) >= 300 and set(versions) == {"1", "2"}
+    assert versions.index("2") > 0 and "1" not in versions[len(versions) - versions[::-1].index("1"):]  # 1, then 2, never back
+    for _, reply, version in results:  # each reply whole, from the version that says it answered
+        out = np.asarray(Image.open(io.BytesIO(base64.b64decode(reply["predictions"][0]["b64"]))))
+        assert out.shape == photo.shape and np.abs(out.astype(int) - expected[int(version)]).max() <= 1
+    assert bad and all(s == want and message in error for s, error, want, message in bad), [b for b in bad if b[0] != b[2] or b[3] not in b[1]][:3]
+    status, reply, _ = request(f"{server}/v1/models/net")
+    assert status == 200 and [(v["version"], v["state"]) for v in reply["model_version_status"]] == [("1", "END"), ("2", "AVAILABLE")]
+    status, reply, _ = request(f"{server}/v1/models/starry_night:predict", body)  # the other models kept serving
+    assert status == 200 and "predictions" in reply
+
+
+def test_a_many_style_network_blends_by_request(setup, server):
+    photo = setup["photo"]
+    replies = {}
+    for name, instance in {"first": {"style": "first"}, "second": {"style_mix": {"second": 1}}, "half": {"style_mix": {"first": 1, "second": 1}}}.items():
+        status, reply, _ = request(f"{server}/v1/models/two:predict", json.dumps({"instances": [{"b64": b64(photo), **instance}]}).encode())
+        assert status == 200, reply
+        replies[name] = np.asarray(Image.open(io.BytesIO(base64.b64decode(reply["predictions"][0]["b64"])))).astype(int)
+    local = inference.load(setup["root"] / "two.keras")
+    assert np.abs(replies["first"] - local.apply(photo, style="first")).max() <= 1
+    assert np.abs(replies["half"] - local.apply(photo, style_mix="first=1,second=1")).max() <= 1
+    assert not np.array_equal(replies["first"], replies["second"])
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium: `make browser` installs Debian's chromium (as root)")
+@pytest.mark.skipif(importlib.util.find_spec("playwright") is None, reason="Playwright is not installed (pip install 'neural_style[test]')")
+def test_the_page_in_a_real_browser(server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    photo = data.load("tubingen", size=320)
+    Image.fromarray(photo).save(tmp_path / "tubingen.png")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1100, "height": 720})
+        page.goto(server + "/")
+        page.wait_for_selector("#model option[value='two']", state="attached")
+        page.select_option("#model", "two")
+        assert page.locator("#styles input[type=range]").count() == 2  # one slider per style
+        page.select_option("#model", "starry_night")
+        assert page.locator("#styles input").count() == 0
+        page.set_input_files("#file", str(tmp_path / "tubingen.png"))
+        page.click("#run")
+        page.wait_for_function("/done|error|cannot|\\d{3}/i.test(document.querySelector('#status').textContent)", timeout=120_000)
+        assert page.text_content("#status").startswith("done"), page.text_content("#status")
+        size = page.evaluate("[document.querySelector('#result').naturalWidth, document.querySelector('#result').naturalHeight]")
+        assert size == [photo.shape[1], photo.shape[0]]
+        assert "starry_night version 1" in page.text_content("#result-caption")
+        shot = Path(os.environ.get("NEURAL_STYLE_FIGURES", tmp_path)) / "serve_page.png"
+        page.screenshot(path=str(shot), full_page=True)
+        browser.close()
+    assert Image.open(shot).size[0] == 1100
