@@ -102,6 +102,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/train_step.py
 	$(PY) benchmarks/stream.py
 	$(PY) benchmarks/steadiness.py
+	$(PY) benchmarks/serving.py
 	@for b in jax torch; do if $(PY) -c "import $$b" 2>/dev/null; then \
 	  KERAS_BACKEND=$$b $(PY) benchmarks/bench.py --sizes 256,512 --append; fi; done
 

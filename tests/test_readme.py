@@ -21,8 +21,10 @@ def shell_lines():
 
 
 def parser_for(argv):
-    from neural_style.cli import apply, export, run, train
+    from neural_style.cli import apply, export, run, serve, train
 
+    if argv[:1] == ["serve"]:
+        return serve.build_parser(), argv[1:]
     if argv[:1] == ["train"]:
         return train.build_parser(), argv[1:]
     if argv[:1] == ["export"]:
