@@ -124,6 +124,8 @@ class Ingress:
             return JSONResponse(await asyncio.to_thread(restapi.predictions, outputs), headers={"X-Model-Version": str(served)})
         except restapi.RestError as e:
             return JSONResponse(e.body(), status_code=e.status)
+        except Exception as e:  # the replica died or timed out (Ray's errors): Ray restarts it
+            return JSONResponse({"error": f"model {name} failed to answer ({type(e).__name__}); retry"}, status_code=503)
 
     def _model(self, name):
         model = self.models.get(name)

@@ -87,7 +87,11 @@ def request(url, body=None):
         with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=120) as reply:
             return reply.status, json.loads(reply.read()), dict(reply.headers)
     except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read()), dict(e.headers)
+        text = e.read()
+        try:
+            return e.code, json.loads(text), dict(e.headers)
+        except ValueError:  # not JSON: the test that gets it says what it was
+            return e.code, {"error": f"not JSON: {text[:200]!r}"}, dict(e.headers)
 
 
 def b64(image, fmt="PNG"):
@@ -165,6 +169,25 @@ def test_a_many_style_network_blends_by_request(setup, server):
     assert np.abs(replies["first"] - local.apply(photo, style="first")).max() <= 1
     assert np.abs(replies["half"] - local.apply(photo, style_mix="first=1,second=1")).max() <= 1
     assert not np.array_equal(replies["first"], replies["second"])
+
+
+def test_a_crashed_replica_is_restarted_and_the_others_keep_serving(setup, server):
+    import psutil
+
+    body = json.dumps({"instances": [{"b64": b64(setup["photo"])}]}).encode()
+    replicas = [p for p in psutil.process_iter(["cmdline"]) if "ServeReplica:two-v1" in " ".join(p.info["cmdline"] or [])]
+    assert len(replicas) == 1, [p.info["cmdline"] for p in psutil.process_iter(["cmdline"]) if "ServeReplica" in " ".join(p.info["cmdline"] or [])]
+    replicas[0].kill()  # SIGKILL: as an out-of-memory kill would
+    replicas[0].wait(30)
+    status, reply, _ = request(f"{server}/v1/models/starry_night:predict", body)
+    assert status == 200 and "predictions" in reply  # another model's replica: untouched
+    start = time.monotonic()
+    while time.monotonic() - start < 180:  # Ray notices the dead replica and starts another
+        status, reply, _ = request(f"{server}/v1/models/two:predict", body)
+        if status == 200:
+            break
+        time.sleep(2)
+    assert status == 200 and "predictions" in reply
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
