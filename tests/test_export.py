@@ -168,3 +168,14 @@ def test_bad_exported_networks_are_one_line(network, tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert message in err and len(err.splitlines()) == 1, err
     assert not (tmp_path / "o.png").exists()
+
+
+def test_a_runtime_that_is_not_installed_names_its_install(network, tmp_path, capsys, monkeypatch):
+    dest = export.export(network, tmp_path / "models", "net", formats=("onnx", "tflite"))
+    for module, file, extra in (("onnxruntime", "model.onnx", "onnx"), ("ai_edge_litert.interpreter", "model.tflite", "litert")):
+        monkeypatch.setitem(sys.modules, module, None)  # import fails as if not installed
+        assert cli.main(["--model", str(dest / file), "--content", "tubingen", "-o", str(tmp_path / "o.png")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert f"pip install 'neural_style[{extra}]'" in err and len(err.splitlines()) == 1, err
+        monkeypatch.undo()
+    assert not (tmp_path / "o.png").exists()
