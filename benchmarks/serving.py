@@ -56,6 +56,21 @@ def tree_rss(pid) -> int:
         return 0
 
 
+def stop(process):
+    """End a server and every process it started (LitServe's workers outlive their parent)."""
+    import psutil
+
+    try:
+        tree = [*psutil.Process(process.pid).children(recursive=True), psutil.Process(process.pid)]
+    except psutil.NoSuchProcess:
+        return
+    for p in tree:
+        p.terminate()
+    _, alive = psutil.wait_procs(tree, timeout=60)
+    for p in alive:
+        p.kill()
+
+
 def start(command, url, payload, timeout=300):
     """Start a server; seconds until it answers a request."""
     t = time.perf_counter()
@@ -111,8 +126,7 @@ def main():
                 rows.append(f"| {name} | {up:.0f} | {memory / 1e9:.2f} | {clients} | {rate:.1f} | {p50 * 1000:.0f} | {p95 * 1000:.0f} |")
                 print(rows[-1], flush=True)
         finally:
-            process.terminate()
-            process.wait(timeout=60)
+            stop(process)
     lines = [f"## Serving the shipped style network, {time.strftime('%Y-%m-%d')}", "",
              f"Machine: {cpu_name()}. Command: `python benchmarks/serving.py`. One 256x192 JPEG per request "
              f"(`POST /v1/models/starry_night:predict`), {args.requests} requests per row; each server started afresh.", "",
