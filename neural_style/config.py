@@ -123,6 +123,7 @@ class TrainConfig:
     samples: int = 3  # images shown in TensorBoard after each epoch
     style_names: tuple = ()  # the style images' names, recorded with the network (one per style)
     stability: float = 0.0  # weight of the temporal stability term (kinds.style.motion); 0: none
+    saturation: float = 0.0  # weight of the penalty on the output's tanh input beyond SATURATION_LIMIT; 0: none
 
     def validate(self):
         """Raise NeuralStyleError for any invalid value, before anything is built."""
@@ -141,6 +142,8 @@ class TrainConfig:
             raise NeuralStyleError(f"learning rate {self.lr} is not valid; give a positive number")
         if not (self.stability >= 0 and math.isfinite(self.stability)):
             raise NeuralStyleError(f"stability {self.stability} is not valid; give 0 (none) or a positive weight")
+        if not (self.saturation >= 0 and math.isfinite(self.saturation)):
+            raise NeuralStyleError(f"saturation {self.saturation} is not valid; give 0 (none) or a positive weight")
         if len(set(self.style_names)) != len(self.style_names):
             raise NeuralStyleError(f"the styles {', '.join(self.style_names)} name one twice; give each style once")
         kind.check_styles(len(self.style_names))

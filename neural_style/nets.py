@@ -164,6 +164,12 @@ def _output(x):
     return ToPixels()(x)
 
 
+def output_conv(net):
+    """The last Conv2D (tanh) of a network built with ``_output``: its input, kernel and
+    bias give the tanh's input, which the saturation term of training looks at."""
+    return next(layer for layer in reversed(net.layers) if isinstance(layer, keras.layers.Conv2D))
+
+
 def superres_net(input_shape=(72, 72, 3), norm="batch"):
     """The lesson's super-resolution network: RGB 0..255 (B, H, W, 3) -> (B, 4H, 4W, 3).
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from neural_style import nets
 from neural_style.backend import keras, ops
 from neural_style.images import rn_mean
 from neural_style.vgg16_avg import VGG16_Avg, feature_model
@@ -148,7 +149,19 @@ def stability_b(net, photo, out, motion, noise, style_weights=None):
     return ops.sum(diff, axis=(1, 2, 3)) / (3 * ops.sum(kept, axis=(1, 2, 3)) + 1.0)
 
 
-def style_trainer(net, style, weights="imagenet", content_weights=CONTENT_WEIGHTS, stability=0.0):
+SATURATION_LIMIT = 2.0  # tanh(2) = 0.964: 250.3 of 255 levels; beyond it tanh passes back under 7% of a gradient
+
+
+def saturation_b(z, limit=SATURATION_LIMIT):
+    """Per-image mean of how far the output layer's tanh input ``z`` (B, H, W, 3) goes
+    beyond +-``limit`` (B,).  Where tanh saturates its gradient vanishes: a pixel pushed
+    there early in training gets no pull back from the style or content loss and stays a
+    flat, saturated blob (measured: 2% of the four-painting network's outputs beyond 9,
+    up to 280).  Nearly free to meet: past ``limit`` the picture changes by under 5 levels."""
+    return ops.mean(ops.relu(ops.abs(z) - limit), axis=(1, 2, 3))
+
+
+def style_trainer(net, style, weights="imagenet", content_weights=CONTENT_WEIGHTS, stability=0.0, saturation=0.0):
     """The lesson's ``m_style``: inputs [photo, photo] (B, H, W, 3) RGB 0..255 (one feeds
     the network, one the content target); outputs {"loss", "style", "content"} (B, 1).
     Compile with ``mae`` on "loss".
@@ -156,14 +169,19 @@ def style_trainer(net, style, weights="imagenet", content_weights=CONTENT_WEIGHT
     ``style``: one image (H, W, 3), or a list of them for a network of several styles
     (``nets.style_net(styles=n)``): then a third input, the style weights (B, n).  With
     ``stability`` > 0, two more inputs, a motion (B, 8) and noise (B, H, W, 3), and an
-    output "stability" (``stability_b``); the loss adds ``stability`` times it."""
+    output "stability" (``stability_b``); the loss adds ``stability`` times it.  With
+    ``saturation`` > 0, an output "saturation" (``saturation_b``) and the loss adds
+    ``saturation`` times it."""
     styles = list(style) if isinstance(style, (list, tuple)) else [style]
     vgg = vgg_features(STYLE_LAYERS, weights)
     inp = keras.Input(net.inputs[0].shape[1:], name="photo")
     vgg_inp = keras.Input(net.inputs[0].shape[1:], name="content_target")
     inputs = [inp, vgg_inp] + ([keras.Input((len(styles),), name="style_weights")] if len(net.inputs) > 1 else [])
     extra = inputs[2:]
-    out = net([inp, *extra]) if extra else net(inp)
+    conv = nets.output_conv(net)
+    body = keras.Model(net.inputs, [net.output, conv.input], name=net.name) if saturation else net  # same layers, same weights
+    out = body([inp, *extra]) if extra else body(inp)
+    out, feats = out if saturation else (out, None)
     acts = list(vgg(vgg_inp)) + list(vgg(out))
     loss = StyleLossB(content_weights, [a.shape[-1] for a in acts[: len(content_weights)]], len(styles), name="perceptual")
     outputs = dict(loss(acts, *extra))
@@ -173,6 +191,11 @@ def style_trainer(net, style, weights="imagenet", content_weights=CONTENT_WEIGHT
         term = keras.layers.Lambda(lambda t: stability_b(net, *t)[:, None], name="stability_term")([inp, out, motion, noise, *extra])
         outputs["stability"] = term
         outputs["loss"] = keras.layers.Add(name="total")([outputs["loss"], term * stability])
+    if saturation:
+        z = keras.layers.Lambda(lambda f: ops.conv(f, conv.kernel, padding="same") + conv.bias, name="tanh_input")(feats)
+        term = keras.layers.Lambda(lambda t: saturation_b(t)[:, None], name="saturation")(z)
+        outputs["saturation"] = term
+        outputs["loss"] = keras.layers.Add(name="total_saturation")([outputs["loss"], term * saturation])
     model = keras.Model(inputs, outputs, name="m_style")
     grams = [style_grams(vgg, s) for s in styles]
     loss.set_style(grams[0] if len(styles) == 1 else [np.stack(g) for g in zip(*grams)])

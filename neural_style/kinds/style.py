@@ -85,8 +85,8 @@ class StyleKind(Kind):
 
         if style is None or (isinstance(style, (list, tuple)) and not style):
             raise NeuralStyleError(f"a {self.title} needs a style image")
-        trainer = perceptual.style_trainer(net, style, weights, stability=cfg.stability)
-        metrics = {name: ["mae"] for name in ("style", "content") + (("stability",) if cfg.stability else ())}
+        trainer = perceptual.style_trainer(net, style, weights, stability=cfg.stability, saturation=cfg.saturation)
+        metrics = {name: ["mae"] for name in ("style", "content") + self.terms(cfg)}
         trainer.compile(keras.optimizers.Adam(cfg.lr), loss={"loss": "mae"}, metrics=metrics)
         return trainer
 
@@ -96,8 +96,13 @@ class StyleKind(Kind):
         inputs = (crops, crops) + self.conditions(len(crops), cfg, first)
         if cfg is not None and cfg.stability:
             inputs += motion(rngs, crops.shape[1:3])
-            targets["stability"] = zeros
+        targets |= {name: zeros for name in self.terms(cfg)}
         return inputs, targets
+
+    @staticmethod
+    def terms(cfg):
+        """The optional loss terms ``cfg`` switches on, each an output of the trainer."""
+        return tuple(name for name in ("stability", "saturation") if cfg is not None and getattr(cfg, name))
 
     def conditions(self, n, cfg, first):
         """Inputs after the photo and the content target that pick the style: none here."""
