@@ -240,9 +240,9 @@ def free_memory() -> int:
         free = _nvidia_smi_free()
         if free is not None:
             return free
-    import psutil
+    from neural_style import memory
 
-    return psutil.virtual_memory().available
+    return memory.available()
 
 
 def _nvidia_smi_free():

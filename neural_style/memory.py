@@ -4,7 +4,7 @@ fits before it starts rather than fail part way."""
 from __future__ import annotations
 
 from neural_style.config import Config
-from neural_style.vgg16_avg import layer_names, layer_shapes
+from neural_style.vgg16_layers import layer_names, layer_shapes
 
 # Memory model of one run, calibrated against measured peak resident memory (see
 # benchmarks/RESULTS.md): the process with TensorFlow and the weights loaded, a multiple
@@ -15,6 +15,14 @@ BASE_BYTES = 1.05e9
 ACTIVATION_FACTOR = 1.6
 OPTIMIZER_BYTES_PER_VALUE = 8 * (2 * 10 + 5 + 6)
 GPU_CONTEXT_BYTES = 0.3e9  # the backend's own workspace (cuDNN, XLA buffers); not measured here
+
+
+def available() -> int:
+    """Bytes of system memory available now (what the CPU computes in).  This module
+    imports no Keras, so an exported network's path can ask too."""
+    import psutil
+
+    return psutil.virtual_memory().available
 
 
 def activation_bytes(height, width, layers) -> int:

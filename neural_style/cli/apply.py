@@ -151,9 +151,9 @@ def _fitting_size(shape, asked, say, network):
 
 def _free_memory(network) -> int:
     if getattr(network.model, "frames_itself", False):  # an exported network runs on the CPU
-        import psutil
+        from neural_style import memory
 
-        return psutil.virtual_memory().available
+        return memory.available()
     from neural_style import backend
 
     return backend.free_memory()
