@@ -120,6 +120,11 @@ def test_perceptual_losses_notebook(quick, weights_path):
     assert re.search(r"\d+x\d+ px in \d+ ms", text)
     assert len(pictures(outputs)) >= 8
     names = sorted(p.name for p in (quick / "figures").glob("*.png"))
-    assert names == ["perceptual_reflection.png", "perceptual_shipped.png", "perceptual_style_norms.png",
-                     "perceptual_superres.png", "perceptual_superres_shipped.png"]  # fmt: skip
+    assert names == ["perceptual_blend.png", "perceptual_many_styles.png", "perceptual_reflection.png", "perceptual_shipped.png",
+                     "perceptual_steady.png", "perceptual_style_norms.png", "perceptual_superres.png",
+                     "perceptual_superres_shipped.png"]  # fmt: skip
+    # many styles: the stability term's network flickers less than the one-style network, on both clips
+    flicker = {label: (float(pan), float(still)) for label, pan, still in
+               re.findall(r"(no stability term|stability term): flicker ([\d.]+)x the input's on the pan, ([\d.]+)x on the still", text)}  # fmt: skip
+    assert flicker["stability term"][0] < flicker["no stability term"][0] and flicker["stability term"][1] < flicker["no stability term"][1]
     assert re.search(r"shipped network\s+PSNR [\d.]+ dB", text) and re.search(r"back-projected\s+PSNR [\d.]+ dB", text)
