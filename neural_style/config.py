@@ -140,10 +140,10 @@ class TrainConfig:
             raise NeuralStyleError(f"steps {self.steps} is not valid; give 1 or more")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise NeuralStyleError(f"learning rate {self.lr} is not valid; give a positive number")
-        if not (self.stability >= 0 and math.isfinite(self.stability)):
-            raise NeuralStyleError(f"stability {self.stability} is not valid; give 0 (none) or a positive weight")
-        if not (self.saturation >= 0 and math.isfinite(self.saturation)):
-            raise NeuralStyleError(f"saturation {self.saturation} is not valid; give 0 (none) or a positive weight")
+        for name in ("stability", "saturation"):  # the optional loss terms' weights
+            value = getattr(self, name)
+            if not (value >= 0 and math.isfinite(value)):
+                raise NeuralStyleError(f"{name} {value} is not valid; give 0 (none) or a positive weight")
         if len(set(self.style_names)) != len(self.style_names):
             raise NeuralStyleError(f"the styles {', '.join(self.style_names)} name one twice; give each style once")
         kind.check_styles(len(self.style_names))
