@@ -46,13 +46,13 @@ data: $(VENV)/.installed
 # then, if JAX is installed, the library, command and notebook tests again on JAX; if
 # PyTorch is, the backend-specific tests on PyTorch.
 test: $(VENV)/.installed
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 	@if $(PY) -c "import jax" 2>/dev/null; then \
 	  echo "--- the same library, command and notebook tests on JAX"; \
-	  KERAS_BACKEND=jax $(PY) -m pytest -q $(BACKEND_TESTS); fi
+	  KERAS_BACKEND=jax $(PY) -m pytest -q --durations=10 $(BACKEND_TESTS); fi
 	@if $(PY) -c "import torch" 2>/dev/null; then \
 	  echo "--- the backend-specific tests on PyTorch"; \
-	  KERAS_BACKEND=torch $(PY) -m pytest -q $(TORCH_TESTS); fi
+	  KERAS_BACKEND=torch $(PY) -m pytest -q --durations=5 $(TORCH_TESTS); fi
 
 # Cross-backend agreement and the backend tests on every installed backend (PyTorch too).
 test-backends: $(VENV)/.installed
