@@ -1,13 +1,16 @@
-"""How steady on video, how blobby and how painted the style networks are (`make bench`).
+"""How painted, how steady on video and how blobby the style networks are (`make bench`).
 
 For each network (the shipped style networks, and any `.keras` file given; a many-style
 network once per style), on Tübingen, which no training image comes from:
 
+- the texture of the result (512 px) where the photo is flat, as a share of the painting's
+  own (`evaluate.texture_where_flat`); with `--optimisation`, Gatys' optimisation's too;
 - the warping error on a pan (3 px per frame) and on a still scene, both with sensor noise
   (2 levels), against the input's (`neural_style.evaluate`), and their ratio;
 - the share of the result (512 px) in flat bright patches, beside the photo's and the
   painting's;
-- the perceptual style loss of the result (256 px) against its painting.
+- the perceptual style loss of the result (256 px) against its painting;
+- whether it both paints and stays steady (`evaluate.paints_steadily`).
 
 Appends a section to benchmarks/RESULTS.md.
 """
@@ -34,31 +37,51 @@ def main():
     p.add_argument("networks", nargs="*", help=".keras files or shipped names (default: the shipped style networks)")
     p.add_argument("--photo", default="tubingen")
     p.add_argument("--output", default=str(HERE / "RESULTS.md"))
+    p.add_argument("--optimisation", action="store_true", help="also Gatys' optimisation at 512 px per style (minutes per style on a CPU)")
     args = p.parse_args()
 
-    from neural_style import data, evaluate, inference
+    from neural_style import data, evaluate, images, inference, transfer
 
     names = args.networks or [n for n, e in inference.shipped_models().items() if e.get("config", {}).get("task") != "superres"]
     photo = data.load(args.photo)
     big, small = data.load(args.photo, size=512), data.load(args.photo, size=256)
-    lines = [f"## Steadiness, flat bright patches and style loss on {args.photo}, {time.strftime('%Y-%m-%d')}", "",
-             "Command: `python benchmarks/steadiness.py " + " ".join(args.networks) + "`. Warping error: mean |frame t+1 - frame t "
-             f"moved by the known motion| (0..255) over 8 frames at {evaluate.CLIP_SIZE[0]}x{evaluate.CLIP_SIZE[1]}, the result's "
-             f"over the input's (a pan of {evaluate.PAN_STEP} px per frame; a still scene; both with {evaluate.NOISE:g} levels of sensor noise). "
-             f"Flat bright: share of pixels whose 9x9 neighbourhood is brighter than 170 and varies by less than 4 levels "
-             f"(the photo: {evaluate.flat_bright_share(big):.2%}).", "",
-             "| network | style | pan: result / input (ratio) | still: result / input (ratio) | flat bright (painting) | style loss |",
-             "|---|---|---|---|---|---|"]  # fmt: skip
+    t = evaluate.TARGETS
+    lines = [f"## Texture, steadiness, flat bright patches and style loss on {args.photo}, {time.strftime('%Y-%m-%d')}", "",
+             "Command: `python benchmarks/steadiness.py " + " ".join(args.networks) + "`. Texture: the result's local spread of luma "
+             f"(7x7 px) where the photo is flat ({evaluate.flat_mask(big).mean():.0%} of it, the sky and calm water), over the painting's "
+             f"mean spread, at 512 px (target at least {t['texture']}). Warping error: mean |frame t+1 - frame t moved by the known motion| "
+             f"(0..255) over 8 frames at {evaluate.CLIP_SIZE[0]}x{evaluate.CLIP_SIZE[1]}, the result's over the input's (a pan of "
+             f"{evaluate.PAN_STEP} px per frame, target at most {t['pan']}; a still scene, at most {t['still']}; both with "
+             f"{evaluate.NOISE:g} levels of sensor noise). Flat bright: share of pixels whose 9x9 neighbourhood is brighter than 170 "
+             f"and varies by less than 4 levels (the photo: {evaluate.flat_bright_share(big):.2%}).", "",
+             "| network | style | texture where flat | pan: result / input (ratio) | still: result / input (ratio) | flat bright (painting) "
+             "| style loss | paints steadily |", "|---|---|---|---|---|---|---|---|"]
     for name in names:
         network = inference.load(name)
         for style, looks in styles_of(network):
-            st = evaluate.steadiness(network, photo, **looks)
             painting = data.load(style, size=512)
-            flat = evaluate.flat_bright_share(network.apply(big, **looks))
+            result = network.apply(big, **looks)
+            texture = evaluate.texture_where_flat(result, big, painting)
+            st = evaluate.steadiness(network, photo, **looks)
+            flat = evaluate.flat_bright_share(result)
             loss = evaluate.style_distance(network.apply(small, **looks), painting)
+            verdict = evaluate.paints_steadily(texture, st)
+            missed = ", ".join(k for k, ok in verdict.items() if not ok)
             pan, still = st["pan"], st["still"]
-            lines.append(f"| {Path(str(name)).stem} | {style} | {pan[0]:.1f} / {pan[1]:.1f} ({pan[2]:.1f}) | {still[0]:.1f} / {still[1]:.1f} ({still[2]:.1f}) | "
-                         f"{flat:.2%} ({evaluate.flat_bright_share(painting):.2%}) | {loss:.0f} |")  # fmt: skip
+            lines.append(f"| {Path(str(name)).stem} | {style} | {texture:.2f} | {pan[0]:.1f} / {pan[1]:.1f} ({pan[2]:.1f}) | "
+                         f"{still[0]:.1f} / {still[1]:.1f} ({still[2]:.1f}) | {flat:.2%} ({evaluate.flat_bright_share(painting):.2%}) | "
+                         f"{loss:.0f} | {'yes' if not missed else 'no: ' + missed} |")
+            print(lines[-1], flush=True)
+    if args.optimisation:
+        lines += ["", "Gatys' optimisation (the lesson's transfer, whole photo, 512 px, 10 x 20 evaluations): texture where flat, style loss", "",
+                  "| style | texture where flat | style loss |", "|---|---|---|"]
+        for style in ("shipwreck", "starry_night", "the_scream", "woman_with_hat"):
+            painting = data.load(style, size=512)
+            result = transfer.style_transfer(big, painting, crop_content=False, seed=0, verbose=False).image
+            Path("results").mkdir(exist_ok=True)
+            images.save_image(Path("results") / f"optimisation_{style}.png", result)  # to look at
+            lines.append(f"| {style} | {evaluate.texture_where_flat(result, big, painting):.2f} | "
+                         f"{evaluate.style_distance(images.resize(result, size=256, resample='bicubic'), painting):.0f} |")
             print(lines[-1], flush=True)
     lines.append("")
     write_report("\n".join(lines), args.output)

@@ -122,6 +122,7 @@ class TrainConfig:
     workers: int = 2
     samples: int = 3  # images shown in TensorBoard after each epoch
     style_names: tuple = ()  # the style images' names, recorded with the network (one per style)
+    style_weight: float = 1.0  # the style term's weight against the content term's (the lesson: 1)
     stability: float = 0.0  # weight of the temporal stability term (kinds.style.motion); 0: none
     saturation: float = 0.0  # weight of the penalty on the output's tanh input beyond SATURATION_LIMIT; 0: none
 
@@ -144,6 +145,8 @@ class TrainConfig:
             value = getattr(self, name)
             if not (value >= 0 and math.isfinite(value)):
                 raise NeuralStyleError(f"{name} {value} is not valid; give 0 (none) or a positive weight")
+        if not (self.style_weight > 0 and math.isfinite(self.style_weight)):
+            raise NeuralStyleError(f"style_weight {self.style_weight} is not valid; give a positive weight (the lesson: 1)")
         if len(set(self.style_names)) != len(self.style_names):
             raise NeuralStyleError(f"the styles {', '.join(self.style_names)} name one twice; give each style once")
         kind.check_styles(len(self.style_names))

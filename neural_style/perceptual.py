@@ -82,16 +82,17 @@ class ContentLossB(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="neural_style")
 class StyleLossB(keras.layers.Layer):
-    """Real-time style loss, per layer ``mean_sqr_b(gram_matrix_b(out) - G_style) / 2 +
-    mean_sqr_b(out - input) * w``.  Input: the input photo's activations, then the
+    """Real-time style loss, per layer ``style_weight * mean_sqr_b(gram_matrix_b(out) -
+    G_style) / 2 + mean_sqr_b(out - input) * w`` (the lesson: ``style_weight`` 1).  Input: the input photo's activations, then the
     output's; with ``styles`` > 1 also the style weights (B, styles), which mix the styles'
     Gram matrices into each image's target (one-hot: that style's).  Output: {"loss",
-    "style", "content"}, each (B, 1).  The Gram matrices are weights of the layer (saved
+    "style", "content"}, each (B, 1); "style" before ``style_weight``.  The Gram matrices are weights of the layer (saved
     with it), set by ``set_style``: (C, C) per layer, or (styles, C, C)."""
 
-    def __init__(self, content_weights=CONTENT_WEIGHTS, channels=(128, 256, 512, 512), styles=1, **kwargs):
+    def __init__(self, content_weights=CONTENT_WEIGHTS, channels=(128, 256, 512, 512), styles=1, style_weight=1.0, **kwargs):
         super().__init__(**kwargs)
         self.content_weights, self.channels, self.styles = tuple(content_weights), tuple(channels), int(styles)
+        self.style_weight = float(style_weight)
         shape = (lambda c: (c, c)) if self.styles == 1 else (lambda c: (self.styles, c, c))
         self.grams = [
             self.add_weight(shape=shape(c), initializer="zeros", trainable=False, name=f"style_gram_{i}")
@@ -111,10 +112,12 @@ class StyleLossB(keras.layers.Layer):
             target = self.grams[i][None] if style_weights is None else ops.einsum("bs,scd->bcd", style_weights, self.grams[i])
             style = style + mean_sqr_b(gram_matrix_b(out) - target) / 2.0
             content = content + mean_sqr_b(out - x) * w
-        return {"loss": (style + content)[:, None], "style": style[:, None], "content": content[:, None]}
+        loss = style * self.style_weight + content
+        return {"loss": loss[:, None], "style": style[:, None], "content": content[:, None]}
 
     def get_config(self):
-        return {**super().get_config(), "content_weights": self.content_weights, "channels": self.channels, "styles": self.styles}
+        return {**super().get_config(), "content_weights": self.content_weights, "channels": self.channels, "styles": self.styles,
+                "style_weight": self.style_weight}
 
 
 def style_grams(vgg, style):
@@ -135,17 +138,27 @@ def superres_trainer(net, weights="imagenet", layer_weights=SUPERRES_WEIGHTS):
     return keras.Model([lo, hi], ContentLossB(layer_weights, name="loss")(acts), name="m_sr")
 
 
+STABILITY_MARGIN = 8  # px
+
+
 def stability_b(net, photo, out, motion, noise, style_weights=None):
-    """Per-image output-level temporal loss (ReCoNet's, Gao et al. 2018, with the motion
-    known exactly): the photo moved by the affine ``motion`` (B, 8; keras' projective
-    form, output to input) plus ``noise`` is the next frame; its result should be the
-    result ``out`` = net(photo) moved the same way.  Mean |difference| over the pixels the
-    motion keeps, 0..255 units, (B,)."""
+    """Per-image output-level temporal loss (Ruder et al. 2016 and ReCoNet, Gao et al.
+    2018, with the motion known exactly): the photo moved by ``motion`` (B, 8; keras'
+    projective form, output to input; ``kinds.style.motion``'s whole-pixel moves) plus
+    ``noise`` is the next frame; its result should be the result ``out`` = net(photo)
+    moved the same way.  Mean |difference| over the pixels the motion keeps, 0..255
+    units, (B,).  Nearest-neighbour sampling: a whole-pixel move is then exact (no blur
+    that would reward flat results).  The border the move uncovers is filled by reflection
+    so the network sees a plausible frame; pixels within ``STABILITY_MARGIN`` of either
+    frame's edge are left out of the mean, since what the network paints there depends on
+    what lies beyond the edge, which the two frames do not share."""
     warp = keras.ops.image.affine_transform
-    moved = warp(photo, motion) + noise
-    kept = warp(ops.ones_like(photo[..., :1]), motion, interpolation="nearest")  # 1 where the frame still sees the photo
+    moved = warp(photo, motion, interpolation="nearest", fill_mode="reflect") + noise
+    m = STABILITY_MARGIN
+    inner = ops.pad(ops.ones_like(photo[:, m:-m, m:-m, :1]), ((0, 0), (m, m), (m, m), (0, 0)))
+    kept = inner * warp(inner, motion, interpolation="nearest")  # away from the edges of both frames
     moved_out = net([moved, style_weights]) if style_weights is not None else net(moved)
-    diff = ops.abs(moved_out - warp(out, motion)) * kept
+    diff = ops.abs(moved_out - warp(out, motion, interpolation="nearest")) * kept
     return ops.sum(diff, axis=(1, 2, 3)) / (3 * ops.sum(kept, axis=(1, 2, 3)) + 1.0)
 
 
@@ -161,10 +174,10 @@ def saturation_b(z, limit=SATURATION_LIMIT):
     return ops.mean(ops.relu(ops.abs(z) - limit), axis=(1, 2, 3))
 
 
-def style_trainer(net, style, weights="imagenet", content_weights=CONTENT_WEIGHTS, stability=0.0, saturation=0.0):
+def style_trainer(net, style, weights="imagenet", content_weights=CONTENT_WEIGHTS, stability=0.0, saturation=0.0, style_weight=1.0):
     """The lesson's ``m_style``: inputs [photo, photo] (B, H, W, 3) RGB 0..255 (one feeds
     the network, one the content target); outputs {"loss", "style", "content"} (B, 1).
-    Compile with ``mae`` on "loss".
+    Compile with ``mae`` on "loss", which weighs the style term by ``style_weight``.
 
     ``style``: one image (H, W, 3), or a list of them for a network of several styles
     (``nets.style_net(styles=n)``): then a third input, the style weights (B, n).  With
@@ -183,7 +196,8 @@ def style_trainer(net, style, weights="imagenet", content_weights=CONTENT_WEIGHT
     out = body([inp, *extra]) if extra else body(inp)
     out, feats = out if saturation else (out, None)
     acts = list(vgg(vgg_inp)) + list(vgg(out))
-    loss = StyleLossB(content_weights, [a.shape[-1] for a in acts[: len(content_weights)]], len(styles), name="perceptual")
+    channels = [a.shape[-1] for a in acts[: len(content_weights)]]
+    loss = StyleLossB(content_weights, channels, len(styles), style_weight, name="perceptual")
     outputs = dict(loss(acts, *extra))
     if stability:
         motion, noise = keras.Input((8,), name="motion"), keras.Input(net.inputs[0].shape[1:], name="noise")

@@ -36,8 +36,8 @@ def test_the_inputs_error_is_that_of_the_sensor_noise(photo):
 
 def test_an_identity_network_is_exactly_as_steady_as_its_input(photo):
     report = evaluate.steadiness(Identity(), photo, frames=4)
-    assert set(report) == {"pan", "still"}
-    for ours, theirs, ratio in report.values():
+    assert set(report) == {"pan", "still", "texture"}
+    for ours, theirs, ratio in (report["pan"], report["still"]):
         assert ours == theirs and ratio == 1
 
 
@@ -46,7 +46,8 @@ def test_a_network_that_paints_each_frame_anew_is_not_steady(photo, rng):
         def apply(self, image, **looks):
             return rng.integers(0, 256, np.shape(image), np.uint8)
 
-    assert all(ratio > 20 for _, _, ratio in evaluate.steadiness(Flicker(), photo, frames=3).values())
+    report = evaluate.steadiness(Flicker(), photo, frames=3)
+    assert report["pan"][2] > 20 and report["still"][2] > 20
 
 
 def test_flat_bright_patches(rng):
@@ -62,3 +63,52 @@ def test_style_distance_is_zero_for_the_painting_itself(weights_path, rng):
     painting = rng.integers(0, 256, (64, 64, 3), np.uint8)
     assert evaluate.style_distance(painting, painting) == pytest.approx(0, abs=1e-6)
     assert evaluate.style_distance(np.full_like(painting, 128), painting) > 1
+
+
+def test_texture_where_flat_sees_strokes_not_colour(rng):
+    from scipy.ndimage import gaussian_filter
+
+    sky = np.full((64, 96, 3), 150.0) + np.linspace(0, 20, 96)[None, :, None]  # a smooth gradient: flat
+    photo = np.concatenate([sky, rng.uniform(0, 255, (64, 96, 3))]).astype(np.uint8)  # top flat, bottom busy
+    flat = evaluate.flat_mask(photo)
+    assert flat[4:60].all() and not flat[68:].any()
+    painting = rng.uniform(0, 255, (80, 80, 3)).astype(np.uint8)
+    painted = np.clip(photo + rng.normal(0, 60, photo.shape), 0, 255).astype(np.uint8)  # strokes everywhere
+    tinted = np.clip(photo * [1.1, 0.9, 0.6], 0, 255).astype(np.uint8)  # a colour filter
+    blurred = gaussian_filter(painted.astype(float), (3, 3, 0)).astype(np.uint8)  # the strokes smoothed away
+    assert evaluate.texture_where_flat(painting[:64, :64], painting[:64, :64] * 0 + 100, painting) == pytest.approx(1, abs=0.05)
+    assert evaluate.texture_where_flat(painted, photo, painting) > 0.5
+    assert evaluate.texture_where_flat(tinted, photo, painting) < 0.05
+    assert evaluate.texture_where_flat(blurred, photo, painting) < 0.5 * evaluate.texture_where_flat(painted, photo, painting)
+    with pytest.raises(ValueError, match="give them at one size"):
+        evaluate.texture_where_flat(painted[:10], photo, painting)
+
+
+def test_a_flat_result_is_steady_but_does_not_paint(photo, rng):
+    class Flat:  # a colour filter that smooths: steadier than its input, and paints nothing
+        def apply(self, image, **looks):
+            from scipy.ndimage import uniform_filter
+
+            return uniform_filter(np.asarray(image, np.float32), (15, 15, 1)).astype(np.uint8)
+
+    painting = rng.integers(0, 256, (64, 64, 3), np.uint8)
+    sky = np.full((60, 80, 3), 140, np.uint8)
+    steady = evaluate.steadiness(Flat(), photo, frames=3)
+    assert steady["pan"][2] < 1 and steady["still"][2] < 1
+    verdict = evaluate.paints_steadily(evaluate.texture_where_flat(Flat().apply(sky), sky, painting), steady)
+    assert verdict == {"texture": False, "pan": True, "still": True}
+    noisy = evaluate.steadiness(type("Noise", (), {"apply": lambda self, im, **k: rng.integers(0, 256, np.shape(im), np.uint8)})(), photo, frames=3)
+    assert evaluate.paints_steadily(0.9, noisy) == {"texture": True, "pan": False, "still": False}
+
+
+def test_the_optimisation_paints_where_the_photo_is_flat_and_its_blur_does_not(weights_path):
+    from scipy.ndimage import gaussian_filter
+
+    from neural_style import data, transfer
+
+    photo, painting = data.load("tubingen", size=192), data.load("starry_night", size=192)
+    result = transfer.style_transfer(photo, painting, crop_content=False, iterations=3, seed=0, verbose=False).image
+    blurred = gaussian_filter(result.astype(np.float32), (2, 2, 0)).astype(np.uint8)
+    painted, smoothed, unpainted = (evaluate.texture_where_flat(r, photo, painting) for r in (result, blurred, photo))
+    assert painted > 0.6, painted  # Gatys' optimisation paints the sky (0.85 at 512 px)
+    assert smoothed < 0.5 * painted and unpainted < 0.25, (smoothed, unpainted)  # its blur and the photo do not

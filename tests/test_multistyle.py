@@ -4,7 +4,7 @@ stability term."""
 import numpy as np
 import pytest
 
-from neural_style import cli, data, inference, kinds, nets, perceptual
+from neural_style import cli, data, images, inference, kinds, nets, perceptual
 from neural_style.backend import keras, ops
 from neural_style.errors import NeuralStyleError
 from neural_style.kinds.multistyle import style_weights
@@ -53,7 +53,68 @@ def test_the_stability_term_is_zero_for_a_network_that_follows_the_motion(rng):
     assert np.all(still < 1e-3)  # an identity network moves with the scene
     frozen = keras.Model(inp2 := keras.Input((None, None, 3)), keras.layers.Lambda(lambda t: ops.zeros_like(t) + photo[:1])(inp2))
     moving = ops.convert_to_numpy(perceptual.stability_b(frozen, photo, frozen(photo), transforms, quiet))
-    assert np.all(moving > 5)  # one that paints the same picture whatever moves does not
+    moved = transforms[:, [2, 5]].any(axis=1)  # a draw of no move at all is a still camera
+    assert moved.any() and np.all(moving[moved] > 5)  # one that paints the same picture whatever moves does not
+
+
+def test_the_stability_term_does_not_reward_smoothing(rng):
+    # A network whose output is texture that moves with the scene (a sharpening filter,
+    # shift-equivariant) costs the term nothing on whole-pixel moves: no pull to flat colour.
+    sharpen = np.zeros((3, 3, 3, 3), "float32")
+    for c in range(3):
+        sharpen[:, :, c, c] = [[0, -1, 0], [-1, 5, -1], [0, -1, 0]]
+    inp = keras.Input((None, None, 3))
+    textured = keras.Model(inp, keras.layers.Lambda(lambda t: ops.conv(t, sharpen, padding="same"))(inp))
+    photo = rng.uniform(0, 255, (4, 48, 48, 3)).astype("float32")
+    transforms, _ = motion([np.random.default_rng(i) for i in range(4)], (48, 48))
+    assert set(np.unique(transforms[:, [2, 5]] % 1)) == {0.0} and np.any(transforms[:, [2, 5]] != 0)  # whole-pixel moves
+    quiet = np.zeros_like(photo)
+    cost = ops.convert_to_numpy(perceptual.stability_b(textured, photo, textured(photo), transforms, quiet))
+    assert np.all(cost < 2), cost  # only the row of pixels at the uncovered border differs (texture ~100 levels)
+    noisy = motion([np.random.default_rng(9)], (48, 48))[1]
+    assert noisy.std() == pytest.approx(2.0, rel=0.05)  # a camera's noise, 2 levels
+
+
+@pytest.fixture(scope="module")
+def two_style_trainer():
+    """A random two-style network and its trainer with every optional term on, on random
+    VGG16 weights (the terms' arithmetic does not depend on them)."""
+    rng = np.random.default_rng(1)
+    paintings = [rng.uniform(0, 255, (40, 48, 3)).astype("float32"), rng.uniform(0, 255, (48, 40, 3)).astype("float32") ** 0.9]
+    keras.utils.set_random_seed(0)
+    net = nets.style_net(styles=2)
+    trainer = perceptual.style_trainer(net, paintings, weights=None, stability=7.0, saturation=3.0, style_weight=2.5)
+    return net, trainer, paintings
+
+
+def test_the_training_loss_is_the_documented_sum_of_its_terms(two_style_trainer, rng):
+    net, trainer, _ = two_style_trainer
+    photos = rng.uniform(0, 255, (2, 48, 48, 3)).astype("float32")
+    transforms, noise = motion([np.random.default_rng(i) for i in range(2)], (48, 48))
+    out = trainer([photos, photos, np.eye(2, dtype="float32"), transforms, noise])
+    t = {k: ops.convert_to_numpy(v)[:, 0] for k, v in out.items()}
+    assert np.all(t["stability"] > 0) and np.all(t["style"] > 0)
+    np.testing.assert_allclose(t["loss"], 2.5 * t["style"] + t["content"] + 7.0 * t["stability"] + 3.0 * t["saturation"], rtol=1e-5)
+
+
+def test_each_style_is_compared_with_its_own_paintings_gram_matrices(two_style_trainer, rng):
+    net, trainer, paintings = two_style_trainer
+    vgg = trainer.get_layer("vgg_features")
+
+    def gram(a):  # numpy: F F^T / (C H W) of one activation (H, W, C)
+        f = a.reshape(-1, a.shape[-1]).astype("float64")
+        return f.T @ f / a.size
+
+    photo = rng.uniform(0, 255, (1, 48, 48, 3)).astype("float32")
+    for k in range(2):
+        one_hot = np.eye(2, dtype="float32")[k : k + 1]
+        got = ops.convert_to_numpy(trainer.get_layer("perceptual")(list(vgg(photo)) + list(vgg(net([photo, one_hot]))), one_hot)["style"])[0, 0]
+        acts = [ops.convert_to_numpy(a)[0] for a in vgg(net([photo, one_hot]))]
+        targets = [ops.convert_to_numpy(a)[0] for a in vgg(paintings[k][None])]
+        want = sum(np.sqrt(np.mean((gram(a) - gram(b)) ** 2)) / 2 for a, b in zip(acts, targets))
+        other = [ops.convert_to_numpy(a)[0] for a in vgg(paintings[1 - k][None])]
+        wrong = sum(np.sqrt(np.mean((gram(a) - gram(b)) ** 2)) / 2 for a, b in zip(acts, other))
+        assert got == pytest.approx(want, rel=1e-4) and abs(got - wrong) > 1e-3 * want
 
 
 def test_a_two_style_network_trains_and_paints_each_style(tmp_path, capsys, weights_path):
@@ -71,13 +132,18 @@ def test_a_two_style_network_trains_and_paints_each_style(tmp_path, capsys, weig
     starry, scream = network.apply(photo), network.apply(photo, style="the_scream")
     cin = [layer for layer in network.model.layers if isinstance(layer, nets.ConditionalInstanceNormalization)]
     assert len(cin) == 15  # every normalisation of the lesson's network: 3 + 5 x 2 + 2
-    scale = cin[0].get_weights()[0]
+    scale, shift = cin[0].get_weights()
     assert np.abs(scale[0] - scale[1]).max() > 1e-4  # each style's parameters learnt apart (8 steps: a little)
+    for row in (0, 1):  # and each moved from its start (scale 1, shift 0)
+        assert np.abs(scale[row] - 1).max() > 1e-4 and np.abs(shift[row]).max() > 1e-4
     assert not np.array_equal(starry, scream)
     np.testing.assert_array_equal(network.apply(photo, style_mix={"starry_night": 1, "the_scream": 0}), starry)
     half = network.apply(photo, style_mix="starry_night=1,the_scream=1")
     assert half.shape == photo.shape and not np.array_equal(half, starry) and not np.array_equal(half, scream)
-    assert cli.main(["--model", str(out), "--content", "tubingen", "--size", "64", "--style-mix", "the_scream=1", "-o", str(tmp_path / "s.png")]) == 0
+    images.save_image(tmp_path / "photo.png", photo)
+    assert cli.main(["--model", str(out), "--content", str(tmp_path / "photo.png"), "--style-mix", "starry_night=1,the_scream=3", "-o", str(tmp_path / "s.png")]) == 0
+    blend = network.kind.apply(network.model, photo, weights=np.float32([0.25, 0.75]))  # that blend, in the library
+    np.testing.assert_array_equal(images.load_image(tmp_path / "s.png"), blend)
     assert cli.main(["--model", str(out), "--content", "tubingen", "--style", "woman_with_hat", "-o", str(tmp_path / "w.png")]) == 2
     assert "its styles: starry_night, the_scream" in capsys.readouterr().err and not (tmp_path / "w.png").exists()
 

@@ -46,22 +46,21 @@ def stylise(net, image, size=None, strength=1.0, original_colors=False, weights=
     return images.original_colors(out, image) if original_colors else out
 
 
-def motion(rngs, shape, shift=4.0, degrees=2.0, zoom=0.03, noise=2.0):
+def motion(rngs, shape, shift=4, noise=2.0):
     """A small known motion per crop, as from one video frame to the next, for the
     stability term: ``(transforms (B, 8), noise (B, H, W, 3))``.  Each transform (keras'
-    projective form, output to input point) shifts by up to ``shift`` px, turns by up to
-    ``degrees`` and zooms by up to ``zoom`` about the centre; the noise is a camera's
-    (Gaussian, ``noise`` levels)."""
-    h, w = shape
-    cx, cy = (w - 1) / 2, (h - 1) / 2
+    projective form, output to input point) moves the crop by a whole number of px, up to
+    ``shift`` each way; the noise is a camera's (Gaussian, ``noise`` levels).
+
+    Whole pixels because any other move resamples: the moved result is then a blurred
+    copy of the result, and a network matched to it learns to paint nothing (flat colour
+    moves exactly; strokes do not).  A whole-pixel move is exact, so strokes that move with
+    the scene cost nothing, and moves of 1-3 px still cross the network's stride-4 grid."""
     transforms, noises = [], []
     for rng in rngs:
-        tx, ty = rng.uniform(-shift, shift, 2)
-        angle, scale = np.deg2rad(rng.uniform(-degrees, degrees)), 1 + rng.uniform(-zoom, zoom)
-        a = np.array([[np.cos(angle), np.sin(angle)], [-np.sin(angle), np.cos(angle)]]) / scale  # inverse rotation and zoom
-        offset = np.array([cx, cy]) - a @ np.array([cx + tx, cy + ty])
-        transforms.append([a[0, 0], a[0, 1], offset[0], a[1, 0], a[1, 1], offset[1], 0.0, 0.0])
-        noises.append(rng.normal(0, noise, (h, w, 3)))
+        tx, ty = rng.integers(-shift, shift + 1, 2)
+        transforms.append([1.0, 0.0, float(tx), 0.0, 1.0, float(ty), 0.0, 0.0])
+        noises.append(rng.normal(0, noise, (*shape, 3)))
     return np.asarray(transforms, np.float32), np.asarray(noises, np.float32)
 
 
@@ -85,7 +84,8 @@ class StyleKind(Kind):
 
         if style is None or (isinstance(style, (list, tuple)) and not style):
             raise NeuralStyleError(f"a {self.title} needs a style image")
-        trainer = perceptual.style_trainer(net, style, weights, stability=cfg.stability, saturation=cfg.saturation)
+        trainer = perceptual.style_trainer(net, style, weights, stability=cfg.stability, saturation=cfg.saturation,
+                                              style_weight=cfg.style_weight)
         metrics = {name: ["mae"] for name in ("style", "content") + self.terms(cfg)}
         trainer.compile(keras.optimizers.Adam(cfg.lr), loss={"loss": "mae"}, metrics=metrics)
         return trainer
