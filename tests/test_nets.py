@@ -121,7 +121,7 @@ def test_saved_and_loaded_network_gives_the_same_output(norm, tmp_path, rng):
     np.testing.assert_allclose(run(loaded, x), run(net, x), atol=1e-4)
 
 
-@pytest.mark.parametrize("hw", [(37, 53), (64, 64), (3 * 17, 2 * 29)])
+@pytest.mark.parametrize("hw", [(37, 53), (64, 64), (3 * 17, 2 * 29), (1, 1), (2, 2), (3, 300), (300, 3), (1, 50)])
 def test_stylise_keeps_any_size_by_reflection_padding(hw, rng):
     net = nets.style_net()
     img = rng.integers(0, 256, (*hw, 3), dtype=np.uint8)

@@ -186,10 +186,11 @@ def larger(a, b):
     return max(a, b) if isinstance(a, int) and isinstance(b, int) else ops.maximum(a, b)
 
 
-def reflect_pad(x, top, bottom, left, right, passes=4):
+def reflect_pad(x, top, bottom, left, right, passes=7):
     """(B, H, W, C) padded by reflection, as ``numpy.pad(mode="reflect")``.  Reflection
-    adds at most side - 1 px at a time, so tiny inputs take several passes: four cover
-    any padding up to 15 times a side (a 3 px side becomes 48 px)."""
+    adds at most side - 1 px at a time, so tiny inputs take several passes: seven pad a
+    2 px side to 65 px or more on one side alone (2, 3, 5, 9, 17, 33, 65), past the 44 px a
+    style network needs.  A 1 px side cannot be reflected: ``run`` repeats it first."""
     from neural_style.backend import ops
 
     channels = x.shape[-1]
@@ -231,6 +232,12 @@ def run(net, x, kind=None, *extra):
     """``forward(net, kind)`` on a float32 numpy batch (B, H, W, 3), and ``extra`` numpy
     inputs: numpy out.  An exported network (``runtimes.Runner``) runs in its own runtime,
     framed inside its graph."""
+    import numpy as np
+
+    h, w = x.shape[1:3]
+    if kind is not None and min(h, w) < 2:  # reflection needs two pixels: repeat the one there is
+        x = np.pad(x, ((0, 0), (0, 2 - min(h, 2)), (0, 2 - min(w, 2)), (0, 0)), mode="edge")
+        return run(net, x, kind, *extra)[:, : kind.scale * h, : kind.scale * w]
     if getattr(net, "frames_itself", False):
         return net(x, *extra)
     from neural_style import backend
