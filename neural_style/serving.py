@@ -41,37 +41,63 @@ def load_network(source):
     return runtimes.load(source) if runtimes.is_exported(source) else inference.load(source)
 
 
+class PaintError(Exception):
+    """The network failed on one request's image (the others of its batch are answered)."""
+
+
+def paint(network, items, together=True) -> list:
+    """``network`` on ``items`` ((image uint8 (H, W, 3), style weights or None) each): one
+    result per item, or a ``PaintError`` in its place where the network failed on it.
+    ``together``: same-size images share one pass; else (a network whose batch
+    statistics would mix them) each image is painted alone.  A pass that fails is
+    retried image by image, so one bad image fails only its own request."""
+    kind, styled = network.kind, any(w is not None for _, w in items)
+    groups = {}
+    for k, (image, _) in enumerate(items):
+        groups.setdefault(image.shape if together else k, []).append(k)
+    results = [None] * len(items)
+    for ks in groups.values():
+        try:
+            extra = [np.stack([items[k][1] for k in ks])] if styled else []
+            out = kind.apply_batch(network.model, np.stack([items[k][0] for k in ks]), *extra)
+            for k, y in zip(ks, out):
+                results[k] = y
+        except Exception as e:  # noqa: BLE001 - any failure of the network is answered per image
+            if len(ks) > 1:
+                for k, y in zip(ks, paint(network, [items[k] for k in ks], together=False)):
+                    results[k] = y
+            else:
+                results[ks[0]] = PaintError(f"the network failed on this image ({type(e).__name__})")
+    return results
+
+
 @serve.deployment(max_ongoing_requests=64, graceful_shutdown_wait_loop_s=0.5, ray_actor_options={"num_cpus": 0})
 class ModelVersion:
-    """One version of one network, batched."""
+    """One version of one network, batched where the network's kind allows."""
 
     def __init__(self, source, batching=True):
         self.network = load_network(source)
+        self.together = not self.network.kind.mixes_batch(self.network.meta)
         self.predict_batch.set_max_batch_size(MAX_BATCH if batching else 1)
         names = self.network.meta.get("config", {}).get("style_names") if "style_mix" in self.network.kind.looks else None
         self.info = {"kind": self.network.kind.name, "title": self.network.kind.title, "scale": self.network.kind.scale, "styles": names}
-        warm = np.zeros((1, 64, 64, 3), np.uint8)  # the warm-up request: ready only once answered
-        self.network.kind.apply_batch(self.network.model, warm, *([np.eye(len(names), dtype=np.float32)[:1]] if names else []))
+        warm = np.zeros((64, 64, 3), np.uint8)  # the warm-up request: ready only once answered
+        result = paint(self.network, [(warm, np.eye(len(names), dtype=np.float32)[0] if names else None)])[0]
+        if isinstance(result, Exception):
+            raise result
 
     def describe(self) -> dict:
         return self.info
 
     @serve.batch(max_batch_size=MAX_BATCH, batch_wait_timeout_s=0.01)
-    async def predict_batch(self, items: list[tuple]) -> list[np.ndarray]:
-        results = [None] * len(items)
-        groups = {}
-        for k, (image, _) in enumerate(items):  # a batch is one tensor: same-size images together
-            groups.setdefault(image.shape, []).append(k)
-        for ks in groups.values():
-            batch = np.stack([items[k][0] for k in ks])
-            extra = [np.stack([items[k][1] for k in ks])] if self.info["styles"] else []
-            out = await asyncio.to_thread(self.network.kind.apply_batch, self.network.model, batch, *extra)
-            for k, y in zip(ks, out):
-                results[k] = y
-        return results
+    async def predict_batch(self, items: list[tuple]) -> list:
+        return await asyncio.to_thread(paint, self.network, items, self.together)
 
     async def predict(self, image, weights=None) -> np.ndarray:
-        return await self.predict_batch((image, weights))
+        result = await self.predict_batch((image, weights))
+        if isinstance(result, Exception):
+            raise result
+        return result
 
 
 @serve.deployment(max_ongoing_requests=256, ray_actor_options={"num_cpus": 0})
@@ -124,6 +150,8 @@ class Ingress:
             return JSONResponse(await asyncio.to_thread(restapi.predictions, outputs), headers={"X-Model-Version": str(served)})
         except restapi.RestError as e:
             return JSONResponse(e.body(), status_code=e.status)
+        except PaintError as e:
+            return JSONResponse({"error": f"model {name}: {e}"}, status_code=500)
         except Exception as e:  # the replica died or timed out (Ray's errors): Ray restarts it
             return JSONResponse({"error": f"model {name} failed to answer ({type(e).__name__}); retry"}, status_code=503)
 

@@ -32,15 +32,16 @@ pytestmark = [
 MAX_PIXELS = 100_000
 
 
-def random_network(path, seed, styles=0, names=None):
+def random_network(path, seed, styles=0, names=None, norm="instance"):
     import keras
 
     keras.utils.set_random_seed(seed)
-    net = nets.style_net(norm="instance", styles=styles)
+    net = nets.style_net(norm=norm, styles=styles)
     for layer in net.layers:  # styles that differ (a new layer starts every style at scale 1, shift 0)
         if isinstance(layer, nets.ConditionalInstanceNormalization):
             layer.set_weights([np.random.default_rng(seed).normal(1, 0.5, w.shape).astype("float32") for w in layer.get_weights()])
-    kinds.save_net(net, path, "multistyle" if styles else "style", **({"config": {"style_names": names}} if names else {}))
+    config = {"style_names": names} if names else {"norm": norm}
+    kinds.save_net(net, path, "multistyle" if styles else "style", config=config)
     return inference.load(path)
 
 
@@ -53,6 +54,7 @@ def setup(tmp_path_factory):
     export.export(a, root / "models", "net", ("saved_model",), version=1)
     export.export(b, root / "staging", "net", ("saved_model",), version=2)
     random_network(root / "two.keras", 3, styles=2, names=["first", "second"])
+    random_network(root / "stats.keras", 4, norm="batch")  # batch statistics at inference, as the lesson's
     photo = data.load("tubingen", size=64)
     return {"root": root, "photo": photo, "expected": {1: a.apply(photo), 2: b.apply(photo)}}
 
@@ -61,7 +63,7 @@ def setup(tmp_path_factory):
 def server(setup):
     port = serving.free_port()
     root = setup["root"]
-    command = [sys.executable, "-m", "neural_style", "serve", "--model", "starry_night", str(root / "models" / "net"), str(root / "two.keras"),
+    command = [sys.executable, "-m", "neural_style", "serve", "--model", "starry_night", str(root / "models" / "net"), str(root / "two.keras"), str(root / "stats.keras"),
                "--port", str(port), "--max-pixels", str(MAX_PIXELS), "--stop-after", "900", "-q"]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines = queue.Queue()
@@ -156,6 +158,52 @@ def test_a_new_version_rolls_out_under_load_with_no_failed_request(setup, server
     assert status == 200 and [(v["version"], v["state"]) for v in reply["model_version_status"]] == [("1", "END"), ("2", "AVAILABLE")]
     status, reply, _ = request(f"{server}/v1/models/starry_night:predict", body)  # the other models kept serving
     assert status == 200 and "predictions" in reply
+
+
+class Painter:
+    """A network's stand-in for ``serving.paint``: doubles each image, fails on any batch
+    holding an image of 13s, and records the batch sizes it was given."""
+
+    def __init__(self):
+        self.sizes, self.model, self.kind = [], None, self
+
+    def apply_batch(self, model, batch, *extra):
+        self.sizes.append(len(batch))
+        if (batch == 13).all(axis=(1, 2, 3)).any():
+            raise ValueError("a bad image")
+        return batch * 2
+
+
+def test_one_bad_image_fails_only_its_own_request_and_mixing_networks_never_batch(rng):
+    images = [rng.integers(0, 100, (8, 8, 3), np.uint8) for _ in range(5)] + [np.full((8, 8, 3), 13, np.uint8)]
+    items = [(im, None) for im in images]
+    painter = Painter()
+    results = serving.paint(painter, items)
+    assert all(np.array_equal(r, im * 2) for r, im in zip(results[:5], images))
+    assert isinstance(results[5], serving.PaintError) and "failed on this image (ValueError)" in str(results[5])
+    assert painter.sizes[0] == 6 and max(painter.sizes[1:]) == 1  # one pass, then image by image
+    painter.sizes = []
+    serving.paint(painter, items[:5], together=False)
+    assert painter.sizes == [1] * 5  # a network with batch statistics: never two images in one pass
+    assert kinds.get("superres").mixes_batch({"config": {"norm": "batch"}}) and kinds.get("style").mixes_batch({})
+    assert not kinds.get("style").mixes_batch({"config": {"norm": "instance"}}) and not kinds.get("multistyle").mixes_batch({"config": {"norm": "batch"}})
+
+
+def test_concurrent_requests_are_each_painted_as_if_alone(setup, server):
+    # 16 clients at once, each its own photo of one size: a network normalised by batch
+    # statistics must not be batched across them, an instance-normalised one may be.
+    photos = [np.roll(setup["photo"], 7 * k, axis=1) for k in range(16)]
+    for name, alone in (("stats", inference.load(setup["root"] / "stats.keras")), ("net", None)):
+        def ask(photo, name=name):
+            return request(f"{server}/v1/models/{name}:predict", json.dumps({"instances": [{"b64": b64(photo)}]}).encode())
+
+        with ThreadPoolExecutor(16) as pool:
+            replies = list(pool.map(ask, photos))
+        assert all(status == 200 for status, *_ in replies), [r for r in replies if r[0] != 200][:2]
+        for photo, (_, reply, headers) in zip(photos, replies):
+            out = np.asarray(Image.open(io.BytesIO(base64.b64decode(reply["predictions"][0]["b64"])))).astype(int)
+            want = alone.apply(photo) if alone else inference.load(setup["root"] / f"{'ab'[int(headers['x-model-version']) - 1]}.keras").apply(photo)
+            assert np.abs(out - want).max() <= 1, (name, np.abs(out - want).max())
 
 
 def test_a_many_style_network_blends_by_request(setup, server):

@@ -71,6 +71,13 @@ class Kind:
         out = run(net, np.asarray(batch, np.float32), self, *extra)
         return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
+    def mixes_batch(self, meta) -> bool:
+        """Whether images batched together change each other's results: so for a network
+        normalised by batch statistics at inference (the lesson's ``norm="batch"``, as
+        recorded in ``meta``; unrecorded counts as so).  A server never batches requests
+        together for such a network."""
+        return meta.get("config", {}).get("norm", "batch") == "batch"
+
     def sample(self, net, photos):
         """The network's outputs on a batch of training inputs, for TensorBoard."""
         return net.predict(photos, verbose=0)

@@ -50,6 +50,9 @@ class MultiStyleKind(StyleKind):
     title = "many-style network"
     looks = ("strength", "original_colors", "style", "style_mix")
 
+    def mixes_batch(self, meta) -> bool:
+        return False  # conditional instance normalisation: each image by its own statistics
+
     def check_styles(self, n):
         if n < 2:
             raise NeuralStyleError(f"a many-style network needs two styles or more (style_names), not {n}; use --task style for one")
