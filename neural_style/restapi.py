@@ -109,10 +109,13 @@ def predictions(images) -> dict:
     return {"predictions": [{"b64": encode_png(image)} for image in images]}
 
 
-def version_status(versions: dict, version=None) -> dict:
+def version_status(versions: dict, version=None, errors=None) -> dict:
     """``{version: state}`` (LOADING, AVAILABLE, UNLOADING, END) as TF Serving's model
-    status reply, for one version or all."""
+    status reply, for one version or all; ``errors`` ``{version: message}`` for versions
+    that failed to load (END, error code UNKNOWN, as TF Serving reports them)."""
     if version is not None and version not in versions:
         raise RestError(404, f"version {version} is not known; versions: {', '.join(map(str, sorted(versions))) or 'none'}")
+    errors = errors or {}
     chosen = [version] if version is not None else sorted(versions)
-    return {"model_version_status": [{"version": str(v), "state": versions[v], "status": {"error_code": "OK", "error_message": ""}} for v in chosen]}
+    status = {v: {"error_code": "UNKNOWN", "error_message": errors[v]} if v in errors else {"error_code": "OK", "error_message": ""} for v in chosen}
+    return {"model_version_status": [{"version": str(v), "state": versions[v], "status": status[v]} for v in chosen]}

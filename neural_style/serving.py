@@ -28,6 +28,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from ray import serve
 
 from neural_style import restapi
+from neural_style.errors import NeuralStyleError
 
 PAGE = Path(__file__).resolve().parent / "page" / "index.html"
 MAX_BATCH = 16
@@ -39,6 +40,29 @@ def load_network(source):
     from neural_style import inference, runtimes
 
     return runtimes.load(source) if runtimes.is_exported(source) else inference.load(source)
+
+
+# "0": Ray's node address is the loopback one, as on a laptop; the command sets it, before Ray
+# is imported, for a local cluster (Ray reads it then and passes it on to every process it starts).
+LOCAL_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+def _replica_grpc_on_loopback():
+    """Ray Serve 2.60 starts each replica's inter-deployment gRPC server on every
+    interface ("[::]:0") whatever the node's address; on a loopback-only cluster, bind it
+    to 127.0.0.1 (called in each replica before Ray starts that server)."""
+    if os.environ.get(LOCAL_ONLY) != "0":
+        return
+    from ray.serve._private import replica
+
+    bind = replica.add_port_to_grpc_server
+    if not getattr(bind, "loopback", False):
+
+        def on_loopback(server, address):
+            return bind(server, "127.0.0.1:0" if address == "[::]:0" else address)
+
+        on_loopback.loopback = True
+        replica.add_port_to_grpc_server = on_loopback
 
 
 class PaintError(Exception):
@@ -76,6 +100,7 @@ class ModelVersion:
     """One version of one network, batched where the network's kind allows."""
 
     def __init__(self, source, batching=True):
+        _replica_grpc_on_loopback()
         self.network = load_network(source)
         self.together = not self.network.kind.mixes_batch(self.network.meta)
         self.predict_batch.set_max_batch_size(MAX_BATCH if batching else 1)
@@ -106,14 +131,20 @@ class Ingress:
     """The REST API and the page; routes each model's requests to its current version."""
 
     def __init__(self, max_pixels=restapi.MAX_PIXELS):
+        _replica_grpc_on_loopback()
         self.max_pixels = max_pixels
         self.models = {}  # name -> {"current": N, "versions": {N: state}, "info": {...}}
         self.handles = {}
 
-    def route(self, name, version, state, info=None, current=False):
-        """Record ``version``'s state (TF Serving's words); ``current``: serve it now."""
-        model = self.models.setdefault(name, {"current": None, "versions": {}, "info": {}})
+    def route(self, name, version, state, info=None, current=False, error=None):
+        """Record ``version``'s state (TF Serving's words) and, for one that failed to
+        load, its ``error``; ``current``: serve it now."""
+        model = self.models.setdefault(name, {"current": None, "versions": {}, "info": {}, "errors": {}})
         model["versions"][version] = state
+        if error:
+            model["errors"][version] = error
+        else:
+            model["errors"].pop(version, None)
         if current:
             self.handles[name] = serve.get_app_handle(f"{name}-v{version}")
             model.update(current=version, info=info or {})
@@ -130,7 +161,10 @@ class Ingress:
     def status(self, spec: str):
         try:
             name, version, _ = restapi.parse_path(spec)
-            return restapi.version_status(self._model(name)["versions"], version)
+            model = self.models.get(name)
+            if model is None:
+                raise restapi.RestError(404, f"no model {name!r}; models: {', '.join(sorted(self.list_models())) or 'none'}")
+            return restapi.version_status(model["versions"], version, model["errors"])
         except restapi.RestError as e:
             return JSONResponse(e.body(), status_code=e.status)
 
@@ -168,7 +202,6 @@ class Ingress:
             if item.keys() & {"style", "style_mix"}:
                 raise restapi.RestError(400, "this model has one style: \"style\" and \"style_mix\" are for a many-style model")
             return None
-        from neural_style.errors import NeuralStyleError
         from neural_style.kinds.multistyle import style_weights
 
         try:
@@ -183,6 +216,19 @@ def versions_in(folder) -> list[int]:
     return sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit() and (p / "saved_model.pb").is_file()) if folder.is_dir() else []
 
 
+def signature(source) -> tuple:
+    """What identifies the files of a version folder as they are now (names, sizes, times):
+    a version that failed to load is tried again only once this changes."""
+    files = sorted(p for p in Path(source).rglob("*") if p.is_file()) if Path(source).is_dir() else [Path(source)]
+    return tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files if p.exists())
+
+
+def one_line(error) -> str:
+    """The last line of an error's message (Ray wraps the replica's traceback in its own)."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    return (lines[-1] if lines else type(error).__name__)[:300]
+
+
 class Server:
     """Ray, Ray Serve, the ingress and the models, from the command's process."""
 
@@ -190,6 +236,7 @@ class Server:
         self.sources, self.host, self.port = dict(sources), host, port
         self.batching, self.max_pixels, self.address = batching, max_pixels, address
         self.current = {}  # name -> served version
+        self.failed = {}  # name -> (version, signature of its files) that failed to load
 
     def start(self):
         import ray
@@ -197,34 +244,57 @@ class Server:
         logging.getLogger("ray.serve").setLevel(logging.WARNING)  # "Application ... is ready": ours says it once
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report from a local server
         if not ray.is_initialized():
-            ray.init(address=self.address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            # Without --address: a new cluster of our own ("local": never one already running
+            # here), on the loopback address only where ``LOCAL_ONLY`` was set before Ray's import.
+            ray.init(address=self.address or "local", include_dashboard=False, log_to_driver=False, configure_logging=False)
         serve.start(http_options={"host": self.host, "port": self.port}, logging_config={"log_level": "WARNING"})
         self.ingress = serve.run(Ingress.bind(self.max_pixels), name="ingress", route_prefix="/")
         for name, source in self.sources.items():
             versions = versions_in(source)
-            self.roll_out(name, versions[-1] if versions else 1, Path(source) / str(versions[-1]) if versions else source)
+            if not versions:
+                if not self.roll_out(name, 1, source):
+                    raise NeuralStyleError(f"--model {source}: failed to load: {self.failed[name][2]}")
+                continue
+            if not any(self.roll_out(name, v, Path(source) / str(v)) for v in reversed(versions)):  # newest that loads
+                raise NeuralStyleError(f"--model {source}: no version loads; the newest failed with: {self.failed[name][2]}")
 
-    def roll_out(self, name, version, source):
+    def roll_out(self, name, version, source) -> bool:
         """Serve ``source`` as ``name`` version ``version``: started beside the current
-        version, switched to once running, the old one then deleted."""
+        version, switched to once running, the old one then deleted.  A version that fails
+        to load is reported (``GET /v1/models/NAME``) and left out; the served one stays."""
         self.ingress.route.remote(name, version, "LOADING").result()
         app_name = f"{name}-v{version}"
-        handle = serve.run(ModelVersion.bind(str(source), self.batching), name=app_name, route_prefix=None)
-        info = handle.describe.remote().result()
+        files = signature(source)
+        try:
+            handle = serve.run(ModelVersion.bind(str(source), self.batching), name=app_name, route_prefix=None)
+            info = handle.describe.remote().result()
+        except Exception as e:  # noqa: BLE001 - whatever the replica raised, Ray has given up on it
+            serve.delete(app_name)
+            self.failed[name] = (version, files, one_line(e))
+            self.ingress.route.remote(name, version, "END", error=f"failed to load: {one_line(e)}").result()
+            return False
         old = self.current.get(name)
         self.ingress.route.remote(name, version, "AVAILABLE", info, current=True).result()
         self.current[name] = version
+        self.failed.pop(name, None)
         if old is not None and old != version:
             self.ingress.route.remote(name, old, "UNLOADING").result()
             serve.delete(f"{name}-v{old}")
             self.ingress.route.remote(name, old, "END").result()
+        return True
 
     def watch_once(self):
-        """Roll out the newest version of each exported model, if newer than the served."""
+        """Roll out the newest version of each exported model, if newer than the served
+        (one that failed to load: once its files change)."""
         for name, source in self.sources.items():
             versions = versions_in(source)
-            if versions and versions[-1] > self.current.get(name, 0):
-                self.roll_out(name, versions[-1], Path(source) / str(versions[-1]))
+            if not versions or versions[-1] <= self.current.get(name, 0):
+                continue
+            newest = Path(source) / str(versions[-1])
+            failed = self.failed.get(name)
+            if failed and failed[:2] == (versions[-1], signature(newest)):
+                continue
+            self.roll_out(name, versions[-1], newest)
 
     def serve_forever(self, poll=2.0, stop_after=None, stop=lambda: False):
         end = time.monotonic() + stop_after if stop_after else None

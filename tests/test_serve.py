@@ -5,6 +5,7 @@ bad requests mixed in; the page driven in a real browser."""
 import base64
 import importlib.util
 import io
+import ipaddress
 import json
 import os
 import queue
@@ -66,6 +67,7 @@ def server(setup):
     command = [sys.executable, "-m", "neural_style", "serve", "--model", "starry_night", str(root / "models" / "net"), str(root / "two.keras"), str(root / "stats.keras"),
                "--port", str(port), "--max-pixels", str(MAX_PIXELS), "--stop-after", "900", "-q"]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    setup["process"] = process
     lines = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
     start, seen = time.monotonic(), []
@@ -236,6 +238,59 @@ def test_a_crashed_replica_is_restarted_and_the_others_keep_serving(setup, serve
             break
         time.sleep(2)
     assert status == 200 and "predictions" in reply
+
+
+def test_nothing_listens_beyond_the_host(setup, server):
+    import psutil
+
+    tree = [psutil.Process(setup["process"].pid)]
+    tree += tree[0].children(recursive=True)  # Ray's GCS, raylet, workers, replicas, proxy
+    listening = set()
+    for proc in tree:
+        try:
+            listening |= {(c.laddr.ip, c.laddr.port, proc.name()) for c in proc.net_connections("inet") if c.status == psutil.CONN_LISTEN}
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    assert len(tree) > 3 and listening  # the server, Ray's processes, and their ports
+    def loopback(ip):
+        address = ipaddress.ip_address(ip)
+        return (getattr(address, "ipv4_mapped", None) or address).is_loopback  # ::ffff:127.0.0.1 too
+
+    outside = sorted(item for item in listening if not loopback(item[0]))
+    assert not outside, outside
+
+
+def test_a_version_that_fails_to_load_is_reported_and_the_served_one_stays(setup, server):
+    models = setup["root"] / "models" / "net"
+    served = max(int(p.name) for p in models.iterdir() if p.name.isdigit())
+    broken = models / str(served + 1)
+    shutil.copytree(models / str(served), setup["root"] / "broken")
+    shutil.rmtree(setup["root"] / "broken" / "variables")  # a SavedModel without its weights
+    os.rename(setup["root"] / "broken", broken)
+    body = json.dumps({"instances": [{"b64": b64(setup["photo"])}]}).encode()
+    start, versions = time.monotonic(), []
+    while time.monotonic() - start < 240:  # requests keep being answered, by the served version
+        status, reply, headers = request(f"{server}/v1/models/net:predict", body)
+        assert status == 200, reply
+        versions.append(headers["x-model-version"])
+        _, state, _ = request(f"{server}/v1/models/net/versions/{served + 1}")
+        if state.get("model_version_status", [{}])[0].get("state") == "END":
+            break
+        time.sleep(0.5)
+    report = state["model_version_status"][0]
+    assert report["status"]["error_code"] == "UNKNOWN" and "failed to load" in report["status"]["error_message"], report
+    assert set(versions) == {str(served)}
+    _, listing, _ = request(f"{server}/v1/models/net")
+    assert [(v["version"], v["state"]) for v in listing["model_version_status"]][-2:] == [(str(served), "AVAILABLE"), (str(served + 1), "END")]
+    shutil.copytree(models / str(served) / "variables", broken / "variables")  # mended: the watcher tries it again
+    start = time.monotonic()
+    while time.monotonic() - start < 240:
+        status, reply, headers = request(f"{server}/v1/models/net:predict", body)
+        assert status == 200, reply
+        if headers["x-model-version"] == str(served + 1):
+            break
+        time.sleep(1)
+    assert headers["x-model-version"] == str(served + 1)
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -4,6 +4,7 @@ them, on Ray Serve (``neural_style.serving``)."""
 from __future__ import annotations
 
 import argparse
+import os
 
 from neural_style.cli.options import HelpFormatter, run_job, say_fn
 
@@ -31,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _main(args) -> int:
+    if not args.address and args.host in ("127.0.0.1", "localhost"):
+        os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # serving.LOCAL_ONLY: Ray reads it when imported
     from neural_style import restapi, serving, signals
     from neural_style.errors import NeuralStyleError
 
