@@ -84,9 +84,7 @@ def load_image(path, size=None, factor=None, resample="nearest") -> np.ndarray:
             if getattr(im, "n_frames", 1) > 1:
                 warnings.warn(f"{path}: animated image, using its first frame", stacklevel=2)
             im.seek(0)
-            im = ImageOps.exif_transpose(im)
-            im = _to_rgb(im)
-            arr = np.asarray(im, dtype=np.uint8)
+            arr = rgb_array(im)
     except NeuralStyleError:
         raise
     except UnidentifiedImageError:
@@ -98,7 +96,15 @@ def load_image(path, size=None, factor=None, resample="nearest") -> np.ndarray:
     return arr
 
 
-def _to_rgb(im: Image.Image) -> Image.Image:
+def rgb_array(im: Image.Image) -> np.ndarray:
+    """An opened Pillow image as the command reads every image: EXIF orientation applied,
+    then RGB uint8 (H, W, 3) (``to_rgb``)."""
+    return np.asarray(to_rgb(ImageOps.exif_transpose(im)), dtype=np.uint8)
+
+
+def to_rgb(im: Image.Image) -> Image.Image:
+    """Any Pillow mode as RGB: 16- and 32-bit greyscale scaled by their range (not
+    clipped at 255), alpha dropped, palette, greyscale and CMYK converted."""
     if im.mode in ("I;16", "I;16B", "I;16L", "I"):
         # 16/32-bit grayscale: scale to 8 bits by the value range, not by clipping
         a = np.asarray(im, dtype=np.float64)

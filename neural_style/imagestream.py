@@ -19,7 +19,7 @@ from PIL import Image, ImageOps
 
 from neural_style.backend import keras
 from neural_style.errors import NeuralStyleError
-from neural_style.images import IMAGE_SUFFIXES, _to_rgb, expand
+from neural_style.images import IMAGE_SUFFIXES, expand, to_rgb
 
 MIN_CROP = 0.5  # a crop's side is 50..100% of the image's short side
 
@@ -45,7 +45,7 @@ def random_crop(path, size, rng) -> np.ndarray:
     left-right half the time), resized to ``size`` px: RGB float32 (size, size, 3)."""
     with Image.open(path) as im:
         im.draft("RGB", (size, size))  # JPEG: decode at a reduced scale, much faster
-        im = _to_rgb(ImageOps.exif_transpose(im))
+        im = to_rgb(ImageOps.exif_transpose(im))
         w, h = im.size
         side = int(min(w, h) * rng.uniform(MIN_CROP, 1.0))
         if side < 8:

@@ -26,6 +26,7 @@ import numpy as np
 
 MAX_PIXELS = 4096 * 4096  # per image: a 16-megapixel photo; a style network needs ~3.3 GB for it
 MAX_INSTANCES = 64
+FORMATS = ("JPEG", "PNG")  # what the API takes; Pillow would open many more
 _PATH = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)(?:/versions/(?P<version>\d+))?(?::(?P<verb>[a-z]+))?$")
 
 
@@ -50,12 +51,14 @@ def parse_path(spec) -> tuple[str, int | None, str | None]:
     return match["name"], int(version) if version else None, match["verb"]
 
 
-def parse_body(raw: bytes, max_pixels=MAX_PIXELS) -> list[dict]:
+def parse_body(raw: bytes, max_pixels=MAX_PIXELS, max_request_pixels=None) -> list[dict]:
     """A predict request's body -> one dict per instance: ``image`` (uint8 H, W, 3) and
-    the instance's ``style`` / ``style_mix`` where given."""
+    the instance's ``style`` (a name) / ``style_mix`` ({name: weight}) where given.  Each
+    image's declared size is checked against ``max_pixels`` before it is decoded, and all
+    of them together against ``max_request_pixels`` (default ``max_pixels``)."""
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise RestError(400, "the request body is not JSON; send {\"instances\": [{\"b64\": \"<base64 JPEG or PNG>\"}]}") from None
     if not isinstance(body, dict):
         raise RestError(400, "the request body must be a JSON object with \"instances\" or \"inputs\"")
@@ -66,18 +69,35 @@ def parse_body(raw: bytes, max_pixels=MAX_PIXELS) -> list[dict]:
         raise RestError(400, "no instances: send {\"instances\": [{\"b64\": \"<base64 JPEG or PNG>\"}, ...]}")
     if len(instances) > MAX_INSTANCES:
         raise RestError(400, f"{len(instances)} instances in one request; send at most {MAX_INSTANCES}")
-    return [_instance(item, k, max_pixels) for k, item in enumerate(instances)]
+    opened = [_open(item, k, max_pixels) for k, item in enumerate(instances)]
+    total, budget = sum(im.width * im.height for im, _ in opened), max_request_pixels or max_pixels
+    if total > budget:
+        raise RestError(413, f"the request's images hold {total:,} pixels, over this server's limit of {budget:,} per request; send fewer or smaller images")
+    return [{"image": _decode(im, k), **looks} for k, (im, looks) in enumerate(opened)]
 
 
-def _instance(item, k, max_pixels) -> dict:
-    if isinstance(item, dict) and isinstance(item.get("b64"), str):
-        looks = {key: item[key] for key in ("style", "style_mix") if item.get(key) is not None}
-        return {"image": decode_image(item["b64"], k, max_pixels), **looks}
-    raise RestError(400, f"instance {k} is not {{\"b64\": \"<base64 JPEG or PNG>\"}}")
+def _open(item, k, max_pixels):
+    """(the opened image, its looks): the size read from the header, nothing decoded yet."""
+    if not (isinstance(item, dict) and isinstance(item.get("b64"), str)):
+        raise RestError(400, f"instance {k} is not {{\"b64\": \"<base64 JPEG or PNG>\"}}")
+    looks = {key: item[key] for key in ("style", "style_mix") if item.get(key) is not None}
+    if "style" in looks and not isinstance(looks["style"], str):
+        raise RestError(400, f"instance {k}: \"style\" must be a style's name (a string)")
+    mix = looks.get("style_mix")
+    if mix is not None and not (isinstance(mix, dict) and all(isinstance(w, (int, float)) and not isinstance(w, bool) for w in mix.values())):
+        raise RestError(400, f"instance {k}: \"style_mix\" must be an object of style names and numbers, such as {{\"starry_night\": 0.7, \"the_scream\": 0.3}}")
+    return open_image(item["b64"], k, max_pixels), looks
 
 
 def decode_image(b64, k=0, max_pixels=MAX_PIXELS) -> np.ndarray:
-    """Base64 JPEG/PNG -> RGB uint8 (H, W, 3); its size is checked before it is decoded."""
+    """Base64 JPEG/PNG -> RGB uint8 (H, W, 3), decoded as the command decodes files;
+    its size is checked before it is decoded."""
+    return _decode(open_image(b64, k, max_pixels), k)
+
+
+def open_image(b64, k=0, max_pixels=MAX_PIXELS):
+    """Base64 JPEG/PNG -> an opened, not yet decoded Pillow image, its format and
+    declared size checked (4xx otherwise)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -86,13 +106,24 @@ def decode_image(b64, k=0, max_pixels=MAX_PIXELS) -> np.ndarray:
         raise RestError(400, f"instance {k}: \"b64\" is not base64") from None
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            if image.width * image.height > max_pixels:
-                raise RestError(413, f"instance {k}: {image.width}x{image.height} px is over this server's limit of {max_pixels:,} pixels; send a smaller image")
-            return np.asarray(image.convert("RGB"))
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombWarning, Image.DecompressionBombError, ValueError):
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit decides, below
+            image = Image.open(io.BytesIO(data), formats=FORMATS)
+    except Image.DecompressionBombError:  # declares far more pixels than Pillow's own limit
+        raise RestError(413, f"instance {k}: the image declares more pixels than this server's limit of {max_pixels:,}; send a smaller image") from None
+    except (UnidentifiedImageError, OSError, ValueError):
         raise RestError(400, f"instance {k}: \"b64\" is not a JPEG or PNG image") from None
+    if image.width * image.height > max_pixels:
+        raise RestError(413, f"instance {k}: {image.width}x{image.height} px is over this server's limit of {max_pixels:,} pixels; send a smaller image")
+    return image
+
+
+def _decode(image, k) -> np.ndarray:
+    from neural_style.images import rgb_array
+
+    try:
+        return rgb_array(image)
+    except (OSError, ValueError, SyntaxError):
+        raise RestError(400, f"instance {k}: \"b64\" is a damaged or truncated {image.format} image") from None
 
 
 def encode_png(image) -> str:

@@ -26,6 +26,7 @@ import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from ray import serve
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from neural_style import restapi
 from neural_style.errors import NeuralStyleError
@@ -33,6 +34,36 @@ from neural_style.errors import NeuralStyleError
 PAGE = Path(__file__).resolve().parent / "page" / "index.html"
 MAX_BATCH = 16
 app = FastAPI(title="neural_style", docs_url=None, redoc_url=None)
+
+
+@app.exception_handler(StarletteHTTPException)
+async def _tf_serving_errors(request, exc):
+    """FastAPI's own 404 and 405 in TF Serving's shape: ``{"error": ...}``."""
+    return JSONResponse({"error": f"{request.method} {request.url.path}: {exc.detail}"}, status_code=exc.status_code)
+
+
+def body_limit(max_pixels) -> int:
+    """The largest request body taken, bytes: an image of ``max_pixels`` that PNG cannot
+    compress (3 bytes a pixel), in base64 (4/3), and 1 MiB for the rest."""
+    return 4 * max_pixels + 2**20
+
+
+async def read_body(request, limit) -> bytes:
+    """The body of a predict request, refused (413) past ``limit`` bytes before it is all
+    read, and (415) unless it is JSON."""
+    kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if kind != "application/json":  # a page elsewhere can post text/plain without asking; not JSON
+        raise restapi.RestError(415, f"the request's content type is {kind}; send application/json")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise restapi.RestError(413, f"the request body is {int(declared):,} bytes, over this server's limit of {limit:,}; send a smaller image")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise restapi.RestError(413, f"the request body is over this server's limit of {limit:,} bytes; send a smaller image")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def load_network(source):
@@ -160,7 +191,9 @@ class Ingress:
     @app.get("/v1/models/{spec:path}")
     def status(self, spec: str):
         try:
-            name, version, _ = restapi.parse_path(spec)
+            name, version, verb = restapi.parse_path(spec)
+            if verb is not None:
+                raise restapi.RestError(405, f"GET /v1/models/{spec}: :{verb} takes POST with a JSON body")
             model = self.models.get(name)
             if model is None:
                 raise restapi.RestError(404, f"no model {name!r}; models: {', '.join(sorted(self.list_models())) or 'none'}")
@@ -177,7 +210,8 @@ class Ingress:
             model = self._model(name)
             if version is not None and version != model["current"]:
                 raise restapi.RestError(404, f"model {name} version {version} is not served; the served version is {model['current']}")
-            instances = await asyncio.to_thread(restapi.parse_body, await request.body(), self.max_pixels)
+            raw = await read_body(request, body_limit(self.max_pixels))
+            instances = await asyncio.to_thread(restapi.parse_body, raw, self.max_pixels)
             weights = [self._weights(model, item) for item in instances]
             handle, served = self.handles[name], model["current"]  # together: a rollout may switch both while we wait
             outputs = await asyncio.gather(*(handle.predict.remote(item["image"], w) for item, w in zip(instances, weights)))

@@ -88,7 +88,8 @@ def server(setup):
 def request(url, body=None):
     """(status, JSON reply, headers) of a GET, or a POST of ``body`` (bytes)."""
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=120) as reply:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        with urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers), timeout=120) as reply:
             return reply.status, json.loads(reply.read()), dict(reply.headers)
     except urllib.error.HTTPError as e:
         text = e.read()
@@ -116,6 +117,11 @@ def bad_requests(url, photo):
         (f"{url}/v1/models/net/versions/9:predict", one, 404, "version 9 is not served"),
         (f"{url}/v1/models/net:predict", json.dumps({"instances": [{"b64": b64(photo), "style": "first"}]}).encode(), 400, "one style"),
         (f"{url}/v1/models/two:predict", json.dumps({"instances": [{"b64": b64(photo), "style": "third"}]}).encode(), 400, "no style 'third'"),
+        (f"{url}/v1/models/two:predict", json.dumps({"instances": [{"b64": b64(photo), "style": ["first"]}]}).encode(), 400, "style's name"),
+        (f"{url}/v1/models/two:predict", json.dumps({"instances": [{"b64": b64(photo), "style_mix": {"first": "abc"}}]}).encode(), 400, "names and numbers"),
+        (f"{url}/v1/models/net:predict", b"[" * 100_000 + b"]" * 100_000, 400, "not JSON"),
+        (f"{url}/v1/models/net:predict", b"x" * (4 * MAX_PIXELS + 2**20 + 1), 413, "over this server's limit"),
+        (f"{url}/nowhere", one, 404, "POST /nowhere"),
     ]
 
 
@@ -206,6 +212,19 @@ def test_concurrent_requests_are_each_painted_as_if_alone(setup, server):
             out = np.asarray(Image.open(io.BytesIO(base64.b64decode(reply["predictions"][0]["b64"])))).astype(int)
             want = alone.apply(photo) if alone else inference.load(setup["root"] / f"{'ab'[int(headers['x-model-version']) - 1]}.keras").apply(photo)
             assert np.abs(out - want).max() <= 1, (name, np.abs(out - want).max())
+
+
+def test_methods_and_content_types_outside_the_api_are_refused_in_its_shape(setup, server):
+    body = json.dumps({"instances": [{"b64": b64(setup["photo"])}]}).encode()
+    for method, url, headers, want in [("GET", f"{server}/v1/models/net:predict", {}, 405),
+                                       ("POST", f"{server}/v1/models/net:predict", {"Content-Type": "text/plain"}, 415),
+                                       ("DELETE", f"{server}/v1/models/net", {}, 405), ("GET", f"{server}/v2/x", {}, 404)]:  # fmt: skip
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, data=body if method == "POST" else None, headers=headers, method=method), timeout=60) as reply:
+                status, text = reply.status, reply.read()
+        except urllib.error.HTTPError as e:
+            status, text = e.code, e.read()
+        assert status == want and set(json.loads(text)) == {"error"}, (method, url, status, text[:200])
 
 
 def test_a_many_style_network_blends_by_request(setup, server):
