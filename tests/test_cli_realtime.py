@@ -337,3 +337,24 @@ def test_a_shipped_network_whose_sha256_differs_is_refused(tmp_path, monkeypatch
         f.write(bytes([byte[0] ^ 1]))
     with pytest.raises(NeuralStyleError, match="missing or damaged"):
         inference.load("starry_night")
+
+
+def test_a_loss_that_becomes_non_finite_stops_the_command_with_its_checkpoint(photos, tmp_path, capsys, monkeypatch, weights_path):
+    from neural_style import training
+    from neural_style.imagestream import ImageStream
+
+    crops, save = ImageStream.__getitem__, training.save_checkpoint
+    saved = []
+    monkeypatch.setattr(training, "save_checkpoint", lambda *a, **k: (saved.append(a[3]), save(*a, **k)))
+
+    def overflow_after_a_checkpoint(self, index):  # content targets whose squares overflow float32
+        (x, target), y = crops(self, index)
+        return ((x, np.full_like(target, 1e30)), y) if saved else ((x, target), y)
+
+    monkeypatch.setattr(ImageStream, "__getitem__", overflow_after_a_checkpoint)
+    out = tmp_path / "nan.keras"
+    code = cli.main(["train", "--images", str(photos), "-o", str(out), "--epochs", "3", *TRAIN])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert re.search(r"error: the loss became (nan|inf); kept the checkpoint of epoch 1; lower --lr", err), err
+    assert saved == [1] and out.exists()  # the network of epoch 1, nothing after it
