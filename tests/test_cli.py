@@ -111,6 +111,9 @@ def test_each_option_sets_what_it_names_and_changes_the_result(weights_path, tmp
                          {"style_layers": ["block1_conv1", "block2_conv1"], "layer_weights": [1.0, 2.0]}),
         "content-layer": (["--content-layer", "block3_conv1"], {"content_layer": "block3_conv1"}),
         "style-scale": (["--style-scale", "2"], {}),  # not a Config field: the style image's size
+        "content-weight": (["--content-weight", "5"], {"content_weight": 5.0}),
+        "style-weight": (["--style-weight", "0.01"], {"style_weight": 0.01}),
+        "tv-weight": (["--tv-weight", "50"], {"tv_weight": 50.0}),
     }  # fmt: skip
     for name, (args, expected) in cases.items():
         code, out = run(tmp_path, "--seed", "0", "--logdir", str(tmp_path / name), *args, name=f"{name}.png")
