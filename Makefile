@@ -117,5 +117,6 @@ docs: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check neural_style tests benchmarks notebooks figures release
 
+# What make built; your pictures (results/) and training logs (runs/) stay.
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache results runs
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -59,7 +59,7 @@ def check() -> str:
     if importlib.util.find_spec("keras") is None:
         raise NeuralStyleError(
             "Keras is not installed in this environment (an install for exported networks only); "
-            "pip install 'neural_style[cpu]' (or gpu, jax-cpu, torch-cpu), or run `make setup`"
+            "pip install '.[cpu]' (or gpu, jax-cpu, torch-cpu) in the neural_style folder, or run `make setup`"
         )
     if importlib.util.find_spec(name) is None:
         raise NeuralStyleError(

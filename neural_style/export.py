@@ -187,7 +187,7 @@ def onnx(network, path):
     try:
         import tf2onnx
     except ImportError:
-        raise NeuralStyleError("ONNX export needs tf2onnx: pip install 'neural_style[export]'") from None
+        raise NeuralStyleError("ONNX export needs tf2onnx: pip install '.[export]' in the neural_style folder") from None
     images, _, extra = serving_functions(network)
     fn = tf.function(images, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images"), *extra])
     tf2onnx.convert.from_function(fn, input_signature=fn.input_signature, opset=ONNX_OPSET, output_path=str(path))

@@ -1,6 +1,6 @@
 """Exported networks run by their own runtimes, without Keras: ``model.onnx`` with ONNX
 Runtime, ``model*.tflite`` with LiteRT (``ai-edge-litert``, XNNPACK), a SavedModel
-folder with TensorFlow alone.  ``pip install "neural_style[onnx]"`` (or ``[litert]``)
+folder with TensorFlow alone.  ``pip install ".[onnx]"`` (or ``".[litert]"``) in the project's folder
 installs only that runtime and what the command needs: applying an exported network
 imports no TensorFlow (a SavedModel aside), JAX or PyTorch.
 
@@ -41,7 +41,7 @@ def _threads() -> int:
 
 def _needs(module, extra):
     raise NeuralStyleError(
-        f"running this exported network needs {module}: pip install 'neural_style[{extra}]'"
+        f"running this exported network needs {module}: pip install '.[{extra}]' in the neural_style folder"
     ) from None
 
 

@@ -69,7 +69,7 @@ def conv_weights_from_onnx(onnx_path, layers) -> dict[str, tuple[np.ndarray, np.
         from onnx import numpy_helper
     except ImportError:
         raise NeuralStyleError(
-            "the offline weights source needs the `onnx` package: pip install 'neural_style[offline]'"
+            "the offline weights source needs the `onnx` package: pip install '.[offline]' in the neural_style folder"
         ) from None
     model = onnx.load(str(onnx_path))
     init = {t.name: t for t in model.graph.initializer}

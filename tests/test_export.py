@@ -114,7 +114,7 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys):
     assert not (tmp_path / "m").exists() or not any((tmp_path / "m").rglob("*.pb"))
 
 
-@pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None, reason="onnxruntime is not installed (pip install 'neural_style[export]')")
+@pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None, reason="onnxruntime is not installed (pip install '.[export]' in the neural_style folder)")
 def test_the_shipped_network_exports_within_one_level(tmp_path):
     network = inference.load("starry_night")
     dest = export.export(network, tmp_path, "starry_night", formats=("onnx",))
@@ -176,6 +176,6 @@ def test_a_runtime_that_is_not_installed_names_its_install(network, tmp_path, ca
         monkeypatch.setitem(sys.modules, module, None)  # import fails as if not installed
         assert cli.main(["--model", str(dest / file), "--content", "tubingen", "-o", str(tmp_path / "o.png")]) == 2
         err = capsys.readouterr().err.strip()
-        assert f"pip install 'neural_style[{extra}]'" in err and len(err.splitlines()) == 1, err
+        assert f"pip install '.[{extra}]' in the neural_style folder" in err and len(err.splitlines()) == 1, err
         monkeypatch.undo()
     assert not (tmp_path / "o.png").exists()

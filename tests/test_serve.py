@@ -28,7 +28,7 @@ from neural_style import backend, data, export, inference, kinds, nets, serving
 
 pytestmark = [
     pytest.mark.skipif(backend.name() != "tensorflow", reason="the exported versions are traced with TensorFlow"),
-    pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="Ray Serve is not installed (pip install 'neural_style[serve]')"),
+    pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="Ray Serve is not installed (pip install '.[serve]' in the neural_style folder)"),
 ]
 MAX_PIXELS = 100_000
 
@@ -316,7 +316,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium: `make browser` installs Debian's chromium (as root)")
-@pytest.mark.skipif(importlib.util.find_spec("playwright") is None, reason="Playwright is not installed (pip install 'neural_style[test]')")
+@pytest.mark.skipif(importlib.util.find_spec("playwright") is None, reason="Playwright is not installed (pip install '.[test]' in the neural_style folder)")
 def test_the_page_in_a_real_browser(server, tmp_path):
     from playwright.sync_api import sync_playwright
 
