@@ -168,6 +168,9 @@ def test_shipped_network_by_name(tmp_path):
     photo = data.load("tubingen").astype(float)
     # a painting's margin: measured 46 levels; the photo through the same 96 px and back differs by 13
     assert img.shape == photo.shape and np.abs(img - photo).mean() > 30
+    for short in (["-m", "starry_night"], ["-mstarry_night"]):  # the short option routes to the same job
+        assert cli.main([*short, "-c", "tubingen", "--size", "96", "-o", str(tmp_path / "m.png")]) == 0
+        assert np.array_equal(np.asarray(Image.open(tmp_path / "m.png")), img.astype(np.uint8))
 
 
 def test_superres_model_upscales_photos_four_times(tmp_path, capsys):

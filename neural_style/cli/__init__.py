@@ -16,6 +16,11 @@ from __future__ import annotations
 import sys
 
 
+def _names_a_network(arg) -> bool:
+    """``--model NET``, ``--model=NET``, ``-m NET`` or ``-mNET``: the job that applies one."""
+    return arg in ("--model", "-m") or arg.startswith("--model=") or (arg.startswith("-m") and not arg.startswith("--"))
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["train"]:
@@ -30,7 +35,7 @@ def main(argv=None) -> int:
         from neural_style.cli import export
 
         return export.main(argv[1:])
-    if any(a == "--model" or a.startswith("--model=") for a in argv):
+    if any(_names_a_network(a) for a in argv):
         from neural_style.cli import apply
 
         return apply.main(argv)
