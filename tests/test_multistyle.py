@@ -11,28 +11,6 @@ from neural_style.kinds.multistyle import style_weights
 from neural_style.kinds.style import motion
 
 
-def numpy_cin(x, weights, scale, offset, eps=1e-3):
-    mean, var = x.mean(axis=(1, 2), keepdims=True), x.var(axis=(1, 2), keepdims=True)
-    return (x - mean) / np.sqrt(var + eps) * (weights @ scale)[:, None, None] + (weights @ offset)[:, None, None]
-
-
-def test_conditional_instance_normalisation_against_numpy(rng):
-    layer = nets.ConditionalInstanceNormalization(3)
-    x = rng.normal(3, 2, (2, 5, 7, 4)).astype("float32")
-    layer.build([x.shape, (None, 3)])
-    scale, offset = rng.normal(1, 0.3, (3, 4)).astype("float32"), rng.normal(0, 0.5, (3, 4)).astype("float32")
-    layer.set_weights([scale, offset])
-    one_hot = np.eye(3, dtype="float32")[[2, 0]]
-    got = ops.convert_to_numpy(layer([x, one_hot]))
-    np.testing.assert_allclose(got, numpy_cin(x, one_hot, scale, offset), atol=1e-4)
-    plain = keras.layers.GroupNormalization(groups=-1)  # one style: instance normalisation with its parameters
-    plain.build(x.shape)
-    plain.set_weights([scale[2], offset[2]])
-    np.testing.assert_allclose(got[0], ops.convert_to_numpy(plain(x))[0], atol=1e-4)
-    blend = np.array([[0.25, 0.75, 0.0], [0.5, 0.0, 0.5]], "float32")  # a blend is the blended parameters
-    np.testing.assert_allclose(ops.convert_to_numpy(layer([x, blend])), numpy_cin(x, blend, scale, offset), atol=1e-4)
-
-
 def test_style_weights_by_name_and_bad_weights():
     names = ["starry_night", "the_scream"]
     np.testing.assert_array_equal(style_weights(names), [1, 0])
