@@ -133,9 +133,10 @@ def test_a_new_version_rolls_out_under_load_with_no_failed_request(setup, server
 
     def client(k):
         while not done.is_set():
+            sent = time.monotonic()
             status, reply, headers = request(f"{server}/v1/models/net:predict", body)
             with lock:
-                results.append((status, reply, headers.get("x-model-version")))
+                results.append((status, reply, headers.get("x-model-version"), sent, time.monotonic()))
             if k == 0:  # one client mixes in every kind of bad request
                 for url, payload, want, message in bad_requests(server, photo):
                     status, reply, _ = request(url, payload)
@@ -148,17 +149,20 @@ def test_a_new_version_rolls_out_under_load_with_no_failed_request(setup, server
         while len(results) < 40:
             time.sleep(0.05)
         os.rename(root / "staging" / "net" / "2", root / "models" / "net" / "2")  # what an export does last
-        while time.monotonic() - start < 240 and not (len(results) >= 300 and sum(v == "2" for *_, v in results) >= 40):
+        while time.monotonic() - start < 240 and not (len(results) >= 300 and sum(r[2] == "2" for r in results) >= 40):
             time.sleep(0.2)
         done.set()
         for f in futures:
             f.result()
-    failed = [(s, r) for s, r, _ in results if s != 200]
+    failed = [(s, r) for s, r, *_ in results if s != 200]
     assert not failed, failed[:3]
-    versions = [v for *_, v in results]
+    versions = [r[2] for r in results]
     assert len(results) >= 300 and set(versions) == {"1", "2"}
-    assert versions.index("2") > 0 and "1" not in versions[len(versions) - versions[::-1].index("1"):]  # 1, then 2, never back
-    for _, reply, version in results:  # each reply whole, from the version that says it answered
+    switched = min(answered for _, _, v, _, answered in results if v == "2")  # the first reply of version 2
+    late = [(v, sent - switched) for _, _, v, sent, _ in results if sent > switched and v != "2"]
+    assert not late, late[:3]  # every request sent after it: version 2, never back to 1
+    assert any(sent < switched and v == "1" for _, _, v, sent, _ in results)
+    for _, reply, version, *_ in results:  # each reply whole, from the version that says it answered
         out = np.asarray(Image.open(io.BytesIO(base64.b64decode(reply["predictions"][0]["b64"]))))
         assert out.shape == photo.shape and np.abs(out.astype(int) - expected[int(version)]).max() <= 1
     assert bad and all(s == want and message in error for s, error, want, message in bad), [b for b in bad if b[0] != b[2] or b[3] not in b[1]][:3]
@@ -166,6 +170,31 @@ def test_a_new_version_rolls_out_under_load_with_no_failed_request(setup, server
     assert status == 200 and [(v["version"], v["state"]) for v in reply["model_version_status"]] == [("1", "END"), ("2", "AVAILABLE")]
     status, reply, _ = request(f"{server}/v1/models/starry_night:predict", body)  # the other models kept serving
     assert status == 200 and "predictions" in reply
+    assert wait_for(lambda: not replicas_of("net-v1"), 60), replicas_of("net-v1")  # version 1's replica process is gone
+    assert len(replicas_of("net-v2")) == 1
+
+
+def replicas_of(app):
+    """The processes of a Ray Serve application's replicas, as the machine sees them."""
+    import psutil
+
+    found = []
+    for p in psutil.process_iter(["cmdline"]):
+        try:
+            if f"ServeReplica:{app}:" in " ".join(p.info["cmdline"] or []):
+                found.append(p)
+        except psutil.NoSuchProcess:
+            pass
+    return found
+
+
+def wait_for(condition, seconds):
+    end = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.5)
+    return True
 
 
 class Painter:
