@@ -110,8 +110,9 @@ def test_training_lowers_the_loss_and_saves_the_network(folder, style, tmp_path,
 def test_resume_continues_epochs_and_optimiser_state(folder, style, tmp_path):
     files = list_images([folder])
     whole = training.train(small(), files, tmp_path / "a.keras", style=style, weights=None, progress=False)
-    training.train(small(epochs=1), files, tmp_path / "b.keras", style=style, weights=None, progress=False)
-    resumed = training.train(small(), files, tmp_path / "b.keras", style=style, weights=None, progress=False, resume=True)
+    # the resumed run decodes with two threads (the command's default): the same batches in the same order
+    training.train(small(epochs=1, workers=2), files, tmp_path / "b.keras", style=style, weights=None, progress=False)
+    resumed = training.train(small(workers=2), files, tmp_path / "b.keras", style=style, weights=None, progress=False, resume=True)
     assert resumed.epochs_done == 2 and len(resumed.history["loss"]) == 1
     for a, b in zip(whole.net.get_weights(), resumed.net.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
