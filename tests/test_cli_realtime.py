@@ -253,8 +253,29 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(photos, tmp_path, weights_path):
     with np.load(out.with_name("net.keras.ckpt.npz")) as z:
         meta = json.loads(str(z["meta"]))
     assert meta["interrupted"] and meta["epoch"] == 0
-    assert cli.main(["train", "--images", str(photos), "-o", str(out), "--resume", "--size", "48",
-                     "--batch-size", "2", "--steps", "2", "--epochs", "1", "--workers", "1"]) == 0  # fmt: skip
+    with np.load(out.with_name("net.keras.ckpt.npz")) as z:
+        saved = {k: z[k] for k in z.files if k != "meta"}
+    from neural_style import training
+
+    restored, load = {}, training.load_checkpoint
+
+    def recording_load(net, trainer, output):  # what the resumed run holds right after restoring
+        meta = load(net, trainer, output)
+        restored.update({f"net_{i}": np.array(v) for i, v in enumerate(net.get_weights())})
+        restored.update({f"opt_{i}": np.array(v) for i, v in enumerate(trainer.optimizer.variables)})
+        return meta
+
+    training.load_checkpoint = recording_load
+    try:
+        assert cli.main(["train", "--images", str(photos), "-o", str(out), "--resume", "--size", "48",
+                         "--batch-size", "2", "--steps", "2", "--epochs", "1", "--workers", "1"]) == 0  # fmt: skip
+    finally:
+        training.load_checkpoint = load
+    assert restored.keys() == saved.keys()
+    for k in saved:  # the interrupted run's weights and Adam's moments, not a fresh start
+        np.testing.assert_array_equal(restored[k], saved[k], err_msg=k)
+    moments = [v for k, v in saved.items() if k.startswith("opt_") and v.ndim > 0]
+    assert moments and any(np.abs(v).max() > 0 for v in moments)  # Adam had stepped before the Ctrl-C
 
 
 def test_model_on_a_photo_too_big_for_memory_sees_a_smaller_size(net_path, tmp_path, capsys, monkeypatch):
