@@ -344,10 +344,13 @@ def test_a_version_that_fails_to_load_is_reported_and_the_served_one_stays(setup
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium: `make browser` installs Debian's chromium (as root)")
+# In CI (which `make setup` gives Chromium as root) a missing browser fails the test instead of skipping it.
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason="no Chromium: `make browser` installs Debian's chromium (as root)")
 @pytest.mark.skipif(importlib.util.find_spec("playwright") is None, reason="Playwright is not installed (pip install '.[test]' in the neural_style folder)")
-def test_the_page_in_a_real_browser(server, tmp_path):
+def test_the_page_in_a_real_browser(setup, server, tmp_path):
     from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM, "no Chromium in CI: `make browser` (run by `make setup` as root) should have installed Debian's chromium"
 
     photo = data.load("tubingen", size=320)
     Image.fromarray(photo).save(tmp_path / "tubingen.png")
@@ -367,7 +370,21 @@ def test_the_page_in_a_real_browser(server, tmp_path):
         size = page.evaluate("[document.querySelector('#result').naturalWidth, document.querySelector('#result').naturalHeight]")
         assert size == [photo.shape[1], photo.shape[0]]
         assert "starry_night version 1" in page.text_content("#result-caption")
+        assert np.abs(shown(page) - inference.load("starry_night").apply(photo)).max() <= 1  # the network's own pixels
         shot = Path(os.environ.get("NEURAL_STYLE_FIGURES", tmp_path)) / "serve_page.png"
         page.screenshot(path=str(shot), full_page=True)
+        page.select_option("#model", "two")  # a blend from the sliders
+        page.locator("#styles input[data-style='first']").fill("25")
+        page.locator("#styles input[data-style='second']").fill("75")
+        page.click("#run")
+        page.wait_for_function("/two version/.test(document.querySelector('#result-caption').textContent)", timeout=120_000)
+        blend = inference.load(setup["root"] / "two.keras").apply(photo, style_mix={"first": 25, "second": 75})
+        assert np.abs(shown(page) - blend).max() <= 1
         browser.close()
     assert Image.open(shot).size[0] == 1100
+
+
+def shown(page):
+    """The result image the page shows, as pixels (int)."""
+    src = page.get_attribute("#result", "src")
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1])))).astype(int)
