@@ -81,7 +81,7 @@ def _open(item, k, max_pixels):
     if not (isinstance(item, dict) and isinstance(item.get("b64"), str)):
         raise RestError(400, f"instance {k} is not {{\"b64\": \"<base64 JPEG or PNG>\"}}")
     looks = {key: item[key] for key in ("style", "style_mix") if item.get(key) is not None}
-    if "style" in looks and not isinstance(looks["style"], str):
+    if not isinstance(looks.get("style", ""), str):
         raise RestError(400, f"instance {k}: \"style\" must be a style's name (a string)")
     mix = looks.get("style_mix")
     if mix is not None and not (isinstance(mix, dict) and all(isinstance(w, (int, float)) and not isinstance(w, bool) for w in mix.values())):
