@@ -15,9 +15,13 @@ BACKEND_TESTS := tests/test_losses.py tests/test_lbfgs.py tests/test_optimize.py
 # losses, gradients, the device L-BFGS, the networks and perceptual losses, a kind trained and applied.
 TORCH_TESTS := tests/test_losses.py tests/test_lbfgs.py tests/test_optimize.py tests/test_nets.py tests/test_perceptual.py tests/test_kinds.py
 
-.PHONY: setup browser serve test test-backends run run-fast lab notebooks figures figures-paper gallery bench bench-gpu weights data lint docs clean
+.PHONY: setup setup-lesson browser serve test test-backends run run-fast lab notebooks figures figures-paper gallery bench bench-gpu weights data lint docs clean
 
 setup: $(VENV)/.installed $(BACKEND:%=$(VENV)/.backend-%) weights browser
+
+# Only what lesson 8 needs (TensorFlow, Keras, scipy, JupyterLab, the weights): make lab,
+# make run and make notebooks work; make setup adds export, serving, the tests and the docs.
+setup-lesson: $(VENV)/.lesson weights
 
 # Debian's Chromium for the page test (Playwright drives it); as root only, else that test skips and says why.
 browser:
@@ -26,8 +30,12 @@ browser:
 	  apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null); \
 	else echo "make browser: not root or no apt-get: the page test will skip (install Chromium to run it)"; fi
 
-$(VENV)/.installed: setup.cfg pyproject.toml constraints.txt
+$(VENV)/.lesson: setup.cfg pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet -c constraints.txt -e ".[$(DEVICE),offline,photos,notebooks]"
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.lesson
 	$(PIP) install --quiet -c constraints.txt -e ".[$(DEVICE),offline,export,serve,photos,test,notebooks,docs]"
 	touch $@
 
@@ -36,10 +44,10 @@ $(VENV)/.backend-%: $(VENV)/.installed
 	$(PIP) install --quiet -c constraints.txt -e ".[$*-$(DEVICE)]"
 	touch $@
 
-weights: $(VENV)/.installed
+weights: $(VENV)/.lesson
 	$(PY) -m neural_style.weights
 
-data: $(VENV)/.installed
+data: $(VENV)/.lesson
 	$(PY) -m neural_style.data
 
 # The whole suite on TensorFlow (with the cross-backend tests of every installed backend);
@@ -60,7 +68,7 @@ test-backends: $(VENV)/.installed
 	@for b in jax torch; do if $(PY) -c "import $$b" 2>/dev/null; then \
 	  echo "--- $$b"; KERAS_BACKEND=$$b $(PY) -m pytest -q $(BACKEND_TESTS) || exit 1; fi; done
 
-run: $(VENV)/.installed
+run: $(VENV)/.lesson
 	$(VENV)/bin/neural-style
 
 # The shipped networks over TF Serving's REST API, and a page to try them: http://127.0.0.1:8501/
@@ -68,11 +76,11 @@ serve: $(VENV)/.installed
 	$(VENV)/bin/neural-style serve
 
 # The same photo with the shipped real-time Starry Night network: one forward pass.
-run-fast: $(VENV)/.installed
+run-fast: $(VENV)/.lesson
 	$(VENV)/bin/neural-style --model starry_night -o results/grace_hopper_starry_night_fast.png
 
 # Your own notebooks go in notebooks/mine/: make never runs or rewrites them.
-lab: $(VENV)/.installed
+lab: $(VENV)/.lesson
 	@mkdir -p notebooks/mine
 	@echo "Save your own notebooks in notebooks/mine/ (make notebooks runs only the project's: $(NOTEBOOKS))"
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
@@ -84,13 +92,13 @@ FAST_BACKEND = $(shell [ "$(DEVICE)" = gpu ] && $(PY) -c "import jax" 2>/dev/nul
 NOTEBOOKS := notebooks/neural-style.ipynb notebooks/gatys-2015-figures.ipynb notebooks/perceptual-losses.ipynb notebooks/tensorflow-notes.ipynb
 
 # KERAS_BACKEND, when set, is yours; otherwise the fastest backend here.
-notebooks: $(VENV)/.installed
+notebooks: $(VENV)/.lesson
 	KERAS_BACKEND=$${KERAS_BACKEND:-$(FAST_BACKEND)} NEURAL_STYLE_FIGURES=$(CURDIR)/figures $(PY) notebooks/execute.py --in-place $(NOTEBOOKS)
 
 figures: notebooks
 
 # Gatys et al.'s Figures 1-3 at the paper's scale: hours on a CPU, resumable panel by panel.
-figures-paper: $(VENV)/.installed
+figures-paper: $(VENV)/.lesson
 	KERAS_BACKEND=$${KERAS_BACKEND:-$(FAST_BACKEND)} $(PY) figures/paper.py
 
 gallery: $(VENV)/.installed
