@@ -3,8 +3,12 @@ fits before it starts rather than fail part way."""
 
 from __future__ import annotations
 
-from neural_style.config import Config
+from typing import TYPE_CHECKING
+
 from neural_style.vgg16_layers import layer_names, layer_shapes
+
+if TYPE_CHECKING:  # for the annotation only: config imports kinds, which import backend, which imports memory
+    from neural_style.config import Config
 
 # Memory model of one run, calibrated against measured peak resident memory (see
 # benchmarks/RESULTS.md): the process with TensorFlow and the weights loaded, a multiple

@@ -138,3 +138,41 @@ def test_every_public_name_of_the_library_has_a_docstring():
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_") and not ast.get_docstring(node):
                 missing.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name}")
     assert not missing
+
+
+def _imports(path, modules):
+    """The neural_style modules ``path`` imports, at its top or inside its functions (not
+    under ``if TYPE_CHECKING``)."""
+    tree = ast.parse(path.read_text())
+    typing_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test) for n in ast.walk(node)}
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module for a in node.names}
+    return {m for m in found if m in modules}
+
+
+def test_imports_run_one_way():
+    modules = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {name: _imports(path, modules) - {name} for name, path in modules.items()}
+    assert graph["neural_style.backend"] and graph["neural_style.kinds"]  # the walk sees imports inside functions too
+
+    def circle_from(start, node, path):
+        for nxt in sorted(graph[node]):
+            if nxt == start:
+                return path + [start]
+            if nxt not in path and nxt > start:
+                found = circle_from(start, nxt, path + [nxt])
+                if found:
+                    return found
+        return None
+
+    circles = [c for c in (circle_from(m, m, [m]) for m in sorted(graph)) if c]
+    assert not circles, [" -> ".join(c) for c in circles]
