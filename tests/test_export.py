@@ -180,3 +180,32 @@ def test_a_runtime_that_is_not_installed_names_its_install(network, tmp_path, ca
         assert f"pip install '.[{extra}]' in the neural_style folder" in err and len(err.splitlines()) == 1, err
         monkeypatch.undo()
     assert not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.parametrize("extra, file", [("onnx", "model.onnx"), ("litert", "model.tflite")])
+def test_an_install_of_one_runtime_alone_applies_an_exported_network(extra, file, tmp_path):
+    """What a user of `pip install ".[onnx]"` (or `.[litert]`) has: a fresh virtual
+    environment with that extra only (no TensorFlow, Keras, JAX or PyTorch), in which the
+    command paints the exported network's picture."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    kinds.save_net(nets.style_net(norm="instance"), tmp_path / "style.keras", "style")
+    network = inference.load(tmp_path / "style.keras")
+    dest = export.export(network, tmp_path / "models", "net", formats=(extra if extra == "onnx" else "tflite",))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+           "-c", str(root / "constraints.txt"), f"{root}[{extra}]"]  # fmt: skip
+    run = subprocess.run(pip, capture_output=True, text=True, timeout=1200)
+    assert run.returncode == 0, run.stderr[-2000:]
+    photo = np.random.default_rng(2).integers(0, 256, (30, 41, 3), np.uint8)
+    Image.fromarray(photo).save(tmp_path / "photo.png")
+    run = subprocess.run([str(venv / "bin" / "neural-style"), "--model", str(dest / file), "--content", str(tmp_path / "photo.png"),
+                          "-o", str(tmp_path / "out.png")], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    out = np.asarray(Image.open(tmp_path / "out.png")).astype(int)
+    assert np.abs(out - network.apply(photo).astype(int)).max() <= 1
+    missing = subprocess.run([str(venv / "bin" / "python"), "-c", "import importlib.util as u; print([m for m in ('tensorflow', 'keras', 'jax', 'torch') if u.find_spec(m)])"],
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert missing.stdout.strip() == "[]", missing.stdout
