@@ -101,7 +101,7 @@ def main():
     p.add_argument("--output", default=str(HERE / "RESULTS.md"))
     args = p.parse_args()
 
-    from neural_style.serving import free_port
+    from neural_style.rollout import free_port
 
     payload = body()
     servers = {

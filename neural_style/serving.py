@@ -8,18 +8,13 @@ is not enough, a Ray cluster (``ray start --head``, then ``--address``).
   only then; its ``predict`` is batched by ``serve.batch`` (same-size images in one pass).
 - The ingress (FastAPI in a deployment) speaks the REST API (``restapi``): it decodes and
   checks requests, routes each to its model's current version and serves the page.
-- ``Server``, in the command's process, deploys them and rolls out new versions: a new
-  version's application starts beside the old one, which keeps answering; once Ray reports
-  it running, the ingress routes the model to it and the old application is deleted (Ray
-  lets its requests in flight finish first). Exported folders are watched for new
-  versions, as TF Serving watches its model base paths.
+- ``neural_style.rollout`` starts them from the command's process and rolls out new
+  versions beside the old.
 """
 
 # no `from __future__ import annotations`: FastAPI reads the handlers' annotations (Request)
 import asyncio
-import logging
 import os
-import time
 from pathlib import Path
 
 import numpy as np
@@ -242,144 +237,3 @@ class Ingress:
             return style_weights(names, item.get("style"), item.get("style_mix"))
         except NeuralStyleError as e:
             raise restapi.RestError(400, str(e)) from None
-
-
-def versions_in(folder) -> list[int]:
-    """The complete version folders of an exported model (``N/saved_model.pb``), sorted."""
-    folder = Path(folder)
-    return sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit() and (p / "saved_model.pb").is_file()) if folder.is_dir() else []
-
-
-def signature(source) -> tuple:
-    """What identifies the files of a version folder as they are now (names, sizes, times):
-    a version that failed to load is tried again only once this changes."""
-    files = sorted(p for p in Path(source).rglob("*") if p.is_file()) if Path(source).is_dir() else [Path(source)]
-    return tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files if p.exists())
-
-
-def one_line(error) -> str:
-    """The last line of an error's message (Ray wraps the replica's traceback in its own)."""
-    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
-    return (lines[-1] if lines else type(error).__name__)[:300]
-
-
-class Server:
-    """Ray, Ray Serve, the ingress and the models, from the command's process."""
-
-    def __init__(self, sources: dict, host="127.0.0.1", port=8501, batching=True, max_pixels=restapi.MAX_PIXELS, address=None):
-        self.sources, self.host, self.port = dict(sources), host, port
-        self.batching, self.max_pixels, self.address = batching, max_pixels, address
-        self.current = {}  # name -> served version
-        self.failed = {}  # name -> (version, signature of its files) that failed to load
-
-    def start(self):
-        import ray
-
-        logging.getLogger("ray.serve").setLevel(logging.WARNING)  # "Application ... is ready": ours says it once
-        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report from a local server
-        if not ray.is_initialized():
-            # Without --address: a new cluster of our own ("local": never one already running
-            # here), on the loopback address only where ``LOCAL_ONLY`` was set before Ray's import.
-            ray.init(address=self.address or "local", include_dashboard=False, log_to_driver=False, configure_logging=False)
-        serve.start(http_options={"host": self.host, "port": self.port}, logging_config={"log_level": "WARNING"})
-        self.ingress = serve.run(Ingress.bind(self.max_pixels), name="ingress", route_prefix="/")
-        for name, source in self.sources.items():
-            versions = versions_in(source)
-            if not versions:
-                if not self.roll_out(name, 1, source):
-                    raise NeuralStyleError(f"--model {source}: failed to load: {self.failed[name][2]}")
-                continue
-            if not any(self.roll_out(name, v, Path(source) / str(v)) for v in reversed(versions)):  # newest that loads
-                raise NeuralStyleError(f"--model {source}: no version loads; the newest failed with: {self.failed[name][2]}")
-
-    def roll_out(self, name, version, source) -> bool:
-        """Serve ``source`` as ``name`` version ``version``: started beside the current
-        version, switched to once running, the old one then deleted.  A version that fails
-        to load is reported (``GET /v1/models/NAME``) and left out; the served one stays."""
-        self.ingress.route.remote(name, version, "LOADING").result()
-        app_name = f"{name}-v{version}"
-        files = signature(source)
-        try:
-            handle = serve.run(ModelVersion.bind(str(source), self.batching), name=app_name, route_prefix=None)
-            info = handle.describe.remote().result()
-        except Exception as e:  # noqa: BLE001 - whatever the replica raised, Ray has given up on it
-            serve.delete(app_name)
-            self.failed[name] = (version, files, one_line(e))
-            self.ingress.route.remote(name, version, "END", error=f"failed to load: {one_line(e)}").result()
-            return False
-        old = self.current.get(name)
-        self.ingress.route.remote(name, version, "AVAILABLE", info, current=True).result()
-        self.current[name] = version
-        self.failed.pop(name, None)
-        if old is not None and old != version:
-            self.ingress.route.remote(name, old, "UNLOADING").result()
-            serve.delete(f"{name}-v{old}")
-            self.ingress.route.remote(name, old, "END").result()
-        return True
-
-    def watch_once(self):
-        """Roll out the newest version of each exported model, if newer than the served
-        (one that failed to load: once its files change)."""
-        for name, source in self.sources.items():
-            versions = versions_in(source)
-            if not versions or versions[-1] <= self.current.get(name, 0):
-                continue
-            newest = Path(source) / str(versions[-1])
-            failed = self.failed.get(name)
-            if failed and failed[:2] == (versions[-1], signature(newest)):
-                continue
-            self.roll_out(name, versions[-1], newest)
-
-    def serve_forever(self, poll=2.0, stop_after=None, stop=lambda: False):
-        end = time.monotonic() + stop_after if stop_after else None
-        while not stop() and (end is None or time.monotonic() < end):
-            self.watch_once()
-            for _ in range(int(poll / 0.1)):
-                if stop():
-                    break
-                time.sleep(0.1)
-
-    def stop(self):
-        import ray
-
-        serve.shutdown()
-        ray.shutdown()
-
-
-def default_sources() -> dict:
-    """The shipped networks, by name."""
-    from neural_style import inference
-
-    return {name: name for name in inference.shipped_models()}
-
-
-def check_sources(models) -> dict:
-    """``--model`` values -> {name: source}: a shipped name, a ``.keras`` file, or an
-    exported model's folder of versions (``neural-style export``'s ``DIR/NAME``)."""
-    from neural_style import inference
-    from neural_style.errors import NeuralStyleError
-
-    sources = {}
-    for item in models:
-        path = Path(item)
-        if path.is_dir():
-            if not versions_in(path):
-                raise NeuralStyleError(f"--model {item}: no version folder with a SavedModel (N/saved_model.pb); give DIR/NAME from `neural-style export`")
-            sources[path.name] = str(path.resolve())
-        elif item in inference.shipped_models() and not path.exists():
-            sources[item] = item
-        elif path.suffix == ".keras" and path.is_file():
-            sources[path.stem] = str(path.resolve())
-        else:
-            raise NeuralStyleError(f"--model {item}: not a shipped network ({', '.join(inference.shipped_models())}), a .keras file or an exported model's folder")
-    return sources
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1 (for tests and benchmarks)."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-

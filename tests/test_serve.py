@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from neural_style import backend, data, export, inference, kinds, nets, serving
+from neural_style import backend, data, export, inference, kinds, nets, rollout, serving
 
 pytestmark = [
     pytest.mark.skipif(backend.name() != "tensorflow", reason="the exported versions are traced with TensorFlow"),
@@ -62,7 +62,7 @@ def setup(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(setup):
-    port = serving.free_port()
+    port = rollout.free_port()
     root = setup["root"]
     command = [sys.executable, "-m", "neural_style", "serve", "--model", "starry_night", str(root / "models" / "net"), str(root / "two.keras"), str(root / "stats.keras"),
                "--port", str(port), "--max-pixels", str(MAX_PIXELS), "--stop-after", "900", "-q"]  # fmt: skip

@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _main(args) -> int:
     if not args.address and args.host in ("127.0.0.1", "localhost"):
         os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # serving.LOCAL_ONLY: Ray reads it when imported
-    from neural_style import restapi, serving, signals
+    from neural_style import restapi, rollout, signals
     from neural_style.errors import NeuralStyleError
 
     say = say_fn(args.quiet)
@@ -42,8 +42,8 @@ def _main(args) -> int:
         raise NeuralStyleError(f"--port {args.port} is not valid; give 1..65535")
     if args.max_pixels is not None and args.max_pixels < 64 * 64:
         raise NeuralStyleError(f"--max-pixels {args.max_pixels} is not valid; give at least 4096 (64x64)")
-    sources = serving.check_sources(args.model) if args.model else serving.default_sources()
-    server = serving.Server(sources, args.host, args.port, batching=not args.no_batching,
+    sources = rollout.check_sources(args.model) if args.model else rollout.default_sources()
+    server = rollout.Server(sources, args.host, args.port, batching=not args.no_batching,
                             max_pixels=args.max_pixels or restapi.MAX_PIXELS, address=args.address)  # fmt: skip
     say(f"starting Ray Serve with {', '.join(sources)} ...")
     try:
