@@ -22,15 +22,17 @@ from neural_style.files import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from neural_style import inference  # the shipped networks and formats, named in the help
+
     p = argparse.ArgumentParser(
         prog="neural-style --model",
         description="Stylise photos, folders of photos and videos with a real-time style network "
-        "(`neural-style train`, or one that ships: starry_night). Each result has its input's size; "
+        f"(`neural-style train`, or one that ships: {', '.join(inference.shipped_models())}). Each result has its input's size; "
         "a super-resolution network (--task superres, or the shipped superres) upscales photos 4x instead.",
         formatter_class=HelpFormatter,
     )
     a = p.add_argument
-    a("--model", "-m", required=True, help="a .keras file from `neural-style train`, the name of a shipped network (starry_night, superres), or an exported network (model.onnx, model.tflite or a SavedModel folder from `neural-style export`), run by its own runtime")
+    a("--model", "-m", required=True, help=f"a .keras file from `neural-style train`, the name of a shipped network ({', '.join(inference.shipped_models())}), or an exported network (model.onnx, model.tflite or a SavedModel folder from `neural-style export`), run by its own runtime")
     a("--content", "-c", nargs="+", default=["grace_hopper"], help="photos, lesson image names, folders, glob patterns or videos (" + ", ".join(VIDEO_SUFFIXES) + ")")
     a("--output", "-o", help="output file (one input) or folder (several); default results/CONTENT_MODEL.png or .mp4")
     a("--size", type=int, help="longest side the network sees, in px (default: the input's own); the stroke scale follows it, the result keeps the input's size (super-resolution: 4x this)")

@@ -9,18 +9,21 @@ from neural_style.cli.options import HelpFormatter, run_job, say_fn, stem
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # the shipped networks and formats, named in the help
+    from neural_style import export, inference
+
     p = argparse.ArgumentParser(
         prog="neural-style export",
         description="Export a trained network (a .keras file from `neural-style train`, or a shipped name) to "
         "DIR/NAME/VERSION/: a SavedModel with two signatures (uint8 images of any size; encoded JPEG/PNG bytes to "
-        "PNG), and/or model.onnx. Serve DIR with TF Serving: docker run -p 8501:8501 -v DIR:/models "
+        "PNG), model.onnx, and TFLite files (float32, float16, int8). Serve DIR with TF Serving: docker run -p 8501:8501 -v DIR:/models "
         "-e MODEL_NAME=NAME tensorflow/serving.",
         formatter_class=HelpFormatter,
     )
     a = p.add_argument
-    a("network", help="a .keras file, or the name of a shipped network (starry_night, superres)")
+    a("network", help=f"a .keras file, or the name of a shipped network ({', '.join(inference.shipped_models())})")
     a("--output", "-o", default="exported", help="the folder of exported models (TF Serving's model base path)")
-    a("--format", "-f", default="saved_model", help="saved_model, onnx, or all (comma-separated for several)")
+    a("--format", "-f", default="saved_model", help=f"{', '.join(export.FORMATS)}, or all (comma-separated for several)")
     a("--name", help="the model's name in DIR (default: the network's file or shipped name)")
     a("--version", type=int, help="version number (default: the next free one; an existing one is never overwritten)")
     a("--quiet", "-q", action="store_true", help="print only errors and the version folder")

@@ -61,8 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
         "on two CPU cores: --init content (the lesson: noise), --iterations 6 (the lesson: 10), "
         "--resample bicubic (the lesson: Pillow's old NEAREST), --optimizer auto (lbfgs-device "
         "on a GPU). The Keras backend is KERAS_BACKEND (tensorflow, jax or torch). "
-        "Real-time style networks: `neural-style train --help` trains one, "
-        "`neural-style --model starry_night --content PHOTO|FOLDER|VIDEO` applies one.",
+        "Other jobs, each with its own --help: `neural-style train` trains a real-time style network, "
+        "`neural-style --model NET --content PHOTO|FOLDER|VIDEO` (or -m) applies one, "
+        "`neural-style export NET` exports it for TF Serving, ONNX Runtime and LiteRT, "
+        "`neural-style serve` serves networks over TF Serving's REST API with a page.",
         formatter_class=HelpFormatter,
     )
     a = p.add_argument
