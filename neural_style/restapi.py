@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 
-MAX_PIXELS = 4096 * 4096  # per image: a 16-megapixel photo; a style network needs ~3.3 GB for it
+MAX_PIXELS = 4096 * 4096  # per image: a 16-megapixel photo (a style network needs ~15 GB for it)
 MAX_INSTANCES = 64
 FORMATS = ("JPEG", "PNG")  # what the API takes; Pillow would open many more
 _PATH = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)(?:/versions/(?P<version>\d+))?(?::(?P<verb>[a-z]+))?$")
@@ -51,11 +51,11 @@ def parse_path(spec) -> tuple[str, int | None, str | None]:
     return match["name"], int(version) if version else None, match["verb"]
 
 
-def parse_body(raw: bytes, max_pixels=MAX_PIXELS, max_request_pixels=None) -> list[dict]:
-    """A predict request's body -> one dict per instance: ``image`` (uint8 H, W, 3) and
-    the instance's ``style`` (a name) / ``style_mix`` ({name: weight}) where given.  Each
-    image's declared size is checked against ``max_pixels`` before it is decoded, and all
-    of them together against ``max_request_pixels`` (default ``max_pixels``)."""
+def open_body(raw: bytes, max_pixels=MAX_PIXELS, max_request_pixels=None) -> list[tuple]:
+    """A predict request's body -> one (opened image, looks) per instance, nothing
+    decoded yet: the looks are the instance's ``style`` (a name) / ``style_mix`` ({name:
+    weight}) where given.  Each image's declared size is checked against ``max_pixels``,
+    and all of them together against ``max_request_pixels`` (default ``max_pixels``)."""
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
@@ -70,10 +70,27 @@ def parse_body(raw: bytes, max_pixels=MAX_PIXELS, max_request_pixels=None) -> li
     if len(instances) > MAX_INSTANCES:
         raise RestError(400, f"{len(instances)} instances in one request; send at most {MAX_INSTANCES}")
     opened = [_open(item, k, max_pixels) for k, item in enumerate(instances)]
-    total, budget = sum(im.width * im.height for im, _ in opened), max_request_pixels or max_pixels
+    total, budget = pixels(opened), max_request_pixels or max_pixels
     if total > budget:
         raise RestError(413, f"the request's images hold {total:,} pixels, over this server's limit of {budget:,} per request; send fewer or smaller images")
+    return opened
+
+
+def decode_body(opened) -> list[dict]:
+    """``open_body``'s images decoded: one dict per instance, ``image`` (uint8 H, W, 3)
+    and its ``style`` / ``style_mix`` where given."""
     return [{"image": _decode(im, k), **looks} for k, (im, looks) in enumerate(opened)]
+
+
+def parse_body(raw: bytes, max_pixels=MAX_PIXELS, max_request_pixels=None) -> list[dict]:
+    """A predict request's body -> one dict per instance (``decode_body``): ``open_body``
+    then ``decode_body``."""
+    return decode_body(open_body(raw, max_pixels, max_request_pixels))
+
+
+def pixels(opened) -> int:
+    """The pixels ``open_body``'s images will decode to."""
+    return sum(im.width * im.height for im, _ in opened)
 
 
 def _open(item, k, max_pixels):

@@ -41,9 +41,10 @@ def one_line(error) -> str:
 class Server:
     """Ray, Ray Serve, the ingress and the models, from the command's process."""
 
-    def __init__(self, sources: dict, host="127.0.0.1", port=8501, batching=True, max_pixels=restapi.MAX_PIXELS, address=None):
+    def __init__(self, sources: dict, host="127.0.0.1", port=8501, batching=True, max_pixels=restapi.MAX_PIXELS, address=None,
+                 max_memory=None):  # fmt: skip
         self.sources, self.host, self.port = dict(sources), host, port
-        self.batching, self.max_pixels, self.address = batching, max_pixels, address
+        self.batching, self.max_pixels, self.address, self.max_memory = batching, max_pixels, address, max_memory
         self.current = {}  # name -> served version
         self.failed = {}  # name -> (version, signature of its files) that failed to load
 
@@ -52,12 +53,15 @@ class Server:
 
         logging.getLogger("ray.serve").setLevel(logging.WARNING)  # "Application ... is ready": ours says it once
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report from a local server
+        # Ray's processes inherit it: glibc's malloc otherwise keeps a heap (arena) per
+        # thread that ran the network, each holding its largest image's memory for good.
+        os.environ.setdefault("MALLOC_ARENA_MAX", "2")
         if not ray.is_initialized():
             # Without --address: a new cluster of our own ("local": never one already running
             # here), on the loopback address only where ``LOCAL_ONLY`` was set before Ray's import.
             ray.init(address=self.address or "local", include_dashboard=False, log_to_driver=False, configure_logging=False)
         serve.start(http_options={"host": self.host, "port": self.port}, logging_config={"log_level": "WARNING"})
-        self.ingress = serve.run(Ingress.bind(self.max_pixels), name="ingress", route_prefix="/")
+        self.ingress = serve.run(Ingress.bind(self.max_pixels, self.max_memory), name="ingress", route_prefix="/")
         for name, source in self.sources.items():
             versions = versions_in(source)
             if not versions:

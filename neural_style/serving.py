@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from ray import serve
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from neural_style import restapi
+from neural_style import admission, restapi
 from neural_style.errors import NeuralStyleError
 
 PAGE = Path(__file__).resolve().parent / "page" / "index.html"
@@ -35,6 +35,23 @@ app = FastAPI(title="neural_style", docs_url=None, redoc_url=None)
 async def _tf_serving_errors(request, exc):
     """FastAPI's own 404 and 405 in TF Serving's shape: ``{"error": ...}``."""
     return JSONResponse({"error": f"{request.method} {request.url.path}: {exc.detail}"}, status_code=exc.status_code)
+
+
+BODIES_AT_ONCE = 8  # request bodies of the largest size read at the same time
+
+
+def default_memory() -> int:
+    """The memory budget when ``--max-memory`` is not given: half of what is available
+    when the server starts, bytes."""
+    from neural_style import memory
+
+    return memory.available() // 2
+
+
+def declared_length(request) -> int | None:
+    """The request's Content-Length, bytes, where it gives one."""
+    value = request.headers.get("content-length", "")
+    return int(value) if value.isdigit() else None
 
 
 def body_limit(max_pixels) -> int:
@@ -49,9 +66,9 @@ async def read_body(request, limit) -> bytes:
     kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if kind != "application/json":  # a page elsewhere can post text/plain without asking; not JSON
         raise restapi.RestError(415, f"the request's content type is {kind}; send application/json")
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise restapi.RestError(413, f"the request body is {int(declared):,} bytes, over this server's limit of {limit:,}; send a smaller image")
+    declared = declared_length(request)
+    if declared and declared > limit:
+        raise restapi.RestError(413, f"the request body is {declared:,} bytes, over this server's limit of {limit:,}; send a smaller image")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
@@ -131,7 +148,8 @@ class ModelVersion:
         self.together = not self.network.kind.mixes_batch(self.network.meta)
         self.predict_batch.set_max_batch_size(MAX_BATCH if batching else 1)
         names = self.network.meta.get("config", {}).get("style_names") if "style_mix" in self.network.kind.looks else None
-        self.info = {"kind": self.network.kind.name, "title": self.network.kind.title, "scale": self.network.kind.scale, "styles": names}
+        self.info = {"kind": self.network.kind.name, "title": self.network.kind.title, "scale": self.network.kind.scale, "styles": names,
+                     "bytes_per_pixel": round(admission.bytes_per_pixel(self.network))}  # fmt: skip
         warm = np.zeros((64, 64, 3), np.uint8)  # the warm-up request: ready only once answered
         result = paint(self.network, [(warm, np.eye(len(names), dtype=np.float32)[0] if names else None)])[0]
         if isinstance(result, Exception):
@@ -156,9 +174,13 @@ class ModelVersion:
 class Ingress:
     """The REST API and the page; routes each model's requests to its current version."""
 
-    def __init__(self, max_pixels=restapi.MAX_PIXELS):
+    def __init__(self, max_pixels=restapi.MAX_PIXELS, max_memory=None):
         _replica_grpc_on_loopback()
         self.max_pixels = max_pixels
+        # Bodies being read, then the images being decoded and painted, each within a
+        # budget; a request takes them in that order, so none waits on one it blocks.
+        self.bodies = admission.Budget(BODIES_AT_ONCE * body_limit(max_pixels))
+        self.memory = admission.Budget(max_memory or default_memory())
         self.models = {}  # name -> {"current": N, "versions": {N: state}, "info": {...}}
         self.handles = {}
 
@@ -205,12 +227,19 @@ class Ingress:
             model = self._model(name)
             if version is not None and version != model["current"]:
                 raise restapi.RestError(404, f"model {name} version {version} is not served; the served version is {model['current']}")
-            raw = await read_body(request, body_limit(self.max_pixels))
-            instances = await asyncio.to_thread(restapi.parse_body, raw, self.max_pixels)
-            weights = [self._weights(model, item) for item in instances]
-            handle, served = self.handles[name], model["current"]  # together: a rollout may switch both while we wait
-            outputs = await asyncio.gather(*(handle.predict.remote(item["image"], w) for item, w in zip(instances, weights)))
-            return JSONResponse(await asyncio.to_thread(restapi.predictions, outputs), headers={"X-Model-Version": str(served)})
+            limit = body_limit(self.max_pixels)
+            async with self.bodies.hold(min(declared_length(request) or limit, limit), "the request body"):
+                raw = await read_body(request, limit)
+                opened = await asyncio.to_thread(restapi.open_body, raw, self.max_pixels)
+                del raw
+                weights = [self._weights(model, looks) for _, looks in opened]
+                cost = restapi.pixels(opened) * model["info"]["bytes_per_pixel"]
+                async with self.memory.hold(cost, f"painting {restapi.pixels(opened):,} px with {name}"):
+                    instances = await asyncio.to_thread(restapi.decode_body, opened)
+                    handle, served = self.handles[name], model["current"]  # together: a rollout may switch both while we wait
+                    outputs = await asyncio.gather(*(handle.predict.remote(item["image"], w) for item, w in zip(instances, weights)))
+                    reply = await asyncio.to_thread(restapi.predictions, outputs)
+            return JSONResponse(reply, headers={"X-Model-Version": str(served)})
         except restapi.RestError as e:
             return JSONResponse(e.body(), status_code=e.status)
         except PaintError as e:

@@ -31,6 +31,7 @@ pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="Ray Serve is not installed (pip install '.[serve]' in the neural_style folder)"),
 ]
 MAX_PIXELS = 100_000
+MAX_MEMORY = 0.15  # GB: one image at MAX_PIXELS (0.107 GB by starry_night's bytes per pixel) at a time
 
 
 def random_network(path, seed, styles=0, names=None, norm="instance"):
@@ -65,7 +66,7 @@ def server(setup):
     port = rollout.free_port()
     root = setup["root"]
     command = [sys.executable, "-m", "neural_style", "serve", "--model", "starry_night", str(root / "models" / "net"), str(root / "two.keras"), str(root / "stats.keras"),
-               "--port", str(port), "--max-pixels", str(MAX_PIXELS), "--stop-after", "900", "-q"]  # fmt: skip
+               "--port", str(port), "--max-pixels", str(MAX_PIXELS), "--max-memory", str(MAX_MEMORY), "--stop-after", "900", "-q"]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     setup["process"] = process
     lines = queue.Queue()
@@ -306,6 +307,42 @@ def test_nothing_listens_beyond_the_host(setup, server):
 
     outside = sorted(item for item in listening if not loopback(item[0]))
     assert not outside, outside
+
+
+def tree_memory(pid) -> int:
+    """Resident bytes of the server's process and all its descendants (Ray's included)."""
+    import psutil
+
+    tree = [psutil.Process(pid)]
+    total = 0
+    for proc in tree + tree[0].children(recursive=True):
+        try:
+            total += proc.memory_info().rss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return total
+
+
+def test_bombs_at_the_limit_wait_their_turn_within_the_memory_budget(setup, server):
+    bomb = json.dumps({"instances": [{"b64": b64(np.zeros((316, 316, 3), np.uint8))}]}).encode()  # 99,856 px
+    assert len(bomb) < 1000
+    samples, done = [], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            samples.append(tree_memory(setup["process"].pid))
+            time.sleep(0.05)
+
+    before = tree_memory(setup["process"].pid)
+    threading.Thread(target=sample, daemon=True).start()
+    with ThreadPoolExecutor(12) as pool:
+        replies = list(pool.map(lambda _: request(f"{server}/v1/models/starry_night:predict", bomb), range(12)))
+    done.set()
+    assert [status for status, _, _ in replies] == [200] * 12, replies[0]
+    grew = (max(samples) - before) / 1e9
+    # Twelve at once would need ~0.7 GB; the budget lets one in at a time.  Ray's own
+    # processes move by some tens of MB on their own.
+    assert grew < MAX_MEMORY + 0.05, f"the server grew by {grew:.2f} GB"
 
 
 def test_a_version_that_fails_to_load_is_reported_and_the_served_one_stays(setup, server):

@@ -24,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     a("--port", type=int, default=8501, help="the port (TF Serving's REST port by default)")
     a("--no-batching", action="store_true", help="run every image alone (batching groups same-size images that arrive together)")
     a("--max-pixels", type=int, default=None, help="the largest image a request may send, in pixels (default 16,777,216: 4096x4096)")
+    a("--max-memory", type=float, default=None, help="GB the requests in flight may need together (decoding and painting, "
+      "by each network's measured bytes per pixel); more wait their turn; default: half the memory available at start")  # fmt: skip
     a("--address", help="join a Ray cluster (`ray start --head` on one machine, `ray start --address=HEAD:6379` on the others); default: a local one")
     a("--stop-after", type=float, help=argparse.SUPPRESS)  # seconds: tests and benchmarks stop the server this way
     a("--quiet", "-q", action="store_true", help="print only errors and the address")
@@ -42,9 +44,12 @@ def _main(args) -> int:
         raise NeuralStyleError(f"--port {args.port} is not valid; give 1..65535")
     if args.max_pixels is not None and args.max_pixels < 64 * 64:
         raise NeuralStyleError(f"--max-pixels {args.max_pixels} is not valid; give at least 4096 (64x64)")
+    if args.max_memory is not None and not args.max_memory > 0:
+        raise NeuralStyleError(f"--max-memory {args.max_memory} is not valid; give GB, such as 4")
     sources = rollout.check_sources(args.model) if args.model else rollout.default_sources()
     server = rollout.Server(sources, args.host, args.port, batching=not args.no_batching,
-                            max_pixels=args.max_pixels or restapi.MAX_PIXELS, address=args.address)  # fmt: skip
+                            max_pixels=args.max_pixels or restapi.MAX_PIXELS, address=args.address,
+                            max_memory=args.max_memory and int(args.max_memory * 1e9))  # fmt: skip
     say(f"starting Ray Serve with {', '.join(sources)} ...")
     try:
         server.start()

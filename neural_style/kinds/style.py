@@ -46,7 +46,7 @@ def stylise(net, image, size=None, strength=1.0, original_colors=False, weights=
     return images.original_colors(out, image) if original_colors else out
 
 
-def motion(rngs, shape, shift=4, noise=2.0):
+def motion(rngs, shape, shift=4, noise=0.0):
     """A small known motion per crop, as from one video frame to the next, for the
     stability term: ``(transforms (B, 8), noise (B, H, W, 3))``.  Each transform (keras'
     projective form, output to input point) moves the crop by a whole number of px, up to
