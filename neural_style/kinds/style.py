@@ -50,12 +50,15 @@ def motion(rngs, shape, shift=4, noise=0.0):
     """A small known motion per crop, as from one video frame to the next, for the
     stability term: ``(transforms (B, 8), noise (B, H, W, 3))``.  Each transform (keras'
     projective form, output to input point) moves the crop by a whole number of px, up to
-    ``shift`` each way; the noise is a camera's (Gaussian, ``noise`` levels).
+    ``shift`` each way; the noise is a camera's (Gaussian, ``noise`` levels; none by default).
 
     Whole pixels because any other move resamples: the moved result is then a blurred
     copy of the result, and a network matched to it learns to paint nothing (flat colour
     moves exactly; strokes do not).  A whole-pixel move is exact, so strokes that move with
-    the scene cost nothing, and moves of 1-3 px still cross the network's stride-4 grid."""
+    the scene cost nothing, and moves of 1-3 px still cross the network's stride-4 grid.
+    No noise by default for the same reason: where the photo is flat, its small variations
+    are all the network has to place strokes by, and a term asking the result not to
+    change with them is met by painting nothing there."""
     transforms, noises = [], []
     for rng in rngs:
         tx, ty = rng.integers(-shift, shift + 1, 2)
