@@ -49,8 +49,9 @@ def test_the_stability_term_does_not_reward_smoothing(rng):
     quiet = np.zeros_like(photo)
     cost = ops.convert_to_numpy(perceptual.stability_b(textured, photo, textured(photo), transforms, quiet))
     assert np.all(cost < 2), cost  # only the row of pixels at the uncovered border differs (texture ~100 levels)
-    noisy = motion([np.random.default_rng(9)], (48, 48))[1]
-    assert noisy.std() == pytest.approx(2.0, rel=0.05)  # a camera's noise, 2 levels
+    assert not motion([np.random.default_rng(9)], (48, 48))[1].any()  # no noise by default: it would ask for flat colour
+    noisy = motion([np.random.default_rng(9)], (48, 48), noise=2.0)[1]
+    assert noisy.std() == pytest.approx(2.0, rel=0.05)  # a camera's noise, 2 levels, where asked
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +69,7 @@ def two_style_trainer():
 def test_the_training_loss_is_the_documented_sum_of_its_terms(two_style_trainer, rng):
     net, trainer, _ = two_style_trainer
     photos = rng.uniform(0, 255, (2, 48, 48, 3)).astype("float32")
-    transforms, noise = motion([np.random.default_rng(i) for i in range(2)], (48, 48))
+    transforms, noise = motion([np.random.default_rng(i) for i in range(2)], (48, 48), noise=2.0)  # rng 1: no move, noise only
     out = trainer([photos, photos, np.eye(2, dtype="float32"), transforms, noise])
     t = {k: ops.convert_to_numpy(v)[:, 0] for k, v in out.items()}
     assert np.all(t["stability"] > 0) and np.all(t["style"] > 0)
