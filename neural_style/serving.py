@@ -14,7 +14,6 @@ is not enough, a Ray cluster (``ray start --head``, then ``--address``).
 
 # no `from __future__ import annotations`: FastAPI reads the handlers' annotations (Request)
 import asyncio
-import os
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from ray import serve
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from neural_style import admission, restapi
+from neural_style import admission, loopback, restapi
 from neural_style.errors import NeuralStyleError
 
 PAGE = Path(__file__).resolve().parent / "page" / "index.html"
@@ -85,29 +84,6 @@ def load_network(source):
     return runtimes.load(source) if runtimes.is_exported(source) else inference.load(source)
 
 
-# "0": Ray's node address is the loopback one, as on a laptop; the command sets it, before Ray
-# is imported, for a local cluster (Ray reads it then and passes it on to every process it starts).
-LOCAL_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
-
-
-def _replica_grpc_on_loopback():
-    """Ray Serve 2.60 starts each replica's inter-deployment gRPC server on every
-    interface ("[::]:0") whatever the node's address; on a loopback-only cluster, bind it
-    to 127.0.0.1 (called in each replica before Ray starts that server)."""
-    if os.environ.get(LOCAL_ONLY) != "0":
-        return
-    from ray.serve._private import replica
-
-    bind = replica.add_port_to_grpc_server
-    if not getattr(bind, "loopback", False):
-
-        def on_loopback(server, address):
-            return bind(server, "127.0.0.1:0" if address == "[::]:0" else address)
-
-        on_loopback.loopback = True
-        replica.add_port_to_grpc_server = on_loopback
-
-
 class PaintError(Exception):
     """The network failed on one request's image (the others of its batch are answered)."""
 
@@ -143,15 +119,14 @@ class ModelVersion:
     """One version of one network, batched where the network's kind allows."""
 
     def __init__(self, source, batching=True):
-        _replica_grpc_on_loopback()
+        loopback.replica_grpc_on_loopback()
         self.network = load_network(source)
         self.together = not self.network.kind.mixes_batch(self.network.meta)
         self.predict_batch.set_max_batch_size(MAX_BATCH if batching else 1)
-        names = self.network.meta.get("config", {}).get("style_names") if "style_mix" in self.network.kind.looks else None
-        self.info = {"kind": self.network.kind.name, "title": self.network.kind.title, "scale": self.network.kind.scale, "styles": names,
-                     "bytes_per_pixel": round(admission.bytes_per_pixel(self.network))}  # fmt: skip
+        kind = self.network.kind
+        self.info = {**kind.describe(self.network.meta), "bytes_per_pixel": round(admission.bytes_per_pixel(self.network))}
         warm = np.zeros((64, 64, 3), np.uint8)  # the warm-up request: ready only once answered
-        result = paint(self.network, [(warm, np.eye(len(names), dtype=np.float32)[0] if names else None)])[0]
+        result = paint(self.network, [(warm, kind.request_inputs(self.info, {}))])[0]
         if isinstance(result, Exception):
             raise result
 
@@ -175,7 +150,7 @@ class Ingress:
     """The REST API and the page; routes each model's requests to its current version."""
 
     def __init__(self, max_pixels=restapi.MAX_PIXELS, max_memory=None):
-        _replica_grpc_on_loopback()
+        loopback.replica_grpc_on_loopback()
         self.max_pixels = max_pixels
         # Bodies being read, then the images being decoded and painted, each within a
         # budget; a request takes them in that order, so none waits on one it blocks.
@@ -254,15 +229,10 @@ class Ingress:
         return model
 
     @staticmethod
-    def _weights(model, item):
-        names = model["info"].get("styles")
-        if not names:
-            if item.keys() & {"style", "style_mix"}:
-                raise restapi.RestError(400, "this model has one style: \"style\" and \"style_mix\" are for a many-style model")
-            return None
-        from neural_style.kinds.multistyle import style_weights
+    def _weights(model, looks):
+        from neural_style import kinds
 
         try:
-            return style_weights(names, item.get("style"), item.get("style_mix"))
+            return kinds.get(model["info"]["kind"]).request_inputs(model["info"], looks)
         except NeuralStyleError as e:
             raise restapi.RestError(400, str(e)) from None

@@ -4,7 +4,6 @@ them, on Ray Serve (``neural_style.serving``)."""
 from __future__ import annotations
 
 import argparse
-import os
 
 from neural_style.cli.options import HelpFormatter, run_job, say_fn
 
@@ -35,7 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _main(args) -> int:
     if not args.address and args.host in ("127.0.0.1", "localhost"):
-        os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # serving.LOCAL_ONLY: Ray reads it when imported
+        from neural_style import loopback
+
+        loopback.keep_ray_local()
     from neural_style import restapi, rollout, signals
     from neural_style.errors import NeuralStyleError
 

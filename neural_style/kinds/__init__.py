@@ -78,6 +78,18 @@ class Kind:
         together for such a network."""
         return meta.get("config", {}).get("norm", "batch") == "batch"
 
+    def describe(self, meta) -> dict:
+        """What a server says of a network of this kind (``GET /v1/models``), from the
+        ``meta`` saved with it: kind, title, scale and its styles' names (None: one)."""
+        return {"kind": self.name, "title": self.title, "scale": self.scale, "styles": None}
+
+    def request_inputs(self, described, looks):
+        """The further inputs (one row) a request's ``looks`` (its "style" / "style_mix")
+        ask of a network that ``describe`` gave ``described``; None: the image alone."""
+        if looks.keys() & {"style", "style_mix"}:
+            raise NeuralStyleError("this model has one style: \"style\" and \"style_mix\" are for a many-style model")
+        return None
+
     def sample(self, net, photos):
         """The network's outputs on a batch of training inputs, for TensorBoard."""
         return net.predict(photos, verbose=0)

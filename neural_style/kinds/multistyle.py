@@ -53,6 +53,12 @@ class MultiStyleKind(StyleKind):
     def mixes_batch(self, meta) -> bool:
         return False  # conditional instance normalisation: each image by its own statistics
 
+    def describe(self, meta) -> dict:
+        return {**super().describe(meta), "styles": list(meta.get("config", {}).get("style_names", []))}
+
+    def request_inputs(self, described, looks):
+        return style_weights(described["styles"], looks.get("style"), looks.get("style_mix"))
+
     def check_styles(self, n):
         if n < 2:
             raise NeuralStyleError(f"a many-style network needs two styles or more (style_names), not {n}; use --task style for one")
