@@ -175,6 +175,38 @@ def test_a_new_version_rolls_out_under_load_with_no_failed_request(setup, server
     assert len(replicas_of("net-v2")) == 1
 
 
+def test_a_rollout_goes_on_when_the_new_replica_is_killed_while_it_loads(setup, server):
+    root, photo = setup["root"], setup["photo"]
+    third = random_network(root / "c.keras", 5)
+    export.export(third, root / "staging", "net", ("saved_model",), version=3)
+    expected = third.apply(photo)
+    body = json.dumps({"instances": [{"b64": b64(photo)}]}).encode()
+    results, done = [], threading.Event()
+
+    def client():
+        while not done.is_set():
+            status, reply, headers = request(f"{server}/v1/models/net:predict", body)
+            results.append((status, reply, headers.get("x-model-version")))
+
+    with ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(client) for _ in range(2)]
+        os.rename(root / "staging" / "net" / "3", root / "models" / "net" / "3")
+        assert wait_for(lambda: replicas_of("net-v3"), 60, poll=0.05), "version 3's replica never started"
+        killed = replicas_of("net-v3")[0]
+        killed.kill()  # SIGKILL while it loads, as an out-of-memory kill would
+        killed.wait(30)
+        served = wait_for(lambda: any(v == "3" for _, _, v in results), 240)
+        done.set()
+        for f in futures:
+            f.result()
+    assert served, [(s, v) for s, _, v in results[-3:]]
+    assert all(status == 200 for status, _, _ in results), [(s, r) for s, r, _ in results if s != 200][:3]  # version 2 answered meanwhile
+    for _, reply, version in results:
+        if version == "3":
+            out = np.asarray(Image.open(io.BytesIO(base64.b64decode(reply["predictions"][0]["b64"]))))
+            assert np.abs(out.astype(int) - expected).max() <= 1
+
+
 def replicas_of(app):
     """The processes of a Ray Serve application's replicas, as the machine sees them."""
     import psutil
@@ -189,12 +221,12 @@ def replicas_of(app):
     return found
 
 
-def wait_for(condition, seconds):
+def wait_for(condition, seconds, poll=0.5):
     end = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > end:
             return False
-        time.sleep(0.5)
+        time.sleep(poll)
     return True
 
 
