@@ -8,6 +8,7 @@ fails to load is reported and left out.
 """
 
 import logging
+import math
 import os
 import time
 from pathlib import Path
@@ -42,10 +43,12 @@ class Server:
     """Ray, Ray Serve, the ingress and the models, from the command's process."""
 
     def __init__(self, sources: dict, host="127.0.0.1", port=8501, batching=True, max_pixels=restapi.MAX_PIXELS, address=None,
-                 max_memory=None):  # fmt: skip
+                 max_memory=None, replicas=1):  # fmt: skip
         self.sources, self.host, self.port = dict(sources), host, port
         self.batching, self.max_pixels, self.address, self.max_memory = batching, max_pixels, address, max_memory
+        self.replicas = replicas
         self.current = {}  # name -> served version
+        self.states = {}  # name -> {version: (state, info, error)}: what the ingress was told
         self.failed = {}  # name -> (version, signature of its files) that failed to load
 
     def start(self):
@@ -60,7 +63,9 @@ class Server:
             # Without --address: a new cluster of our own ("local": never one already running
             # here), on the loopback address only where ``LOCAL_ONLY`` was set before Ray's import.
             ray.init(address=self.address or "local", include_dashboard=False, log_to_driver=False, configure_logging=False)
-        serve.start(http_options={"host": self.host, "port": self.port}, logging_config={"log_level": "WARNING"})
+        # One proxy, on the head node (where `neural-style serve` runs in the recipe), so the
+        # API has one address however many nodes hold replicas.
+        serve.start(proxy_location="HeadOnly", http_options={"host": self.host, "port": self.port}, logging_config={"log_level": "WARNING"})
         self.ingress = serve.run(Ingress.bind(self.max_pixels, self.max_memory), name="ingress", route_prefix="/")
         for name, source in self.sources.items():
             versions = versions_in(source)
@@ -71,34 +76,62 @@ class Server:
             if not any(self.roll_out(name, v, Path(source) / str(v)) for v in reversed(versions)):  # newest that loads
                 raise NeuralStyleError(f"--model {source}: no version loads; the newest failed with: {self.failed[name][2]}")
 
+    def route(self, name, version, state, info=None, current=False, error=None):
+        """Tell the ingress ``version``'s state (``Ingress.route``), and keep it: an ingress
+        started again (its node died, or it crashed) is told everything again."""
+        self.states.setdefault(name, {})[version] = (state, info, error)
+        self.ingress.route.remote(name, version, state, info, current=current, error=error).result()
+
+    def ingress_current(self):
+        """Tell a new ingress replica the routes again, if it lost them."""
+        try:
+            if self.ingress.served.remote().result(timeout_s=30) == self.current:
+                return
+            for name, versions in self.states.items():
+                for version, (state, info, error) in versions.items():
+                    self.ingress.route.remote(name, version, state, info, current=self.current.get(name) == version, error=error).result()
+        except Exception:  # noqa: BLE001 - the ingress is being started again: at the next poll
+            pass
+
+    def placement(self) -> dict:
+        """``--replicas`` spread evenly over the nodes alive now (Ray's own spreading is
+        best effort: two replicas started together may land on one node)."""
+        import ray
+
+        if self.replicas == 1:
+            return {"num_replicas": 1}
+        nodes = sum(1 for node in ray.nodes() if node["Alive"])
+        return {"num_replicas": self.replicas, "max_replicas_per_node": math.ceil(self.replicas / max(nodes, 1))}
+
     def roll_out(self, name, version, source) -> bool:
         """Serve ``source`` as ``name`` version ``version``: started beside the current
         version, switched to once running, the old one then deleted.  A version that fails
         to load is reported (``GET /v1/models/NAME``) and left out; the served one stays."""
-        self.ingress.route.remote(name, version, "LOADING").result()
+        self.route(name, version, "LOADING")
         app_name = f"{name}-v{version}"
         files = signature(source)
         try:
-            handle = serve.run(ModelVersion.bind(str(source), self.batching), name=app_name, route_prefix=None)
+            handle = serve.run(ModelVersion.options(**self.placement()).bind(str(source), self.batching), name=app_name, route_prefix=None)
             info = handle.describe.remote().result()
         except Exception as e:  # noqa: BLE001 - whatever the replica raised, Ray has given up on it
             serve.delete(app_name)
             self.failed[name] = (version, files, one_line(e))
-            self.ingress.route.remote(name, version, "END", error=f"failed to load: {one_line(e)}").result()
+            self.route(name, version, "END", error=f"failed to load: {one_line(e)}")
             return False
         old = self.current.get(name)
-        self.ingress.route.remote(name, version, "AVAILABLE", info, current=True).result()
+        self.route(name, version, "AVAILABLE", info, current=True)
         self.current[name] = version
         self.failed.pop(name, None)
         if old is not None and old != version:
-            self.ingress.route.remote(name, old, "UNLOADING").result()
+            self.route(name, old, "UNLOADING")
             serve.delete(f"{name}-v{old}")
-            self.ingress.route.remote(name, old, "END").result()
+            self.route(name, old, "END")
         return True
 
     def watch_once(self):
         """Roll out the newest version of each exported model, if newer than the served
         (one that failed to load: once its files change)."""
+        self.ingress_current()
         for name, source in self.sources.items():
             versions = versions_in(source)
             if not versions or versions[-1] <= self.current.get(name, 0):

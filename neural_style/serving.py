@@ -157,11 +157,13 @@ class Ingress:
         self.bodies = admission.Budget(BODIES_AT_ONCE * body_limit(max_pixels))
         self.memory = admission.Budget(max_memory or default_memory())
         self.models = {}  # name -> {"current": N, "versions": {N: state}, "info": {...}}
+        self.told = False  # routes come from the rollout, again after a restart: until then, "retry"
         self.handles = {}
 
     def route(self, name, version, state, info=None, current=False, error=None):
         """Record ``version``'s state (TF Serving's words) and, for one that failed to
         load, its ``error``; ``current``: serve it now."""
+        self.told = True
         model = self.models.setdefault(name, {"current": None, "versions": {}, "info": {}, "errors": {}})
         model["versions"][version] = state
         if error:
@@ -171,6 +173,10 @@ class Ingress:
         if current:
             self.handles[name] = serve.get_app_handle(f"{name}-v{version}")
             model.update(current=version, info=info or {})
+
+    def served(self) -> dict:
+        """{name: the version served} (the rollout checks that a restarted ingress knows)."""
+        return {name: m["current"] for name, m in self.models.items() if m["current"] is not None}
 
     @app.get("/")
     def page(self):
@@ -223,6 +229,8 @@ class Ingress:
             return JSONResponse({"error": f"model {name} failed to answer ({type(e).__name__}); retry"}, status_code=503)
 
     def _model(self, name):
+        if not self.told:
+            raise restapi.RestError(503, "the server is starting (its models are being routed); retry")
         model = self.models.get(name)
         if model is None or model["current"] is None:
             raise restapi.RestError(404, f"no model {name!r}; models: {', '.join(sorted(self.list_models())) or 'none'}")

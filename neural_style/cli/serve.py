@@ -7,6 +7,8 @@ import argparse
 
 from neural_style.cli.options import HelpFormatter, run_job, say_fn
 
+LOOPBACK = ("127.0.0.1", "localhost")
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -25,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     a("--max-pixels", type=int, default=None, help="the largest image a request may send, in pixels (default 16,777,216: 4096x4096)")
     a("--max-memory", type=float, default=None, help="GB the requests in flight may need together (decoding and painting, "
       "by each network's measured bytes per pixel); more wait their turn; default: half the memory available at start")  # fmt: skip
+    a("--replicas", type=int, default=1, help="replicas of each model version (a Ray cluster spreads them over its nodes)")
     a("--address", help="join a Ray cluster (`ray start --head` on one machine, `ray start --address=HEAD:6379` on the others); default: a local one")
     a("--stop-after", type=float, help=argparse.SUPPRESS)  # seconds: tests and benchmarks stop the server this way
     a("--quiet", "-q", action="store_true", help="print only errors and the address")
@@ -33,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _main(args) -> int:
-    if not args.address and args.host in ("127.0.0.1", "localhost"):
+    if args.host in LOOPBACK and (not args.address or args.address.rpartition(":")[0] in LOOPBACK):
         from neural_style import loopback
 
         loopback.keep_ray_local()
@@ -47,10 +50,12 @@ def _main(args) -> int:
         raise NeuralStyleError(f"--max-pixels {args.max_pixels} is not valid; give at least 4096 (64x64)")
     if args.max_memory is not None and not args.max_memory > 0:
         raise NeuralStyleError(f"--max-memory {args.max_memory} is not valid; give GB, such as 4")
+    if args.replicas < 1:
+        raise NeuralStyleError(f"--replicas {args.replicas} is not valid; give 1 or more")
     sources = rollout.check_sources(args.model) if args.model else rollout.default_sources()
     server = rollout.Server(sources, args.host, args.port, batching=not args.no_batching,
                             max_pixels=args.max_pixels or restapi.MAX_PIXELS, address=args.address,
-                            max_memory=args.max_memory and int(args.max_memory * 1e9))  # fmt: skip
+                            max_memory=args.max_memory and int(args.max_memory * 1e9), replicas=args.replicas)  # fmt: skip
     say(f"starting Ray Serve with {', '.join(sources)} ...")
     try:
         server.start()
