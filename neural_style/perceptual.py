@@ -169,8 +169,8 @@ def saturation_b(z, limit=SATURATION_LIMIT):
     """Per-image mean of how far the output layer's tanh input ``z`` (B, H, W, 3) goes
     beyond +-``limit`` (B,).  Where tanh saturates its gradient vanishes: a pixel pushed
     there early in training gets no pull back from the style or content loss and stays a
-    flat, saturated blob (measured: 2% of the four-painting network's outputs beyond 9,
-    up to 280).  Nearly free to meet: past ``limit`` the picture changes by under 5 levels."""
+    flat, saturated blob.  Nearly free to meet: past ``limit`` the picture changes by
+    under 5 levels."""
     return ops.mean(ops.relu(ops.abs(z) - limit), axis=(1, 2, 3))
 
 

@@ -13,7 +13,6 @@ photo goes through the same resizing, strength, colours and back-projection as w
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import numpy as np
 from neural_style import kinds
 from neural_style.errors import NeuralStyleError
 
-META_FILE = "neural_style.json"  # beside the exported files: the network's kind and settings
+META_FILE = kinds.META_MEMBER  # beside the exported files: the network's kind and settings
 SUFFIXES = (".onnx", ".tflite")
 
 
@@ -128,16 +127,6 @@ class SavedModelRunner(Runner):
         return self.fn(**feeds)["images"].numpy()
 
 
-def read_meta(path) -> dict:
-    """The ``neural_style.json`` written beside an exported network; {} without one."""
-    path = Path(path)
-    meta = (path if path.is_dir() else path.parent) / META_FILE
-    try:
-        return json.loads(meta.read_text()) if meta.is_file() else {}
-    except (OSError, ValueError):
-        return {}
-
-
 def load(path):
     """An exported network as an ``inference.Network`` whose model is a ``Runner``."""
     from neural_style.inference import Network
@@ -145,7 +134,7 @@ def load(path):
     path = Path(path)
     if not path.exists():
         raise NeuralStyleError(f"--model {path}: no such file or folder")
-    meta = read_meta(path)
+    meta = kinds.read_meta(path)
     if meta.get("kind") not in kinds.KINDS:
         raise NeuralStyleError(
             f"--model {path}: no {META_FILE} beside it naming its kind; export it again with `neural-style export`"

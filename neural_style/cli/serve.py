@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from neural_style.cli.options import HelpFormatter, run_job, say_fn
+from neural_style.restapi import MAX_PIXELS
 
 LOOPBACK = ("127.0.0.1", "localhost")
 
@@ -24,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     a("--host", default="127.0.0.1", help="the address to listen on (0.0.0.0: every interface)")
     a("--port", type=int, default=8501, help="the port (TF Serving's REST port by default)")
     a("--no-batching", action="store_true", help="run every image alone (batching groups same-size images that arrive together)")
-    a("--max-pixels", type=int, default=None, help="the largest image a request may send, in pixels (default 16,777,216: 4096x4096)")
+    a("--max-pixels", type=int, default=MAX_PIXELS, help=f"the largest image a request may send, in pixels (default {MAX_PIXELS:,})")
     a("--max-memory", type=float, default=None, help="GB the requests in flight may need together (decoding and painting, "
       "by each network's measured bytes per pixel); more wait their turn; default: half the memory available at start")  # fmt: skip
     a("--replicas", type=int, default=1, help="replicas of each model version (a Ray cluster spreads them over its nodes)")
@@ -40,13 +41,13 @@ def _main(args) -> int:
         from neural_style import loopback
 
         loopback.keep_ray_local()
-    from neural_style import restapi, rollout, signals
+    from neural_style import rollout, signals
     from neural_style.errors import NeuralStyleError
 
     say = say_fn(args.quiet)
     if not 1 <= args.port <= 65535:
         raise NeuralStyleError(f"--port {args.port} is not valid; give 1..65535")
-    if args.max_pixels is not None and args.max_pixels < 64 * 64:
+    if args.max_pixels < 64 * 64:
         raise NeuralStyleError(f"--max-pixels {args.max_pixels} is not valid; give at least 4096 (64x64)")
     if args.max_memory is not None and not args.max_memory > 0:
         raise NeuralStyleError(f"--max-memory {args.max_memory} is not valid; give GB, such as 4")
@@ -54,7 +55,7 @@ def _main(args) -> int:
         raise NeuralStyleError(f"--replicas {args.replicas} is not valid; give 1 or more")
     sources = rollout.check_sources(args.model) if args.model else rollout.default_sources()
     server = rollout.Server(sources, args.host, args.port, batching=not args.no_batching,
-                            max_pixels=args.max_pixels or restapi.MAX_PIXELS, address=args.address,
+                            max_pixels=args.max_pixels, address=args.address,
                             max_memory=args.max_memory and int(args.max_memory * 1e9), replicas=args.replicas)  # fmt: skip
     say(f"starting Ray Serve with {', '.join(sources)} ...")
     try:

@@ -172,10 +172,16 @@ def save_net(net, path, kind, **meta) -> Path:
 
 
 def read_meta(path) -> dict:
-    """What ``save_net`` recorded with a network file; {} for a file without it."""
+    """What was recorded with a network: ``save_net``'s member of a ``.keras`` file, or
+    for an exported network (a folder, or a file in it) the ``neural_style.json`` that
+    ``neural-style export`` writes beside its files; {} without either."""
+    path = Path(path)
     try:
-        with zipfile.ZipFile(path) as z:
-            return json.loads(z.read(META_MEMBER)) if META_MEMBER in z.namelist() else {}
+        if path.suffix == NET_SUFFIX and path.is_file():
+            with zipfile.ZipFile(path) as z:
+                return json.loads(z.read(META_MEMBER)) if META_MEMBER in z.namelist() else {}
+        beside = (path if path.is_dir() else path.parent) / META_MEMBER
+        return json.loads(beside.read_text()) if beside.is_file() else {}
     except (zipfile.BadZipFile, OSError, ValueError):
         return {}
 
