@@ -1,6 +1,7 @@
 """TF Serving's REST API, as ``neural-style serve`` speaks it: request paths, JSON bodies
 of base64 images in and out, and errors as TF Serving gives them (a JSON ``{"error":
-...}`` with a 4xx status), so that a client written for one works with the other.
+...}`` with a 4xx status), so that a TF Serving client of these calls works here too
+(``style``, ``style_mix`` and the model list are this server's own).
 
     POST /v1/models/NAME[/versions/N]:predict
         {"instances": [{"b64": "<jpeg or png>"}, ...]}          (row format)
