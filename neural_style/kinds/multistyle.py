@@ -89,7 +89,7 @@ class MultiStyleKind(StyleKind):
 
     def apply(self, net, image, size=None, weights=None, **looks):
         weights = np.eye(net.inputs[1].shape[-1], dtype=np.float32)[0] if weights is None else weights
-        return stylise(net, image, size, weights=weights, **looks)
+        return stylise(net, image, size, weights=weights, kind=self, **looks)
 
 
 register(MultiStyleKind())

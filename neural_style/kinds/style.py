@@ -14,7 +14,7 @@ ACTIVATIONS_AT_PEAK = 3.5
 PAD = 40  # the network's own reflection padding, eaten by its five res_crop_blocks
 
 
-def stylise(net, image, size=None, strength=1.0, original_colors=False, weights=None):
+def stylise(net, image, size=None, strength=1.0, original_colors=False, weights=None, kind=None):
     """Run a trained style network on one RGB image (H, W, 3), 0..255.
 
     Returns uint8 (H, W, 3) of exactly the input's size.  ``size`` (longest side, px) is
@@ -24,7 +24,8 @@ def stylise(net, image, size=None, strength=1.0, original_colors=False, weights=
     Training fixes how strongly a network paints; ``strength`` (0..1) fades its result
     into the photo, pixel by pixel, and ``original_colors`` keeps the photo's colours
     (the result's luminance with the photo's chroma), as the optimisation's option does.
-    ``weights`` (styles,): the style weights of a many-style network (``kinds.multistyle``).
+    ``weights`` (styles,): the style weights of a many-style network, whose ``kind``
+    (``kinds.multistyle``) frames it; default: this module's kind.
     """
     from neural_style import images
 
@@ -33,12 +34,8 @@ def stylise(net, image, size=None, strength=1.0, original_colors=False, weights=
     image = np.asarray(image)
     h, w = image.shape[:2]
     x = images.resize(image, size=size, resample="bicubic") if size and size != max(h, w) else image
-    if weights is None:
-        out = images.to_uint8(run(net, x.astype(np.float32)[None], KIND)[0])
-    else:
-        from neural_style import kinds
-
-        out = images.to_uint8(run(net, x.astype(np.float32)[None], kinds.get("multistyle"), np.asarray(weights, np.float32)[None])[0])
+    extra = [] if weights is None else [np.asarray(weights, np.float32)[None]]
+    out = images.to_uint8(run(net, x.astype(np.float32)[None], kind or KIND, *extra)[0])
     if out.shape[:2] != (h, w):
         out = images.resize(out, shape=(h, w), resample="bicubic")
     if strength < 1:
