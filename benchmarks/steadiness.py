@@ -45,7 +45,7 @@ def main():
     names = args.networks or [n for n, e in inference.shipped_models().items() if e.get("config", {}).get("task") != "superres"]
     photo = data.load(args.photo)
     big, small = data.load(args.photo, size=512), data.load(args.photo, size=256)
-    t = evaluate.TARGETS
+    t, photo_flat = evaluate.TARGETS, evaluate.flat_bright_share(big)
     lines = [f"## Texture, steadiness, flat bright patches and style loss on {args.photo}, {time.strftime('%Y-%m-%d')}", "",
              "Command: `python benchmarks/steadiness.py " + " ".join(args.networks) + "`. Texture: the result's local spread of luma "
              f"(7x7 px) where the photo is flat ({evaluate.flat_mask(big).mean():.0%} of it, the sky and calm water), over the painting's "
@@ -53,7 +53,7 @@ def main():
              f"(0..255) over 8 frames at {evaluate.CLIP_SIZE[0]}x{evaluate.CLIP_SIZE[1]}, the result's over the input's (a pan of "
              f"{evaluate.PAN_STEP} px per frame, target at most {t['pan']}; a still scene, at most {t['still']}; both with "
              f"{evaluate.NOISE:g} levels of sensor noise). Flat bright: share of pixels whose 9x9 neighbourhood is brighter than 170 "
-             f"and varies by less than 4 levels (the photo: {evaluate.flat_bright_share(big):.2%}).", "",
+             f"and varies by less than 4 levels (the photo: {photo_flat:.2%}; target at most {t['blobs']:.1%} more).", "",
              "| network | style | texture where flat | pan: result / input (ratio) | still: result / input (ratio) | flat bright (painting) "
              "| style loss | paints steadily |", "|---|---|---|---|---|---|---|---|"]
     for name in names:
@@ -65,7 +65,7 @@ def main():
             st = evaluate.steadiness(network, photo, **looks)
             flat = evaluate.flat_bright_share(result)
             loss = evaluate.style_distance(network.apply(small, **looks), painting)
-            verdict = evaluate.paints_steadily(texture, st)
+            verdict = evaluate.paints_steadily(texture, st, blobs=(flat, photo_flat))
             missed = ", ".join(k for k, ok in verdict.items() if not ok)
             pan, still = st["pan"], st["still"]
             lines.append(f"| {Path(str(name)).stem} | {style} | {texture:.2f} | {pan[0]:.1f} / {pan[1]:.1f} ({pan[2]:.1f}) | "

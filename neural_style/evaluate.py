@@ -78,15 +78,20 @@ def steadiness(network, photo, frames=8, **looks) -> dict:
 # What a style network must reach on Tübingen to paint and stay steady (``paints_steadily``).
 # The texture share is 0.87 of the one-style network's (0.38 on this measure), the warping
 # ratios are those of a network whose strokes move with the scene and ignore sensor noise.
-TARGETS = {"texture": 0.33, "pan": 3.0, "still": 1.5}
+TARGETS = {"texture": 0.33, "pan": 3.0, "still": 1.5, "blobs": 0.003}
 
 
-def paints_steadily(texture, report, targets=TARGETS) -> dict:
+def paints_steadily(texture, report, blobs=None, targets=TARGETS) -> dict:
     """Each target met or not: ``texture`` (``texture_where_flat``) at least
     ``targets["texture"]``, and ``report``'s (``steadiness``) pan and still ratios at most
-    theirs.  Both kinds together: a flat result is steady, and a noisy one textured."""
-    return {"texture": texture >= targets["texture"], "pan": report["pan"][2] <= targets["pan"],
-            "still": report["still"][2] <= targets["still"]}  # fmt: skip
+    theirs.  Both kinds together: a flat result is steady, and a noisy one textured.
+    ``blobs``: (the result's, the photo's) ``flat_bright_share``; the result may have at
+    most ``targets["blobs"]`` more (glowing patches pass the other three)."""
+    met = {"texture": texture >= targets["texture"], "pan": report["pan"][2] <= targets["pan"],
+           "still": report["still"][2] <= targets["still"]}  # fmt: skip
+    if blobs is not None:
+        met["blobs"] = blobs[0] <= blobs[1] + targets["blobs"]
+    return met
 
 
 TEXTURE_SIDE = 7  # px: the window of ``local_spread``, about one stroke at 512 px

@@ -101,6 +101,19 @@ def test_a_flat_result_is_steady_but_does_not_paint(photo, rng):
     assert evaluate.paints_steadily(0.9, noisy) == {"texture": True, "pan": False, "still": False}
 
 
+def test_a_glowing_blob_fails_the_verdict_that_texture_and_steadiness_pass(photo, rng):
+    textured = rng.normal(120, 30, (128, 128, 3)).clip(0, 255).astype(np.uint8)  # painted all over
+    blob = textured.copy()
+    yy, xx = np.mgrid[:128, :128]
+    blob[(yy - 40) ** 2 / 20**2 + (xx - 64) ** 2 / 35**2 < 1] = 250  # a white oval in the sky
+    steady = {"pan": (1, 1, 1.0), "still": (1, 1, 1.0)}
+    photo_share = evaluate.flat_bright_share(photo)
+    ok = evaluate.paints_steadily(0.5, steady, blobs=(evaluate.flat_bright_share(textured), photo_share))
+    assert ok == {"texture": True, "pan": True, "still": True, "blobs": True}
+    assert evaluate.flat_bright_share(blob) > 0.05
+    assert not evaluate.paints_steadily(0.5, steady, blobs=(evaluate.flat_bright_share(blob), photo_share))["blobs"]
+
+
 def test_the_optimisation_paints_where_the_photo_is_flat_and_its_blur_does_not(weights_path):
     from scipy.ndimage import gaussian_filter
 
