@@ -148,6 +148,18 @@ def test_style_blend_targets_are_normalised_mixtures(weights_path):
         np.testing.assert_allclose(to_numpy(t), 0.25 * x + 0.75 * y, rtol=1e-4, atol=1e-6)
 
 
+def test_the_main_help_names_every_job_and_each_job_answers_to_its_word(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for name, (_, line) in cli.JOBS.items():
+        assert f"neural-style {name}` {line}" in text
+        with pytest.raises(SystemExit) as exit:
+            cli.main([name, "--help"])
+        assert exit.value.code == 0 and f"usage: neural-style {name}" in capsys.readouterr().out
+    assert "--model NET" in text and "(or -m)" in text
+
+
 def test_help_says_each_default_once(capsys):
     with pytest.raises(SystemExit):
         cli.main(["--help"])

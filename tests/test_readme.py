@@ -21,15 +21,15 @@ def shell_lines():
 
 
 def parser_for(argv):
-    from neural_style.cli import apply, export, run, serve, train
+    """The parser of the job ``argv`` starts, found as the command finds it."""
+    import importlib
 
-    if argv[:1] == ["serve"]:
-        return serve.build_parser(), argv[1:]
-    if argv[:1] == ["train"]:
-        return train.build_parser(), argv[1:]
-    if argv[:1] == ["export"]:
-        return export.build_parser(), argv[1:]
-    if "--model" in argv:
+    from neural_style import cli
+    from neural_style.cli import apply, run
+
+    if argv[:1] and argv[0] in cli.JOBS:
+        return importlib.import_module(f"neural_style.cli.{cli.JOBS[argv[0]][0]}").build_parser(), argv[1:]
+    if any(cli._names_a_network(a) for a in argv):
         return apply.build_parser(), argv
     return run.build_parser(), argv
 

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from neural_style.cli import stages, sweep
+from neural_style.cli import jobs_help, stages, sweep
 from neural_style.cli.options import (
     DEFAULT_CONTENT,
     DEFAULT_STYLE,
@@ -60,11 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Defaults that differ from the lesson's, for a painted picture in about a minute "
         "on two CPU cores: --init content (the lesson: noise), --iterations 6 (the lesson: 10), "
         "--resample bicubic (the lesson: Pillow's old NEAREST), --optimizer auto (lbfgs-device "
-        "on a GPU). The Keras backend is KERAS_BACKEND (tensorflow, jax or torch). "
-        "Other jobs, each with its own --help: `neural-style train` trains a real-time style network, "
-        "`neural-style --model NET --content PHOTO|FOLDER|VIDEO` (or -m) applies one, "
-        "`neural-style export NET` exports it for TF Serving, ONNX Runtime and LiteRT, "
-        "`neural-style serve` serves networks over TF Serving's REST API with a page.",
+        "on a GPU). The Keras backend is KERAS_BACKEND (tensorflow, jax or torch). " + jobs_help(),
         formatter_class=HelpFormatter,
     )
     a = p.add_argument
