@@ -62,3 +62,18 @@ def test_make_notebooks_runs_the_projects_notebooks_by_name_only():
                      "notebooks/perceptual-losses.ipynb", "notebooks/tensorflow-notes.ipynb"]  # fmt: skip
     tracked = subprocess.run(["git", "ls-files", "notebooks/*.ipynb"], cwd=ROOT, capture_output=True, text=True).stdout.split()
     assert "*" not in line and sorted(named) == sorted(tracked)  # every committed notebook, and only those
+
+
+def test_every_pip_install_installs_this_checkout():
+    # PyPI's neural-style (and neural_style, the same name there) is another project: an
+    # install by name would fetch it.  Every pip command we print installs from the folder.
+    sources = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "notebooks").glob("*.ipynb")),
+               *sorted((ROOT / "neural_style").rglob("*.py"))]  # fmt: skip
+    found = []
+    for path in sources:
+        text = " ".join(path.read_text().replace('\\\\"', '"').replace("\\\\n", " ").split())
+        for match in re.finditer(r"pip install (\S+)", text):
+            found.append((path.name, match[1]))
+    assert len(found) >= 8, found
+    wrong = [(name, what) for name, what in found if not what.lstrip("\\\"'`").startswith(".")]
+    assert not wrong, wrong
