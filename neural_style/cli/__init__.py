@@ -15,26 +15,12 @@ from __future__ import annotations
 
 import sys
 
+from neural_style.cli.jobs import JOBS, jobs_help  # noqa: F401 - the table the command dispatches by
+
 
 def _names_a_network(arg) -> bool:
     """``--model NET``, ``--model=NET``, ``-m NET`` or ``-mNET``: the job that applies one."""
     return arg in ("--model", "-m") or arg.startswith("--model=") or (arg.startswith("-m") and not arg.startswith("--"))
-
-
-# The jobs after the default one (``run``) and the one that applies a network, by the word
-# that starts them: their module here and one line for the main --help.
-JOBS = {
-    "train": ("train", "trains a real-time style (or super-resolution) network"),
-    "export": ("export", "exports a network for TF Serving, ONNX Runtime and LiteRT"),
-    "serve": ("serve", "serves networks over TF Serving's REST API, with a page"),
-}
-APPLY = "`neural-style --model NET --content PHOTO|FOLDER|VIDEO` (or -m) applies a network"
-
-
-def jobs_help() -> str:
-    """The other jobs, one line each, for the main --help."""
-    return "Other jobs, each with its own --help: " + ", ".join(
-        [f"`neural-style {name}` {line}" for name, (_, line) in JOBS.items()] + [APPLY]) + "."  # fmt: skip
 
 
 def main(argv=None) -> int:

@@ -16,7 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from neural_style.cli import jobs_help, stages, sweep
+from neural_style.cli import stages, sweep
+from neural_style.cli.jobs import jobs_help
 from neural_style.cli.options import (
     DEFAULT_CONTENT,
     DEFAULT_STYLE,
