@@ -214,8 +214,8 @@ class Ingress:
                 opened = await asyncio.to_thread(restapi.open_body, raw, self.max_pixels)
                 del raw
                 weights = [self._weights(model, looks) for _, looks in opened]
-                cost = restapi.pixels(opened) * model["info"]["bytes_per_pixel"]
-                async with self.memory.hold(cost, f"painting {restapi.pixels(opened):,} px with {name}"):
+                pixels = restapi.pixels(opened)
+                async with self.memory.hold(pixels * model["info"]["bytes_per_pixel"], f"painting {pixels:,} px with {name}"):
                     instances = await asyncio.to_thread(restapi.decode_body, opened)
                     handle, served = self.handles[name], model["current"]  # together: a rollout may switch both while we wait
                     outputs = await asyncio.gather(*(handle.predict.remote(item["image"], w) for item, w in zip(instances, weights)))
