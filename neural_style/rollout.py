@@ -87,9 +87,9 @@ class Server:
         try:
             if self.ingress.served.remote().result(timeout_s=30) == self.current:
                 return
-            for name, versions in self.states.items():
-                for version, (state, info, error) in versions.items():
-                    self.ingress.route.remote(name, version, state, info, current=self.current.get(name) == version, error=error).result()
+            routes = [(name, version, state, info, self.current.get(name) == version, error)
+                      for name, versions in self.states.items() for version, (state, info, error) in versions.items()]  # fmt: skip
+            self.ingress.restore.remote(routes).result()
         except Exception:  # noqa: BLE001 - the ingress is being started again: at the next poll
             pass
 

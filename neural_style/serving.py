@@ -163,7 +163,10 @@ class Ingress:
     def route(self, name, version, state, info=None, current=False, error=None):
         """Record ``version``'s state (TF Serving's words) and, for one that failed to
         load, its ``error``; ``current``: serve it now."""
-        self.told = True
+        self._route(name, version, state, info, current, error)
+        self.told = True  # after the route: a request in between would find no model
+
+    def _route(self, name, version, state, info, current, error):
         model = self.models.setdefault(name, {"current": None, "versions": {}, "info": {}, "errors": {}})
         model["versions"][version] = state
         if error:
@@ -173,6 +176,15 @@ class Ingress:
         if current:
             self.handles[name] = serve.get_app_handle(f"{name}-v{version}")
             model.update(current=version, info=info or {})
+
+    def restore(self, routes):
+        """Every route at once (``routes``: ``route``'s arguments, in order), for a replica
+        started again: until the last, its requests get "retry", never a 404 for a model
+        whose current version it has not been told yet."""
+        self.told = False
+        for route in routes:
+            self._route(*route)
+        self.told = True
 
     def served(self) -> dict:
         """{name: the version served} (the rollout checks that a restarted ingress knows)."""
