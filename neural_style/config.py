@@ -16,6 +16,13 @@ from neural_style.vgg16_layers import check_layers
 
 OPTIMIZERS = ("lbfgs-restart", "lbfgs", "lbfgs-device")
 NORMS = ("batch", "instance")  # of the perceptual-loss networks (neural_style.nets)
+# The style network's optional training terms: each a TrainConfig weight (0: off), an
+# option of `neural-style train`, an output of the trainer and a logged loss.
+OPTIONAL_TERMS = {
+    "stability": "weight of the video stability term: a crop moved by a few whole px must give the result moved the same way",
+    "saturation": "weight of a penalty on the output layer's tanh input beyond +-2, where its gradient vanishes and flat, saturated blobs stay",
+    "spikes": "weight of a penalty on pixels whose features exceed 6 times the image's mean, which the network paints as glowing blobs",
+}
 
 STYLE_LAYERS = tuple(f"block{b}_conv2" for b in range(1, 6))
 STYLE_LAYER_WEIGHTS = (0.05, 0.2, 0.2, 0.25, 0.3)
@@ -125,6 +132,7 @@ class TrainConfig:
     style_weight: float = 1.0  # the style term's weight against the content term's (the lesson: 1)
     stability: float = 0.0  # weight of the temporal stability term (kinds.style.motion); 0: none
     saturation: float = 0.0  # weight of the penalty on the output's tanh input beyond SATURATION_LIMIT; 0: none
+    spikes: float = 0.0  # weight of the penalty on feature spikes beyond SPIKE_LIMIT (glowing blobs); 0: none
 
     def validate(self):
         """Raise NeuralStyleError for any invalid value, before anything is built."""
@@ -141,7 +149,7 @@ class TrainConfig:
             raise NeuralStyleError(f"steps {self.steps} is not valid; give 1 or more")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise NeuralStyleError(f"learning rate {self.lr} is not valid; give a positive number")
-        for name in ("stability", "saturation"):  # the optional loss terms' weights
+        for name in OPTIONAL_TERMS:  # the optional loss terms' weights
             value = getattr(self, name)
             if not (value >= 0 and math.isfinite(value)):
                 raise NeuralStyleError(f"{name} {value} is not valid; give 0 (none) or a positive weight")

@@ -174,7 +174,23 @@ def saturation_b(z, limit=SATURATION_LIMIT):
     return ops.mean(ops.relu(ops.abs(z) - limit), axis=(1, 2, 3))
 
 
-def style_trainer(net, style, weights="imagenet", content_weights=CONTENT_WEIGHTS, stability=0.0, saturation=0.0, style_weight=1.0):
+SPIKE_LIMIT = 6.0  # times the image's mean feature magnitude; before the residual blocks no pixel reaches it
+
+
+def spikes_b(feats, limit=None):
+    """Per-image mean of how far each pixel's feature magnitude (root mean square over the
+    channels of ``feats`` (B, H, W, C), the output layer's input) goes beyond ``limit``
+    times the image's mean magnitude (B,).  Instance normalisation lets a network shift a
+    whole image's statistics with a spike at a few pixels, which it paints as a glowing
+    flat blob (the "droplets" of Karras et al. 2020); this term makes the spike cost."""
+    limit = SPIKE_LIMIT if limit is None else limit
+    magnitude = ops.sqrt(ops.mean(ops.square(feats), axis=-1) + 1e-6)
+    ratio = magnitude / ops.mean(magnitude, axis=(1, 2), keepdims=True)
+    return ops.mean(ops.relu(ratio - limit), axis=(1, 2))
+
+
+def style_trainer(net, style, weights="imagenet", content_weights=CONTENT_WEIGHTS, stability=0.0, saturation=0.0, style_weight=1.0,
+                  spikes=0.0):  # fmt: skip
     """The lesson's ``m_style``: inputs [photo, photo] (B, H, W, 3) RGB 0..255 (one feeds
     the network, one the content target); outputs {"loss", "style", "content"} (B, 1).
     Compile with ``mae`` on "loss", which weighs the style term by ``style_weight``.
@@ -184,7 +200,7 @@ def style_trainer(net, style, weights="imagenet", content_weights=CONTENT_WEIGHT
     ``stability`` > 0, two more inputs, a motion (B, 8) and noise (B, H, W, 3), and an
     output "stability" (``stability_b``); the loss adds ``stability`` times it.  With
     ``saturation`` > 0, an output "saturation" (``saturation_b``) and the loss adds
-    ``saturation`` times it."""
+    ``saturation`` times it; likewise ``spikes`` (``spikes_b`` at ``SPIKE_LIMIT``)."""
     styles = list(style) if isinstance(style, (list, tuple)) else [style]
     vgg = vgg_features(STYLE_LAYERS, weights)
     inp = keras.Input(net.inputs[0].shape[1:], name="photo")
@@ -192,9 +208,9 @@ def style_trainer(net, style, weights="imagenet", content_weights=CONTENT_WEIGHT
     inputs = [inp, vgg_inp] + ([keras.Input((len(styles),), name="style_weights")] if len(net.inputs) > 1 else [])
     extra = inputs[2:]
     conv = nets.output_conv(net)
-    body = keras.Model(net.inputs, [net.output, conv.input], name=net.name) if saturation else net  # same layers, same weights
+    body = keras.Model(net.inputs, [net.output, conv.input], name=net.name) if saturation or spikes else net  # same layers, same weights
     out = body([inp, *extra]) if extra else body(inp)
-    out, feats = out if saturation else (out, None)
+    out, feats = out if saturation or spikes else (out, None)
     acts = list(vgg(vgg_inp)) + list(vgg(out))
     channels = [a.shape[-1] for a in acts[: len(content_weights)]]
     loss = StyleLossB(content_weights, channels, len(styles), style_weight, name="perceptual")
@@ -210,6 +226,10 @@ def style_trainer(net, style, weights="imagenet", content_weights=CONTENT_WEIGHT
         term = keras.layers.Lambda(lambda t: saturation_b(t)[:, None], name="saturation")(z)
         outputs["saturation"] = term
         outputs["loss"] = keras.layers.Add(name="total_saturation")([outputs["loss"], term * saturation])
+    if spikes:
+        term = keras.layers.Lambda(lambda f: spikes_b(f)[:, None], name="spikes")(feats)
+        outputs["spikes"] = term
+        outputs["loss"] = keras.layers.Add(name="total_spikes")([outputs["loss"], term * spikes])
     model = keras.Model(inputs, outputs, name="m_style")
     grams = [style_grams(vgg, s) for s in styles]
     loss.set_style(grams[0] if len(styles) == 1 else [np.stack(g) for g in zip(*grams)])

@@ -1,4 +1,4 @@
-"""Perceptual losses against numpy, on a frozen VGG16; the saturation term of training."""
+"""Perceptual losses against numpy, on a frozen VGG16; the saturation and spikes terms of training."""
 
 import numpy as np
 import pytest
@@ -110,3 +110,26 @@ def test_the_saturation_term_measures_the_tanh_input_and_pulls_it_back(rng):
     nets.output_conv(calm).bias.assign(np.float32([1.9, -1.9, 0.5]))
     calm_out = perceptual.style_trainer(calm, styles, weights=None, saturation=10.0)([photo, photo, one_hot])
     np.testing.assert_array_equal(ops.convert_to_numpy(calm_out["saturation"]), 0)
+
+
+def test_the_spikes_term_counts_a_few_pixels_far_above_the_mean_and_nothing_else(rng, monkeypatch):
+    flat = np.ones((1, 10, 10, 4), "float32")  # the same magnitude everywhere: nothing to count
+    spiked = flat.copy()
+    spiked[0, 3, 4] = 100.0  # one pixel of a hundred: the mean magnitude is 1.99, the spike 50 times it
+    textured = rng.uniform(0, 3, (1, 10, 10, 4)).astype("float32")  # uneven but never 6 times the mean
+    got = [float(ops.convert_to_numpy(perceptual.spikes_b(ops.convert_to_tensor(f)))[0]) for f in (flat, spiked, textured)]
+    assert got[0] == 0 and got[2] == 0
+    mean = (99 + 100) / 100
+    assert got[1] == pytest.approx((100 / mean - perceptual.SPIKE_LIMIT) / 100, rel=1e-4)
+    net = nets.style_net(styles=2)  # through the trainer: the output layer's input, per image
+    monkeypatch.setattr(perceptual, "SPIKE_LIMIT", 1.2)  # a random network's largest pixel is about twice the mean
+    styles = [rng.uniform(0, 255, (48, 48, 3)).astype("float32") for _ in range(2)]
+    photo = rng.uniform(0, 255, (2, 48, 48, 3)).astype("float32")
+    photo[1, 20:24, 20:24] = 0  # a dark square: a different image gives a different value
+    one_hot = np.eye(2, dtype="float32")
+    feats = ops.convert_to_numpy(keras.Model(net.inputs, nets.output_conv(net).input)([photo, one_hot]))
+    magnitude = np.sqrt((feats.astype("float64") ** 2).mean(-1) + 1e-6)
+    expected = np.maximum(magnitude / magnitude.mean(axis=(1, 2), keepdims=True) - perceptual.SPIKE_LIMIT, 0).mean(axis=(1, 2))
+    out = perceptual.style_trainer(net, styles, weights=None, spikes=2.0)([photo, photo, one_hot])
+    assert expected.min() > 0 and abs(expected[0] - expected[1]) > 1e-4
+    np.testing.assert_allclose(ops.convert_to_numpy(out["spikes"])[:, 0], expected, rtol=1e-4)

@@ -16,7 +16,7 @@ from neural_style.errors import NeuralStyleError
 
 def build_parser() -> argparse.ArgumentParser:
     from neural_style import distributed, kinds
-    from neural_style.config import NORMS, TrainConfig
+    from neural_style.config import NORMS, OPTIONAL_TERMS, TrainConfig
 
     d = TrainConfig()  # every default below is TrainConfig's: the command and the library cannot drift
     p = argparse.ArgumentParser(
@@ -41,8 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     a("--norm", choices=NORMS, default=d.norm, help="batch: the lesson's (Keras 1 mode=2: batch statistics at inference too); instance: Ulyanov et al. 2016, steadier at small batches")
     a("--seed", type=int, default=d.seed, help="seed of the weights and of the crops")
     a("--style-weight", type=float, default=d.style_weight, help="weight of the style term against the content term (the lesson: 1); higher paints more where the photo is flat")
-    a("--stability", type=float, default=d.stability, help="weight of the video stability term: a crop moved by a few whole px must give the result moved the same way (0: off)")
-    a("--saturation", type=float, default=d.saturation, help="weight of a penalty on the output layer's tanh input beyond +-2, where its gradient vanishes and flat, saturated blobs stay (0: off)")
+    for term, says in OPTIONAL_TERMS.items():
+        a(f"--{term}", type=float, default=getattr(d, term), help=f"{says} (0: off)")
     a("--workers", type=int, default=d.workers, help="threads decoding images while the network trains")
     a("--logdir", help="TensorBoard folder: loss terms per step, sample outputs per epoch")
     a("--resume", action="store_true", help="continue from --output's checkpoint (epoch count and optimiser state)")

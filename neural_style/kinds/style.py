@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from neural_style.config import OPTIONAL_TERMS
 from neural_style.errors import NeuralStyleError
 from neural_style.kinds import Kind, larger, register, run
 
@@ -84,8 +85,8 @@ class StyleKind(Kind):
 
         if style is None or (isinstance(style, (list, tuple)) and not style):
             raise NeuralStyleError(f"a {self.title} needs a style image")
-        trainer = perceptual.style_trainer(net, style, weights, stability=cfg.stability, saturation=cfg.saturation,
-                                              style_weight=cfg.style_weight)
+        terms = {term: getattr(cfg, term) for term in OPTIONAL_TERMS}
+        trainer = perceptual.style_trainer(net, style, weights, style_weight=cfg.style_weight, **terms)
         metrics = {name: ["mae"] for name in ("style", "content") + self.terms(cfg)}
         trainer.compile(keras.optimizers.Adam(cfg.lr), loss={"loss": "mae"}, metrics=metrics)
         return trainer
@@ -102,7 +103,7 @@ class StyleKind(Kind):
     @staticmethod
     def terms(cfg):
         """The optional loss terms ``cfg`` switches on, each an output of the trainer."""
-        return tuple(name for name in ("stability", "saturation") if cfg is not None and getattr(cfg, name))
+        return tuple(name for name in OPTIONAL_TERMS if cfg is not None and getattr(cfg, name))
 
     def conditions(self, n, cfg, first):
         """Inputs after the photo and the content target that pick the style: none here."""
