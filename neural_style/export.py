@@ -23,14 +23,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from neural_style import formats as registry
 from neural_style.errors import NeuralStyleError
 from neural_style.files import atomic_folder
 from neural_style.runtimes import META_FILE
 
-FORMATS = ("saved_model", "onnx", "tflite")
+FORMATS = tuple(registry.FORMATS)
 # TFLite's three precisions: file name -> weights (int8: dynamic-range quantisation, int8
 # weights and float activations, no calibration data needed).
-TFLITE_FILES = {"model.tflite": None, "model_float16.tflite": "float16", "model_int8.tflite": "int8"}
+TFLITE_FILES = dict(zip(registry.FORMATS["tflite"].files, (None, "float16", "int8")))
 ONNX_OPSET = 17
 
 BATCHING = """# tensorflow_model_server --enable_batching --batching_parameters_file=batching_parameters.txt
@@ -106,9 +107,9 @@ def _version_folder(base: Path, name: str, version) -> Path:
 
 
 def export(network, base, name, formats=FORMATS, version=None) -> Path:
-    """Export ``network`` to ``base/name/version/`` (TF Serving's and Triton's layout): a
-    SavedModel (``saved_model.pb``, ``variables/``) and/or ``model.onnx``.  Returns the
-    version folder; ``version`` defaults to the next free one."""
+    """Export ``network`` to ``base/name/version/`` (TF Serving's and Triton's layout) in
+    each of ``formats`` (names in ``formats.FORMATS``: a SavedModel, ``model.onnx``,
+    TFLite files).  Returns the version folder; ``version`` defaults to the next free one."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise NeuralStyleError(f"--format {','.join(unknown) or '(none)'} is not known; use {', '.join(FORMATS)} or all")
@@ -119,12 +120,8 @@ def export(network, base, name, formats=FORMATS, version=None) -> Path:
 
     def write(tmp):
         (tmp / META_FILE).write_text(json.dumps({**network.meta, "kind": network.kind.name}, indent=1, default=str))
-        if "saved_model" in formats:
-            saved_model(network, tmp)
-        if "onnx" in formats:
-            onnx(network, tmp / "model.onnx")
-        if "tflite" in formats:
-            tflite(network, tmp)
+        for name in formats:
+            registry.FORMATS[name].writer(network, tmp)
 
     import logging
 
@@ -140,6 +137,7 @@ def export(network, base, name, formats=FORMATS, version=None) -> Path:
     return dest
 
 
+@registry.writes("saved_model")
 def saved_model(network, folder):
     """Write ``network`` as a SavedModel with the two signatures into ``folder``."""
     tf = _tensorflow()
@@ -165,6 +163,7 @@ def _serving_files(base: Path):
     atomic_write(base / "batching_parameters.txt", lambda tmp: Path(tmp).write_text(BATCHING))
 
 
+@registry.writes("tflite")
 def tflite(network, folder):
     """Write ``network`` as TFLite flatbuffers into ``folder`` (``TFLITE_FILES``): uint8
     (1, H, W, 3) of any size in (``resize_tensor_input``), uint8 out, builtin ops only."""
@@ -180,9 +179,10 @@ def tflite(network, folder):
         (Path(folder) / name).write_bytes(converter.convert())
 
 
-def onnx(network, path):
-    """Write ``network`` as an ONNX file: uint8 images (B, H, W, 3) of any size in,
-    uint8 (B, scale H, scale W, 3) out, the padding inside the graph."""
+@registry.writes("onnx")
+def onnx(network, folder):
+    """Write ``network`` as ``folder/model.onnx``: uint8 images (B, H, W, 3) of any size
+    in, uint8 (B, scale H, scale W, 3) out, the padding inside the graph."""
     tf = _tensorflow()
     try:
         import tf2onnx
@@ -190,4 +190,4 @@ def onnx(network, path):
         raise NeuralStyleError("ONNX export needs tf2onnx: pip install '.[export]' in the neural_style folder") from None
     images, _, extra = serving_functions(network)
     fn = tf.function(images, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images"), *extra])
-    tf2onnx.convert.from_function(fn, input_signature=fn.input_signature, opset=ONNX_OPSET, output_path=str(path))
+    tf2onnx.convert.from_function(fn, input_signature=fn.input_signature, opset=ONNX_OPSET, output_path=str(Path(folder) / registry.FORMATS["onnx"].loads))

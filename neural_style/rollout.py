@@ -15,15 +15,16 @@ from pathlib import Path
 
 from ray import serve
 
-from neural_style import restapi
+from neural_style import formats, restapi
 from neural_style.errors import NeuralStyleError
 from neural_style.serving import Ingress, ModelVersion
 
 
 def versions_in(folder) -> list[int]:
-    """The complete version folders of an exported model (``N/saved_model.pb``), sorted."""
+    """The complete version folders of an exported model (``N/`` holding a format of
+    ``formats.FORMATS``: ``saved_model.pb``, ``model.onnx``, ...), sorted."""
     folder = Path(folder)
-    return sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit() and (p / "saved_model.pb").is_file()) if folder.is_dir() else []
+    return sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit() and formats.of(p)) if folder.is_dir() else []
 
 
 def signature(source) -> tuple:
@@ -176,7 +177,7 @@ def check_sources(models) -> dict:
         path = Path(item)
         if path.is_dir():
             if not versions_in(path):
-                raise NeuralStyleError(f"--model {item}: no version folder with a SavedModel (N/saved_model.pb); give DIR/NAME from `neural-style export`")
+                raise NeuralStyleError(f"--model {item}: no version folder (N/ with {' or '.join(f.loads for f in formats.FORMATS.values())}); give DIR/NAME from `neural-style export`")
             sources[path.name] = str(path.resolve())
         elif item in inference.shipped_models() and not path.exists():
             sources[item] = item

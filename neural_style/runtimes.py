@@ -18,18 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
-from neural_style import kinds
+from neural_style import formats, kinds
 from neural_style.errors import NeuralStyleError
 
 META_FILE = kinds.META_MEMBER  # beside the exported files: the network's kind and settings
-SUFFIXES = (".onnx", ".tflite")
 
 
 def is_exported(path) -> bool:
-    """Whether ``path`` names an exported network: an ONNX or TFLite file, or a
-    SavedModel folder (``saved_model.pb`` inside)."""
-    path = Path(path)
-    return path.suffix.lower() in SUFFIXES or (path / "saved_model.pb").is_file()
+    """Whether ``path`` names an exported network: a file or a version folder in one of
+    ``formats.FORMATS`` (an ONNX or TFLite file, a SavedModel folder, ...)."""
+    return formats.of(path) is not None
 
 
 def _threads() -> int:
@@ -58,6 +56,7 @@ class Runner:
         ).astype(np.float32)
 
 
+@formats.runs("onnx")
 class OnnxRunner(Runner):
     """``model.onnx`` in ONNX Runtime (its CPU provider, or CUDA where installed)."""
 
@@ -79,6 +78,7 @@ class OnnxRunner(Runner):
         return self.session.run(None, dict(zip(self.names, (x, *extra))))[0]
 
 
+@formats.runs("tflite")
 class LiteRunner(Runner):
     """A ``.tflite`` file in LiteRT with XNNPACK, one image at a time, on every core."""
 
@@ -105,6 +105,7 @@ class LiteRunner(Runner):
         return it.get_tensor(it.get_output_details()[0]["index"])
 
 
+@formats.runs("saved_model")
 class SavedModelRunner(Runner):
     """A SavedModel folder's ``serving_default`` in TensorFlow, without Keras."""
 
@@ -139,9 +140,12 @@ def load(path):
         raise NeuralStyleError(
             f"--model {path}: no {META_FILE} beside it naming its kind; export it again with `neural-style export`"
         )
-    runner = {".onnx": OnnxRunner, ".tflite": LiteRunner}.get(path.suffix.lower(), SavedModelRunner)
+    fmt = formats.of(path)
+    if fmt is None:
+        raise NeuralStyleError(f"--model {path}: not an exported network ({', '.join(formats.FORMATS)}); export it with `neural-style export`")
+    runner = fmt.runner
     try:
-        model = runner(path)
+        model = runner(formats.entry(path))
     except NeuralStyleError:
         raise
     except Exception as e:  # each runtime raises its own error types for a file it cannot read

@@ -85,6 +85,32 @@ def test_every_format_round_trips_at_odd_sizes_and_in_batches(network, tmp_path,
         assert np.abs(out.astype(int) - expected).max() <= most, name
 
 
+def test_each_registered_format_alone_is_written_found_run_and_served(tmp_path, rng, capsys):
+    """The format table (``formats.FORMATS``) is the one list: each entry's writer writes
+    its files, ``runtimes.load`` runs the version folder in its runner, the server's scan
+    counts it, and the export help names it."""
+    from neural_style import formats, rollout, runtimes
+
+    path = tmp_path / "style.keras"
+    kinds.save_net(nets.style_net(norm="instance"), path, "style")
+    network = inference.load(path)
+    photo = rng.integers(0, 256, (29, 41, 3), np.uint8)
+    expected = network.apply(photo).astype(int)
+    for version, (name, fmt) in enumerate(formats.FORMATS.items(), start=1):
+        dest = export.export(network, tmp_path / "models", "net", formats=(name,), version=version)
+        written = {p.name for p in dest.iterdir()} - {runtimes.META_FILE}
+        assert written == set(fmt.files), name
+        assert formats.of(dest) is fmt and runtimes.is_exported(dest), name
+        loaded = runtimes.load(dest)
+        assert isinstance(loaded.model, fmt.runner), name
+        assert np.abs(loaded.apply(photo).astype(int) - expected).max() <= (1 if name != "tflite" else 2), name
+        assert rollout.versions_in(tmp_path / "models" / "net") == list(range(1, version + 1))
+    with pytest.raises(SystemExit):
+        cli.main(["export", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert all(f"{name}:" in shown for name in formats.FORMATS), shown
+
+
 def test_versions_count_up_and_are_never_overwritten(network, tmp_path, capsys):
     net = tmp_path / "n.keras"
     kinds.save_net(network.model, net, network.kind)

@@ -10,7 +10,7 @@ from neural_style.cli.options import HelpFormatter, run_job, say_fn, stem
 
 def build_parser() -> argparse.ArgumentParser:
     # the shipped networks and formats, named in the help
-    from neural_style import export, inference
+    from neural_style import formats, inference
 
     p = argparse.ArgumentParser(
         prog="neural-style export",
@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     a = p.add_argument
     a("network", help=f"a .keras file, or the name of a shipped network ({', '.join(inference.shipped_models())})")
     a("--output", "-o", default="exported", help="the folder of exported models (TF Serving's model base path)")
-    a("--format", "-f", default="saved_model", help=f"{', '.join(export.FORMATS)}, or all (comma-separated for several)")
+    a("--format", "-f", default="saved_model", help=f"{formats.help_text()}; or all (comma-separated for several)")
     a("--name", help="the model's name in DIR (default: the network's file or shipped name)")
     a("--version", type=int, help="version number (default: the next free one; an existing one is never overwritten)")
     a("--quiet", "-q", action="store_true", help="print only errors and the version folder")
@@ -35,10 +35,10 @@ def _main(args) -> int:
     from neural_style import export, inference
 
     say = say_fn(args.quiet)
-    formats = export.FORMATS if args.format == "all" else tuple(f.strip() for f in args.format.split(",") if f.strip())
+    chosen = export.FORMATS if args.format == "all" else tuple(f.strip() for f in args.format.split(",") if f.strip())
     network = inference.load(args.network)
-    dest = export.export(network, args.output, args.name or stem(args.network), formats, args.version)
-    say(f"{network.kind.title} exported as {', '.join(formats)}")
+    dest = export.export(network, args.output, args.name or stem(args.network), chosen, args.version)
+    say(f"{network.kind.title} exported as {', '.join(chosen)}")
     print(dest)
     return 0
 
