@@ -15,13 +15,12 @@ BACKEND_TESTS := tests/test_losses.py tests/test_lbfgs.py tests/test_optimize.py
 # losses, gradients, the device L-BFGS, the networks and perceptual losses, a kind trained and applied.
 TORCH_TESTS := tests/test_losses.py tests/test_lbfgs.py tests/test_optimize.py tests/test_nets.py tests/test_perceptual.py tests/test_kinds.py
 
-.PHONY: setup setup-lesson browser serve test test-backends run run-fast lab notebooks figures figures-paper gallery bench bench-gpu weights data lint docs clean
+.PHONY: setup browser serve export clean-outputs test test-backends run run-fast lab notebooks figures figures-paper gallery bench bench-gpu weights data lint docs clean
 
-setup: $(VENV)/.installed $(BACKEND:%=$(VENV)/.backend-%) weights browser
-
-# Only what lesson 8 needs (TensorFlow, Keras, scipy, JupyterLab, the weights): make lab,
-# make run and make notebooks work; make setup adds export, serving, the tests and the docs.
-setup-lesson: $(VENV)/.lesson weights
+# What lesson 8 needs (TensorFlow, Keras, scipy, JupyterLab, the weights): make lab, make run
+# and make notebooks. Every other job installs its own extra on first use (make serve,
+# make export, make docs; make test and make bench: everything).
+setup: $(VENV)/.lesson $(BACKEND:%=$(VENV)/.backend-%) weights
 
 # Debian's Chromium for the page test (Playwright drives it); as root only, else that test skips and says why.
 browser:
@@ -35,11 +34,16 @@ $(VENV)/.lesson: setup.cfg pyproject.toml constraints.txt
 	$(PIP) install --quiet -c constraints.txt -e ".[$(DEVICE),offline,photos,notebooks]"
 	touch $@
 
+# One job's extra (serve, export, docs, test) beside the lesson's.
+$(VENV)/.extra-%: $(VENV)/.lesson
+	$(PIP) install --quiet -c constraints.txt -e ".[$(DEVICE),offline,photos,notebooks,$*]"
+	touch $@
+
 $(VENV)/.installed: $(VENV)/.lesson
 	$(PIP) install --quiet -c constraints.txt -e ".[$(DEVICE),offline,export,serve,photos,test,notebooks,docs]"
 	touch $@
 
-$(VENV)/.backend-%: $(VENV)/.installed
+$(VENV)/.backend-%: $(VENV)/.lesson
 	@case "$*" in jax|torch) ;; *) echo "make setup: BACKEND=$* is not one of jax, torch"; exit 2;; esac
 	$(PIP) install --quiet -c constraints.txt -e ".[$*-$(DEVICE)]"
 	touch $@
@@ -53,7 +57,7 @@ data: $(VENV)/.lesson
 # The whole suite on TensorFlow (with the cross-backend tests of every installed backend);
 # then, if JAX is installed, the library, command and notebook tests again on JAX; if
 # PyTorch is, the backend-specific tests on PyTorch.
-test: $(VENV)/.installed
+test: $(VENV)/.installed weights browser
 	$(PY) -m pytest -q --durations=15
 	@if $(PY) -c "import jax" 2>/dev/null; then \
 	  echo "--- the same library, command and notebook tests on JAX"; \
@@ -72,8 +76,13 @@ run: $(VENV)/.lesson
 	$(VENV)/bin/neural-style
 
 # The shipped networks over TF Serving's REST API, and a page to try them: http://127.0.0.1:8501/
-serve: $(VENV)/.installed
+serve: $(VENV)/.extra-serve weights
 	$(VENV)/bin/neural-style serve
+
+# A network for TF Serving, ONNX Runtime and phones: make export NET=paintings (default starry_night).
+NET ?= starry_night
+export: $(VENV)/.extra-export
+	$(VENV)/bin/neural-style export $(NET) --format all -o exported
 
 # The same photo with the shipped real-time Starry Night network: one forward pass.
 run-fast: $(VENV)/.lesson
@@ -119,12 +128,17 @@ bench-gpu:
 	$(if $(wildcard $(PY)),$(PY),$(PYTHON)) benchmarks/gpu.py
 
 # The documentation (docs/, its API reference from the docstrings) in build/docs; warnings are errors.
-docs: $(VENV)/.installed
+docs: $(VENV)/.extra-docs
 	$(VENV)/bin/mkdocs build --strict --quiet
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.extra-test
 	$(VENV)/bin/ruff check neural_style tests benchmarks notebooks figures release
 
 # What make built; your pictures (results/) and training logs (runs/) stay.
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
+
+# What the jobs wrote for you, by name: your pictures, training logs and exported networks.
+clean-outputs:
+	@echo "deleting results/ (pictures), runs/ (TensorBoard logs) and exported/ (exported networks)"
+	rm -rf results runs exported

@@ -113,6 +113,7 @@ def export(network, base, name, formats=FORMATS, version=None) -> Path:
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise NeuralStyleError(f"--format {','.join(unknown) or '(none)'} is not known; use {', '.join(FORMATS)} or all")
+    registry.check_writers(formats)
     base = Path(base)
     if base.exists() and not base.is_dir():
         raise NeuralStyleError(f"-o {base} is a file; give a folder for the exported versions")
@@ -184,10 +185,7 @@ def onnx(network, folder):
     """Write ``network`` as ``folder/model.onnx``: uint8 images (B, H, W, 3) of any size
     in, uint8 (B, scale H, scale W, 3) out, the padding inside the graph."""
     tf = _tensorflow()
-    try:
-        import tf2onnx
-    except ImportError:
-        raise NeuralStyleError("ONNX export needs tf2onnx: pip install '.[export]' in the neural_style folder") from None
+    import tf2onnx  # installed: ``formats.check_writers`` checked
     images, _, extra = serving_functions(network)
     fn = tf.function(images, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images"), *extra])
     tf2onnx.convert.from_function(fn, input_signature=fn.input_signature, opset=ONNX_OPSET, output_path=str(Path(folder) / registry.FORMATS["onnx"].loads))

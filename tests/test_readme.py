@@ -77,3 +77,59 @@ def test_every_pip_install_installs_this_checkout():
     assert len(found) >= 8, found
     wrong = [(name, what) for name, what in found if not what.lstrip("\\\"'`").startswith(".")]
     assert not wrong, wrong
+    import configparser
+
+    setup = configparser.ConfigParser(interpolation=None)
+    setup.read(ROOT / "setup.cfg")
+    dist = setup["metadata"]["name"]
+    assert re.sub(r"[-_.]+", "-", dist).lower() != "neural-style", dist  # never the index's other project
+    assert f'DISTRIBUTION = "{dist}"' in (ROOT / "benchmarks" / "install_size.py").read_text()
+    assert setup["options.extras_require"]["cpu"].split() == [f"{dist}[keras]", "tensorflow-cpu>=2.19"]
+
+
+def test_a_job_whose_extra_is_not_installed_names_the_install_in_one_line(tmp_path, capsys, monkeypatch):
+    """`make setup` installs the lesson's packages only: serve and export say which extra
+    they need.  Shown by hiding Ray (and the modules that import it) and tf2onnx."""
+    import sys
+
+    import neural_style
+    from neural_style import cli
+
+    for name in ("neural_style.rollout", "neural_style.serving", "neural_style.loopback"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+        monkeypatch.delattr(neural_style, name.rpartition(".")[2], raising=False)
+    monkeypatch.setitem(sys.modules, "ray", None)  # import fails as if not installed
+    monkeypatch.setitem(sys.modules, "tf2onnx", None)
+    cases = [(["serve", "--stop-after", "1"], "'.[serve]'"), (["export", "starry_night", "-f", "onnx", "-o", str(tmp_path / "m")], "'.[export]'")]
+    for argv, extra in cases:
+        assert cli.main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert f"pip install {extra} in the neural_style folder" in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "m").exists()
+
+
+def test_the_shipped_networks_formats_and_jobs_are_named_alike_everywhere(capsys):
+    """One truth: the manifest's networks, the format table and the job table, in the
+    README, the docs and every job's --help."""
+    from neural_style import cli, formats, inference
+    from neural_style.cli.jobs import JOBS
+
+    shipped = list(inference.shipped_models())
+    words = {2: "Two", 3: "Three", 4: "Four"}
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    sentence = re.search(r"(\w+) ship with the package: ([^.]+)\.", readme)
+    assert sentence[1] == words[len(shipped)] and sorted(re.findall(r"`(\w+)`", sentence[2])) == sorted(shipped), sentence[0]
+    for doc in ("networks.md", "export.md"):
+        text = " ".join((ROOT / "docs" / doc).read_text().split())
+        named = re.search(r"one that ships: ([^)]+)\)", text)
+        assert named and sorted(re.findall(r"`(\w+)`", named[1])) == sorted(shipped), doc
+    helps = {}
+    for argv in (["--help"], ["--model", "x", "--help"], ["export", "--help"]):
+        with pytest.raises(SystemExit):
+            cli.main(argv)
+        helps[argv[0]] = " ".join(capsys.readouterr().out.split())
+    assert all(f"neural-style {job}" in helps["--help"] for job in JOBS), helps["--help"]
+    assert all(", ".join(shipped) in helps[job] for job in ("--model", "export"))
+    assert all(f"{name}:" in helps["export"] for name in formats.FORMATS)
+    row = next(line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `--model NET`"))
+    assert all(f"`{name}`" in row for name in shipped), row

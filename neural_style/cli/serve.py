@@ -41,8 +41,14 @@ def _main(args) -> int:
         from neural_style import loopback
 
         loopback.keep_ray_local()
-    from neural_style import rollout, signals
     from neural_style.errors import NeuralStyleError
+
+    try:
+        from neural_style import rollout, signals
+    except ModuleNotFoundError as e:
+        if e.name.partition(".")[0] not in ("ray", "fastapi", "starlette"):
+            raise
+        raise NeuralStyleError("neural-style serve needs Ray Serve: pip install '.[serve]' in the neural_style folder (or make serve)") from None
 
     say = say_fn(args.quiet)
     if not 1 <= args.port <= 65535:
