@@ -17,7 +17,7 @@ TORCH_TESTS := tests/test_losses.py tests/test_lbfgs.py tests/test_optimize.py t
 
 .PHONY: setup browser serve export clean-outputs test test-backends run run-fast lab notebooks figures figures-paper gallery bench bench-gpu weights data lint docs clean
 
-# What lesson 8 needs (TensorFlow, Keras, scipy, JupyterLab, the weights): make lab, make run
+# What lesson 8 needs (TensorFlow, Keras, scipy, JupyterLab, LiteRT, the weights): make lab, make run
 # and make notebooks. Every other job installs its own extra on first use (make serve,
 # make export, make docs; make test and make bench: everything).
 setup: $(VENV)/.lesson $(BACKEND:%=$(VENV)/.backend-%) weights
@@ -31,12 +31,12 @@ browser:
 
 $(VENV)/.lesson: setup.cfg pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet -c constraints.txt -e ".[$(DEVICE),offline,photos,notebooks]"
+	$(PIP) install --quiet -c constraints.txt -e ".[$(DEVICE),offline,photos,notebooks,litert]"
 	touch $@
 
 # One job's extra (serve, export, docs, test) beside the lesson's.
 $(VENV)/.extra-%: $(VENV)/.lesson
-	$(PIP) install --quiet -c constraints.txt -e ".[$(DEVICE),offline,photos,notebooks,$*]"
+	$(PIP) install --quiet -c constraints.txt -e ".[$(DEVICE),offline,photos,notebooks,litert,$*]"
 	touch $@
 
 $(VENV)/.installed: $(VENV)/.lesson

@@ -11,11 +11,11 @@ from packaging.requirements import Requirement
 
 DISTRIBUTION = "neural-style-lesson8"  # setup.cfg's name
 PATHS = {  # the README's set-up paths: make target -> the extras it installs
-    "make setup (the lesson)": ("cpu", "offline", "photos", "notebooks"),
-    "+ make serve": ("cpu", "offline", "photos", "notebooks", "serve"),
-    "+ make export": ("cpu", "offline", "photos", "notebooks", "export"),
-    "make test (everything)": ("cpu", "offline", "photos", "notebooks", "serve", "export", "test", "docs"),
-    "+ JAX and PyTorch (BACKEND=\"jax torch\")": ("cpu", "offline", "photos", "notebooks", "serve", "export", "test", "docs",
+    "make setup (the lesson)": ("cpu", "offline", "photos", "notebooks", "litert"),
+    "+ make serve": ("cpu", "offline", "photos", "notebooks", "litert", "serve"),
+    "+ make export": ("cpu", "offline", "photos", "notebooks", "litert", "export"),
+    "make test (everything)": ("cpu", "offline", "photos", "notebooks", "litert", "serve", "export", "test", "docs"),
+    "+ JAX and PyTorch (BACKEND=\"jax torch\")": ("cpu", "offline", "photos", "notebooks", "litert", "serve", "export", "test", "docs",
                                                  "jax-cpu", "torch-cpu"),  # fmt: skip
 }
 
