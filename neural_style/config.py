@@ -22,6 +22,7 @@ OPTIONAL_TERMS = {
     "stability": "weight of the video stability term: a crop moved by a few whole px must give the result moved the same way",
     "saturation": "weight of a penalty on the output layer's tanh input beyond +-2, where its gradient vanishes and flat, saturated blobs stay",
     "spikes": "weight of a penalty on pixels whose features exceed 6 times the image's mean, which the network paints as glowing blobs",
+    "glow": "weight of a penalty on regions (8 px) of the result brighter than the photo's by over 40 levels of luma: glowing blobs",
 }
 
 STYLE_LAYERS = tuple(f"block{b}_conv2" for b in range(1, 6))
@@ -133,6 +134,7 @@ class TrainConfig:
     stability: float = 0.0  # weight of the temporal stability term (kinds.style.motion); 0: none
     saturation: float = 0.0  # weight of the penalty on the output's tanh input beyond SATURATION_LIMIT; 0: none
     spikes: float = 0.0  # weight of the penalty on feature spikes beyond SPIKE_LIMIT (glowing blobs); 0: none
+    glow: float = 0.0  # weight of the penalty on regions far brighter than the photo (perceptual.glow_b); 0: none
 
     def validate(self):
         """Raise NeuralStyleError for any invalid value, before anything is built."""

@@ -189,8 +189,23 @@ def spikes_b(feats, limit=None):
     return ops.mean(ops.relu(ratio - limit), axis=(1, 2))
 
 
+GLOW_POOL = 8  # px: the scale of a blob, far above a stroke's
+GLOW_MARGIN = 40.0  # levels of luma a painting may brighten a region by before it counts
+
+
+def glow_b(photo, out, pool=GLOW_POOL, margin=GLOW_MARGIN):
+    """Per-image mean of how far the result ``out`` is brighter than the ``photo`` (both
+    (B, H, W, 3) RGB 0..255), in luma averaged over ``pool`` x ``pool`` px, beyond ``margin``
+    levels (B,).  A glowing blob is a region far brighter than the photo there; strokes and
+    a painting's own colours stay within the margin at that scale."""
+    weights = ops.convert_to_tensor(np.float32([0.299, 0.587, 0.114]))
+    brighter = ops.sum((out - photo) * weights, axis=-1, keepdims=True)
+    regions = keras.ops.average_pool(brighter, pool, strides=pool, padding="valid")
+    return ops.mean(ops.relu(regions - margin), axis=(1, 2, 3))
+
+
 def style_trainer(net, style, weights="imagenet", content_weights=CONTENT_WEIGHTS, stability=0.0, saturation=0.0, style_weight=1.0,
-                  spikes=0.0):  # fmt: skip
+                  spikes=0.0, glow=0.0):  # fmt: skip
     """The lesson's ``m_style``: inputs [photo, photo] (B, H, W, 3) RGB 0..255 (one feeds
     the network, one the content target); outputs {"loss", "style", "content"} (B, 1).
     Compile with ``mae`` on "loss", which weighs the style term by ``style_weight``.
@@ -200,7 +215,8 @@ def style_trainer(net, style, weights="imagenet", content_weights=CONTENT_WEIGHT
     ``stability`` > 0, two more inputs, a motion (B, 8) and noise (B, H, W, 3), and an
     output "stability" (``stability_b``); the loss adds ``stability`` times it.  With
     ``saturation`` > 0, an output "saturation" (``saturation_b``) and the loss adds
-    ``saturation`` times it; likewise ``spikes`` (``spikes_b`` at ``SPIKE_LIMIT``)."""
+    ``saturation`` times it; likewise ``spikes`` (``spikes_b`` at ``SPIKE_LIMIT``) and
+    ``glow`` (``glow_b``)."""
     styles = list(style) if isinstance(style, (list, tuple)) else [style]
     vgg = vgg_features(STYLE_LAYERS, weights)
     inp = keras.Input(net.inputs[0].shape[1:], name="photo")
@@ -230,6 +246,10 @@ def style_trainer(net, style, weights="imagenet", content_weights=CONTENT_WEIGHT
         term = keras.layers.Lambda(lambda f: spikes_b(f)[:, None], name="spikes")(feats)
         outputs["spikes"] = term
         outputs["loss"] = keras.layers.Add(name="total_spikes")([outputs["loss"], term * spikes])
+    if glow:
+        term = keras.layers.Lambda(lambda t: glow_b(*t)[:, None], name="glow")([inp, out])
+        outputs["glow"] = term
+        outputs["loss"] = keras.layers.Add(name="total_glow")([outputs["loss"], term * glow])
     model = keras.Model(inputs, outputs, name="m_style")
     grams = [style_grams(vgg, s) for s in styles]
     loss.set_style(grams[0] if len(styles) == 1 else [np.stack(g) for g in zip(*grams)])

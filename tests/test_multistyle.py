@@ -63,7 +63,7 @@ def two_style_trainer():
     keras.utils.set_random_seed(0)
     net = nets.style_net(styles=2)
     trainer = perceptual.style_trainer(net, paintings, weights=None, stability=7.0, saturation=3.0, style_weight=2.5,
-                                       spikes=0.5)  # fmt: skip
+                                       spikes=0.5, glow=0.25)  # fmt: skip
     return net, trainer, paintings
 
 
@@ -74,7 +74,7 @@ def test_the_training_loss_is_the_documented_sum_of_its_terms(two_style_trainer,
     out = trainer([photos, photos, np.eye(2, dtype="float32"), transforms, noise])
     t = {k: ops.convert_to_numpy(v)[:, 0] for k, v in out.items()}
     assert np.all(t["stability"] > 0) and np.all(t["style"] > 0)
-    np.testing.assert_allclose(t["loss"], 2.5 * t["style"] + t["content"] + 7.0 * t["stability"] + 3.0 * t["saturation"] + 0.5 * t["spikes"], rtol=1e-5)
+    np.testing.assert_allclose(t["loss"], 2.5 * t["style"] + t["content"] + 7.0 * t["stability"] + 3.0 * t["saturation"] + 0.5 * t["spikes"] + 0.25 * t["glow"], rtol=1e-5)
 
 
 def test_each_style_is_compared_with_its_own_paintings_gram_matrices(two_style_trainer, rng):

@@ -133,3 +133,14 @@ def test_the_spikes_term_counts_a_few_pixels_far_above_the_mean_and_nothing_else
     out = perceptual.style_trainer(net, styles, weights=None, spikes=2.0)([photo, photo, one_hot])
     assert expected.min() > 0 and abs(expected[0] - expected[1]) > 1e-4
     np.testing.assert_allclose(ops.convert_to_numpy(out["spikes"])[:, 0], expected, rtol=1e-4)
+
+
+def test_the_glow_term_counts_regions_far_brighter_than_the_photo_and_nothing_else(rng):
+    photo = rng.uniform(60, 140, (3, 48, 48, 3)).astype("float32")
+    out = photo + rng.normal(0, 20, photo.shape).astype("float32")  # strokes: bright and dark pixels, within the margin at 8 px
+    out[1, 16:32, 8:24] += 120.0  # a glowing blob: four whole 8 px cells 120 levels brighter
+    out[2] -= 100.0  # darker everywhere: a dark painting is no blob
+    got = ops.convert_to_numpy(perceptual.glow_b(ops.convert_to_tensor(photo), ops.convert_to_tensor(out)))
+    cells = ((out - photo) @ np.float32([0.299, 0.587, 0.114])).reshape(3, 6, 8, 6, 8).mean(axis=(2, 4))  # numpy's 8x8 means
+    np.testing.assert_allclose(got, np.maximum(cells - perceptual.GLOW_MARGIN, 0).mean(axis=(1, 2)), rtol=1e-4, atol=1e-5)
+    assert got[0] == 0 and got[2] == 0 and got[1] == pytest.approx(4 * 80 / 36, rel=0.05)
