@@ -8,6 +8,7 @@ JOBS = {
     "train": ("train", "trains a real-time style (or super-resolution) network"),
     "export": ("export", "exports a network for TF Serving, ONNX Runtime and LiteRT"),
     "serve": ("serve", "serves networks over TF Serving's REST API, with a page"),
+    "embed": ("embed", "writes images' styles for TensorBoard's Embedding Projector"),
 }
 APPLY = "`neural-style --model NET --content PHOTO|FOLDER|VIDEO` (or -m) applies a network"
 
