@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neural_style import backend, distributed, kinds
+from neural_style import backend, debugdump, distributed, kinds
 from neural_style.backend import keras
 from neural_style.config import TrainConfig
 from neural_style.errors import NeuralStyleError
@@ -156,7 +156,7 @@ class TrainResult:
     step_losses: list  # after each step: Keras' running mean of the loss over its epoch
 
 
-def train(cfg: TrainConfig, files, output, style=None, logdir=None, resume=False, weights="imagenet", progress=True):
+def train(cfg: TrainConfig, files, output, style=None, logdir=None, resume=False, weights="imagenet", progress=True, debug_dump=None):
     """Train a network on image ``files`` and save it to ``output`` (``.keras``).
 
     Args:
@@ -165,6 +165,8 @@ def train(cfg: TrainConfig, files, output, style=None, logdir=None, resume=False
         style: RGB 0..255 (H, W, 3) style image (a kind that ``needs_style``).
         logdir: TensorBoard folder (loss terms per step, sample outputs per epoch).
         resume: continue from ``output``'s checkpoint (epoch count and optimiser state).
+        debug_dump: a folder for TensorFlow's Debugger V2 dump (``debugdump``); a run that
+            goes non-finite then says which operation first made a NaN or an infinity.
 
     Across processes (``distributed.start`` first) every process calls it alike; each
     streams its share of every batch, process 0 alone writes.  Returns a TrainResult;
@@ -178,6 +180,8 @@ def train(cfg: TrainConfig, files, output, style=None, logdir=None, resume=False
         raise NeuralStyleError(f"batch size {cfg.batch_size} does not divide over {n_devices} devices; give a multiple of {n_devices}")
     with distribution:
         net, trainer = build(cfg, style, weights)
+        if debug_dump:
+            debugdump.enable(debug_dump, trainer)
         first = load_checkpoint(net, trainer, output)["epoch"] if resume else 0
         stream = ImageStream(files, cfg.size, cfg.batch_size, cfg.task, cfg.steps, cfg.seed, cfg.workers, shard=(index, count), cfg=cfg)
         stream.epoch = first
@@ -195,6 +199,11 @@ def train(cfg: TrainConfig, files, output, style=None, logdir=None, resume=False
                 if "NaN or Inf loss" not in str(e):
                     raise
                 stopped = f"the loss became {log.losses[-1]}"
+            finally:
+                if debug_dump:
+                    debugdump.disable()
+            if stopped and debug_dump:
+                stopped += f"; the first non-finite value came from {debugdump.first_nonfinite(debug_dump)} (tensorboard --logdir {debug_dump}: Debugger V2)"
         seconds = time.perf_counter() - start
     progress.bar.close()
     if log.writer:

@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     a("--workers", type=int, default=d.workers, help="threads decoding images while the network trains")
     a("--logdir", help="TensorBoard folder: loss terms per step, sample outputs per epoch")
     a("--resume", action="store_true", help="continue from --output's checkpoint (epoch count and optimiser state)")
+    a("--debug-dump", metavar="DIR", help="dump every operation's health to DIR (TensorFlow's Debugger V2; tensorboard --logdir DIR "
+      "shows it): a run whose loss goes non-finite names the operation that first made a NaN or an infinity")  # fmt: skip
     a("--weights", help="VGG16 weights file (default: the verified ImageNet weights)")
     a("--coordinator", metavar="HOST:PORT", help="train across processes and hosts (KERAS_BACKEND=jax): the address of process 0, which listens there")
     a("--num-processes", type=int, help="how many processes train together (with --coordinator)")
@@ -81,7 +83,10 @@ def _main(args) -> int:
 
     distributed.check(args.coordinator, args.num_processes, args.process_id)
     cfg = _config(args)
-    from neural_style import backend, data, kinds, training
+    from neural_style import backend, data, debugdump, kinds, training
+
+    if args.debug_dump:
+        debugdump.check()
     from neural_style.imagestream import check_files, list_images
 
     if args.coordinator or args.distributed:  # before anything touches a device
@@ -102,7 +107,7 @@ def _main(args) -> int:
     across = f" across {count} processes, {backend.data_parallel()[1]} devices" if count > 1 else ""
     say(f"{backend.name()} on {backend.device()}{across}: {len(files)} images, {cfg.task} network, {cfg.size} px, batch {cfg.batch_size}")
     result = training.train(cfg, files, output, style=style, logdir=args.logdir, resume=args.resume,
-                            weights=args.weights or "imagenet", progress=not args.quiet)  # fmt: skip
+                            weights=args.weights or "imagenet", progress=not args.quiet, debug_dump=args.debug_dump)  # fmt: skip
     return _summary(result, output, say, quiet=index > 0)
 
 

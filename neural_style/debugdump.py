@@ -1,0 +1,71 @@
+"""Where a training run first went non-finite: TensorFlow's Debugger V2 dump (the lesson
+wiki's "TF debugger", ``tf.debugging.experimental.enable_dump_debug_info``), read back
+with its own reader.  ``tensorboard --logdir DIR`` shows the dump on its Debugger V2 page.
+TensorFlow only: JAX's ``jax_debug_nans`` did not fire inside Keras' compiled training
+step here (the loss went NaN and ``TerminateOnNaN`` stopped the run first)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from neural_style import backend
+from neural_style.errors import NeuralStyleError
+
+# FULL_HEALTH's summary of a tensor: [tensor id, device, dtype, rank, size, -inf, +inf, nan, -, 0, +] counts
+NEG_INF, POS_INF, NAN = 5, 6, 7
+
+
+@dataclass
+class NonFinite:
+    """The first operation whose output held a NaN or an infinity, as the dump saw it."""
+
+    op_name: str
+    op_type: str
+    inputs: list  # the names of its input tensors ("op:slot")
+    nan: int  # how many elements were NaN
+    inf: int  # how many were +-infinite
+    index: int  # its place among every traced execution of the run
+
+    def __str__(self):
+        what = ", ".join(f"{n} {w}" for n, w in ((self.nan, "NaN"), (self.inf, "infinite")) if n)
+        return f"{self.op_type} {self.op_name} ({what}; inputs {', '.join(self.inputs) or 'none'})"
+
+
+def check():
+    """Raise NeuralStyleError unless the backend is TensorFlow, before anything is built."""
+    if backend.name() != "tensorflow":
+        raise NeuralStyleError(f"--debug-dump writes TensorFlow's Debugger V2 dump; run with KERAS_BACKEND=tensorflow, not {backend.name()}")
+
+
+def enable(folder, trainer):
+    """Dump every operation of ``trainer``'s steps into ``folder``: the step runs as a
+    graph, not compiled by XLA, whose fused kernels the dump cannot see."""
+    import tensorflow as tf
+
+    check()
+    trainer.jit_compile = False
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    tf.debugging.experimental.enable_dump_debug_info(str(folder), tensor_debug_mode="FULL_HEALTH", circular_buffer_size=-1)
+
+
+def disable():
+    """Stop dumping and write what is buffered."""
+    import tensorflow as tf
+
+    tf.debugging.experimental.disable_dump_debug_info()
+
+
+def first_nonfinite(folder) -> NonFinite | None:
+    """The first traced execution in the Debugger V2 dump ``folder`` whose output held a
+    NaN or an infinity, with its op's inputs; None if every value was finite."""
+    from tensorflow.python.debug.lib import debug_events_reader
+
+    with debug_events_reader.DebugDataReader(str(folder)) as reader:
+        reader.update()
+        for index, trace in enumerate(reader.graph_execution_traces()):
+            health = trace.debug_tensor_value
+            if health and (health[NEG_INF] or health[POS_INF] or health[NAN]):
+                op = reader.graph_by_id(trace.graph_id).get_op_creation_digest(trace.op_name)
+                return NonFinite(trace.op_name, op.op_type, list(op.input_names or []), int(health[NAN]), int(health[NEG_INF] + health[POS_INF]), index)
+    return None
