@@ -78,9 +78,9 @@ def test_tensorflow_notes_notebook(quick, weights_path):
     outputs, text = run("tensorflow-notes.ipynb")
     # a fresh log directory: each step read back once (two quick outer iterations)
     assert len(re.search(r"loss by step: \[([^\]]*)\]", text).group(1).split(",")) == 2
-    # TensorBoard's scalars and histograms, its images, the sweep's curves, the XLA bars;
-    # TFLite's sizes, its three pictures beside Keras', its latencies
-    assert len(pictures(outputs)) == 7
+    # TensorBoard's scalars and histograms, its images, the sweep's curves, the styles' PCA,
+    # the XLA bars; TFLite's sizes, its three pictures beside Keras', its latencies
+    assert len(pictures(outputs)) == 8
     for name, rank in [("scalar", 0), ("vector", 1), ("matrix", 2), ("image batch", 4)]:
         assert re.search(rf"{name}\s+rank {rank}", text)
     assert "activation rank 3 -> Gram matrix rank 2" in text
@@ -103,6 +103,12 @@ def test_tensorflow_notes_notebook(quick, weights_path):
     assert kib["model_float16.tflite"] < 0.6 * kib["model.tflite"] and kib["model_int8.tflite"] < 0.35 * kib["model.tflite"]
     levels = {name: (float(m), int(x)) for name, m, x in re.findall(r"(model\S*\.tflite): mean (\S+), max (\d+) levels from Keras", text)}
     assert levels["model.tflite"][1] <= 1 and levels["model_float16.tflite"][0] < 0.5 and levels["model_int8.tflite"][0] < 6
+    # the Embedding Projector: 27 styles read back; each result nearest its own painting, the blend between its parents
+    assert "27 points of 43232 numbers" in text and "projector_config.pbtxt" in text
+    rows = re.findall(r"on tubingen\s+([\d.]+)\s+\w+ ([\d.]+)", text)
+    assert len(rows) == 5 and all(own == nearest for own, nearest in rows), rows  # one-style, then four styles
+    parents = re.search(r"to its parents' results ([\d.]+) and ([\d.]+); between them ([\d.]+)", text).groups()
+    assert max(map(float, parents[:2])) < float(parents[2])
     assert "tf.estimator in TensorFlow 2.21.0: removed" in text or re.search(r"tf.estimator in TensorFlow \S+: removed", text)
 
 
