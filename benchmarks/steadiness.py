@@ -53,9 +53,10 @@ def main():
              f"(0..255) over 8 frames at {evaluate.CLIP_SIZE[0]}x{evaluate.CLIP_SIZE[1]}, the result's over the input's (a pan of "
              f"{evaluate.PAN_STEP} px per frame, target at most {t['pan']}; a still scene, at most {t['still']}; both with "
              f"{evaluate.NOISE:g} levels of sensor noise). Flat bright: share of pixels whose 9x9 neighbourhood is brighter than 170 "
-             f"and varies by less than 4 levels (the photo: {photo_flat:.2%}; target at most {t['blobs']:.1%} more).", "",
+             f"and varies by less than 4 levels (the photo: {photo_flat:.2%}); flat dark: darker than 50, where the photo is lit (above 100); "
+             f"blobs: the two together, target at most {t['blobs']:.1%} more than the photo's flat bright.", "",
              "| network | style | texture where flat | pan: result / input (ratio) | still: result / input (ratio) | flat bright (painting) "
-             "| style loss | paints steadily |", "|---|---|---|---|---|---|---|---|"]
+             "| flat dark | style loss | paints steadily |", "|---|---|---|---|---|---|---|---|---|"]
     for name in names:
         network = inference.load(name)
         for style, looks in styles_of(network):
@@ -63,14 +64,14 @@ def main():
             result = network.apply(big, **looks)
             texture = evaluate.texture_where_flat(result, big, painting)
             st = evaluate.steadiness(network, photo, **looks)
-            flat = evaluate.flat_bright_share(result)
+            flat, dark = evaluate.flat_bright_share(result), evaluate.flat_dark_share(result, big)
             loss = evaluate.style_distance(network.apply(small, **looks), painting)
-            verdict = evaluate.paints_steadily(texture, st, blobs=(flat, photo_flat))
+            verdict = evaluate.paints_steadily(texture, st, blobs=(flat + dark, photo_flat))
             missed = ", ".join(k for k, ok in verdict.items() if not ok)
             pan, still = st["pan"], st["still"]
             lines.append(f"| {Path(str(name)).stem} | {style} | {texture:.2f} | {pan[0]:.1f} / {pan[1]:.1f} ({pan[2]:.1f}) | "
                          f"{still[0]:.1f} / {still[1]:.1f} ({still[2]:.1f}) | {flat:.2%} ({evaluate.flat_bright_share(painting):.2%}) | "
-                         f"{loss:.0f} | {'yes' if not missed else 'no: ' + missed} |")
+                         f"{dark:.2%} | {loss:.0f} | {'yes' if not missed else 'no: ' + missed} |")
             print(lines[-1], flush=True)
     if args.optimisation:
         lines += ["", "Gatys' optimisation (the lesson's transfer, whole photo, 512 px, 10 x 20 evaluations): texture where flat, style loss", "",

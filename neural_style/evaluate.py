@@ -85,8 +85,8 @@ def paints_steadily(texture, report, blobs=None, targets=TARGETS) -> dict:
     """Each target met or not: ``texture`` (``texture_where_flat``) at least
     ``targets["texture"]``, and ``report``'s (``steadiness``) pan and still ratios at most
     theirs.  Both kinds together: a flat result is steady, and a noisy one textured.
-    ``blobs``: (the result's, the photo's) ``flat_bright_share``; the result may have at
-    most ``targets["blobs"]`` more (glowing patches pass the other three)."""
+    ``blobs``: (the result's ``blob_share``, the photo's ``flat_bright_share``); the result
+    may have at most ``targets["blobs"]`` more (glowing or black patches pass the other three)."""
     met = {"texture": texture >= targets["texture"], "pan": report["pan"][2] <= targets["pan"],
            "still": report["still"][2] <= targets["still"]}  # fmt: skip
     if blobs is not None:
@@ -146,6 +146,24 @@ def flat_bright_share(image, side=9, spread=4.0, bright=170.0) -> float:
     mean = uniform_filter(y, side)
     std = np.sqrt(np.maximum(uniform_filter(y * y, side) - mean * mean, 0))
     return float(((mean > bright) & (std < spread)).mean())
+
+
+def flat_dark_share(image, photo, side=9, spread=4.0, dark=50.0, lit=100.0) -> float:
+    """The share of ``image``'s pixels in near-uniform dark patches (``side`` x ``side``
+    luma under ``dark`` on average, varying by less than ``spread``) where the ``photo``
+    (the same size) is lit (its luma there above ``lit``): the dark blobs a network paints
+    when only bright ones are penalised.  A dark painting over a dark photo has none."""
+    from scipy.ndimage import uniform_filter
+
+    y = luma(image)
+    mean = uniform_filter(y, side)
+    std = np.sqrt(np.maximum(uniform_filter(y * y, side) - mean * mean, 0))
+    return float(((mean < dark) & (std < spread) & (uniform_filter(luma(photo), side) > lit)).mean())
+
+
+def blob_share(image, photo) -> float:
+    """Flat bright patches plus flat dark ones where the photo is lit: the verdict's blobs."""
+    return flat_bright_share(image) + flat_dark_share(image, photo)
 
 
 def style_distance(image, painting, weights="imagenet") -> float:

@@ -59,6 +59,15 @@ def test_flat_bright_patches(rng):
     assert 0.4 < evaluate.flat_bright_share(half) < 0.6
 
 
+def test_flat_dark_patches_count_only_where_the_photo_is_lit(rng):
+    lit, night = np.full((40, 40, 3), 180, np.uint8), np.full((40, 40, 3), 30, np.uint8)
+    black = np.full((40, 40, 3), 10, np.uint8)  # the black blob a glow penalty taught paintings2 to paint
+    painted = np.clip(20 + rng.normal(0, 25, (40, 40, 3)), 0, 255).astype(np.uint8)  # dark, but painted
+    assert evaluate.flat_dark_share(black, lit) == 1 and evaluate.flat_dark_share(black, night) == 0
+    assert evaluate.flat_dark_share(painted, lit) == 0 and evaluate.flat_dark_share(lit, lit) == 0
+    assert evaluate.blob_share(black, lit) == 1 and evaluate.blob_share(np.full_like(lit, 240), lit) == 1
+
+
 def test_style_distance_is_zero_for_the_painting_itself(weights_path, rng):
     painting = rng.integers(0, 256, (64, 64, 3), np.uint8)
     assert evaluate.style_distance(painting, painting) == pytest.approx(0, abs=1e-6)
@@ -112,6 +121,10 @@ def test_a_glowing_blob_fails_the_verdict_that_texture_and_steadiness_pass(photo
     assert ok == {"texture": True, "pan": True, "still": True, "blobs": True}
     assert evaluate.flat_bright_share(blob) > 0.05
     assert not evaluate.paints_steadily(0.5, steady, blobs=(evaluate.flat_bright_share(blob), photo_share))["blobs"]
+    lit = np.full_like(textured, 160)  # the same oval black where the photo is lit: a blob too
+    blob[(yy - 40) ** 2 / 20**2 + (xx - 64) ** 2 / 35**2 < 1] = 5
+    assert evaluate.flat_bright_share(blob) == 0 and evaluate.blob_share(blob, lit) > 0.05
+    assert not evaluate.paints_steadily(0.5, steady, blobs=(evaluate.blob_share(blob, lit), photo_share))["blobs"]
 
 
 def test_the_optimisation_paints_where_the_photo_is_flat_and_its_blur_does_not(weights_path):
