@@ -56,6 +56,15 @@ def disable():
     tf.debugging.experimental.disable_dump_debug_info()
 
 
+def finish(folder, stopped):
+    """Stop dumping into ``folder``; ``stopped`` (why training stopped, or None) with the
+    operation that first went non-finite added."""
+    disable()
+    if stopped:
+        stopped += f"; the first non-finite value came from {first_nonfinite(folder)} (tensorboard --logdir {folder}: Debugger V2)"
+    return stopped
+
+
 def first_nonfinite(folder) -> NonFinite | None:
     """The first traced execution in the Debugger V2 dump ``folder`` whose output held a
     NaN or an infinity, with its op's inputs; None if every value was finite."""

@@ -200,10 +200,7 @@ def train(cfg: TrainConfig, files, output, style=None, logdir=None, resume=False
                     raise
                 stopped = f"the loss became {log.losses[-1]}"
             finally:
-                if debug_dump:
-                    debugdump.disable()
-            if stopped and debug_dump:
-                stopped += f"; the first non-finite value came from {debugdump.first_nonfinite(debug_dump)} (tensorboard --logdir {debug_dump}: Debugger V2)"
+                stopped = debugdump.finish(debug_dump, stopped) if debug_dump else stopped
         seconds = time.perf_counter() - start
     progress.bar.close()
     if log.writer:
