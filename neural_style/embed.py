@@ -22,6 +22,7 @@ from neural_style.errors import NeuralStyleError
 EMBED_LAYERS = ("block1_conv2", "block2_conv2", "block3_conv2")
 THUMB = 64  # px, a side of each image in the sprite
 VECTOR_NAME = "styles"
+TENSOR_NAME = f"{VECTOR_NAME}/.ATTRIBUTES/VARIABLE_VALUE"  # the variable, as its checkpoint names it
 PAINTINGS = ("shipwreck", "starry_night", "the_scream", "woman_with_hat")  # the lesson's, in data/
 
 
@@ -104,7 +105,7 @@ def write_projector(points, logdir, size=None, weights="imagenet") -> Path:
     tf.train.Checkpoint(**{VECTOR_NAME: tf.Variable(vectors)}).save(str(logdir / "embedding.ckpt"))
     config = projector.ProjectorConfig()
     embedding = config.embeddings.add()
-    embedding.tensor_name = f"{VECTOR_NAME}/.ATTRIBUTES/VARIABLE_VALUE"
+    embedding.tensor_name = TENSOR_NAME
     embedding.metadata_path = "metadata.tsv"
     embedding.sprite.image_path = "sprite.png"
     embedding.sprite.single_image_dim.extend([THUMB, THUMB])
@@ -118,7 +119,7 @@ def read_projector(logdir):
 
     logdir = Path(logdir)
     reader = tf.train.load_checkpoint(str(logdir))
-    vectors = reader.get_tensor(f"{VECTOR_NAME}/.ATTRIBUTES/VARIABLE_VALUE")
+    vectors = reader.get_tensor(TENSOR_NAME)
     with open(logdir / "metadata.tsv", newline="") as f:
         rows = list(csv.reader(f, delimiter="\t"))[1:]
     return vectors, [tuple(r) for r in rows]

@@ -103,14 +103,20 @@ def luma(image) -> np.ndarray:
     return np.asarray(image, np.float32) @ np.float32([0.299, 0.587, 0.114])
 
 
-def local_spread(image, side=TEXTURE_SIDE) -> np.ndarray:
-    """The standard deviation of luma in each pixel's ``side`` x ``side`` neighbourhood,
-    levels (H, W): strokes and grain score high, flat colour near 0."""
+def local_luma(image, side) -> tuple:
+    """The mean and the standard deviation of luma in each pixel's ``side`` x ``side``
+    neighbourhood, levels: two (H, W) arrays."""
     from scipy.ndimage import uniform_filter
 
     y = luma(image)
     mean = uniform_filter(y, side)
-    return np.sqrt(np.maximum(uniform_filter(y * y, side) - mean * mean, 0))
+    return mean, np.sqrt(np.maximum(uniform_filter(y * y, side) - mean * mean, 0))
+
+
+def local_spread(image, side=TEXTURE_SIDE) -> np.ndarray:
+    """The standard deviation of luma in each pixel's ``side`` x ``side`` neighbourhood,
+    levels (H, W): strokes and grain score high, flat colour near 0."""
+    return local_luma(image, side)[1]
 
 
 def flat_mask(photo, spread=FLAT_SPREAD) -> np.ndarray:
@@ -140,11 +146,7 @@ def flat_bright_share(image, side=9, spread=4.0, bright=170.0) -> float:
     whose ``side`` x ``side`` neighbourhood has a luminance above ``bright`` on average and
     varying by less than ``spread`` levels (standard deviation).  Paintings and photos
     have few; networks that paint "blobs" into skies and walls have many."""
-    from scipy.ndimage import uniform_filter
-
-    y = luma(image)
-    mean = uniform_filter(y, side)
-    std = np.sqrt(np.maximum(uniform_filter(y * y, side) - mean * mean, 0))
+    mean, std = local_luma(image, side)
     return float(((mean > bright) & (std < spread)).mean())
 
 
@@ -153,12 +155,8 @@ def flat_dark_share(image, photo, side=9, spread=4.0, dark=50.0, lit=100.0) -> f
     luma under ``dark`` on average, varying by less than ``spread``) where the ``photo``
     (the same size) is lit (its luma there above ``lit``): the dark blobs a network paints
     when only bright ones are penalised.  A dark painting over a dark photo has none."""
-    from scipy.ndimage import uniform_filter
-
-    y = luma(image)
-    mean = uniform_filter(y, side)
-    std = np.sqrt(np.maximum(uniform_filter(y * y, side) - mean * mean, 0))
-    return float(((mean < dark) & (std < spread) & (uniform_filter(luma(photo), side) > lit)).mean())
+    mean, std = local_luma(image, side)
+    return float(((mean < dark) & (std < spread) & (local_luma(photo, side)[0] > lit)).mean())
 
 
 def blob_share(image, photo) -> float:

@@ -87,7 +87,7 @@ def test_the_command_writes_what_the_projector_reads_and_tensorboard_serves_it(t
         assert runs == ["."], runs
         info = wait_for_json(f"{url}/data/plugin/projector/info?run=.", 30)
         tensor = info["embeddings"][0]
-        assert tensor["tensorName"] == f"{embed.VECTOR_NAME}/.ATTRIBUTES/VARIABLE_VALUE" and tensor["tensorShape"] == [6, 43232]
+        assert tensor["tensorName"] == embed.TENSOR_NAME and tensor["tensorShape"] == [6, 43232]
         raw = urllib.request.urlopen(f"{url}/data/plugin/projector/tensor?run=.&name={tensor['tensorName']}", timeout=30).read()
         np.testing.assert_array_equal(np.frombuffer(raw, np.float32).reshape(6, -1), vectors)
         if FIGURE.CHROMIUM or os.environ.get("CI"):  # in CI (where `make test` installs Chromium) a missing browser fails
