@@ -15,7 +15,7 @@ from neural_style.errors import NeuralStyleError
 from neural_style.vgg16_layers import check_layers
 
 OPTIMIZERS = ("lbfgs-restart", "lbfgs", "lbfgs-device")
-NORMS = ("batch", "instance")  # of the perceptual-loss networks (neural_style.nets)
+NORMS = ("batch", "instance", "demod")  # of the perceptual-loss networks (neural_style.nets)
 # The style network's optional training terms: each a TrainConfig weight (0: off), an
 # option of `neural-style train`, an output of the trainer and a logged loss.
 OPTIONAL_TERMS = {

@@ -12,106 +12,33 @@ Where Keras 1 differs, the lesson's behaviour is kept:
   inference too; ``BatchStatsNormalization`` does that in Keras 3 (a single image is then
   normalised by its own statistics, so a stylised photo never depends on a running
   average).  ``norm="instance"`` (Ulyanov et al. 2016) uses ``GroupNormalization`` with
-  one group per channel instead.
+  one group per channel instead.  ``norm="demod"`` keeps instance normalisation in the
+  three downsampling blocks and uses StyleGAN2's weight demodulation
+  (``DemodulatedConv2D``) in the residual and upsampling blocks, where instance
+  normalisation let the networks grow glowing blobs.
 - ``merge([x, ip], mode="sum")`` is ``keras.layers.Add``; ``Deconvolution2D`` needed its
   ``output_shape``, ``Conv2DTranspose`` infers it (the argument is kept, and checked).
 """
 
 from __future__ import annotations
 
-from neural_style.backend import keras, ops
+from neural_style.backend import keras
 from neural_style.config import NORMS
 from neural_style.errors import NeuralStyleError
+from neural_style.layers import (  # noqa: F401 (the lesson's names, here as in the notebook)
+    BatchStatsNormalization,
+    ConditionalInstanceNormalization,
+    DemodulatedConv2D,
+    ReflectionPadding2D,
+    ToPixels,
+)
 
 
-@keras.saving.register_keras_serializable(package="neural_style")
-class ReflectionPadding2D(keras.layers.Layer):
-    """Pad (B, H, W, C) by reflection: ``padding=(w_pad, h_pad)``, as in the lesson, pads
-    the width by ``w_pad`` px and the height by ``h_pad`` px on each side.  Reflection
-    (not zeros) keeps the borders free of the dark frames zero padding leaves."""
-
-    def __init__(self, padding=(1, 1), **kwargs):
-        super().__init__(**kwargs)
-        self.padding = tuple(int(p) for p in padding)
-        self.input_spec = keras.layers.InputSpec(ndim=4)
-
-    def compute_output_shape(self, s):
-        w_pad, h_pad = self.padding
-
-        def grow(n, pad):
-            return None if n is None else n + 2 * pad
-
-        return (s[0], grow(s[1], h_pad), grow(s[2], w_pad), s[3])
-
-    def call(self, x):
-        w_pad, h_pad = self.padding
-        return ops.pad(x, [[0, 0], [h_pad, h_pad], [w_pad, w_pad], [0, 0]], mode="reflect")
-
-    def get_config(self):
-        return {**super().get_config(), "padding": self.padding}
-
-
-@keras.saving.register_keras_serializable(package="neural_style")
-class BatchStatsNormalization(keras.layers.BatchNormalization):
-    """Keras 1's ``BatchNormalization(mode=2)``: the batch's own statistics in training
-    and at inference alike.  The moving averages, never used, are never updated either, so
-    the layer has no state to change and compiles as a pure function on every backend."""
-
-    def call(self, inputs, training=None, mask=None):
-        mean, variance = ops.moments(inputs, axes=[0, 1, 2])
-        return ops.batch_normalization(inputs, mean, variance, axis=-1, offset=self.beta,
-                                       scale=self.gamma, epsilon=self.epsilon)  # fmt: skip
-
-
-@keras.saving.register_keras_serializable(package="neural_style")
-class ToPixels(keras.layers.Layer):
-    """The lesson's ``Lambda(lambda x: (x + 1) * 127.5)``: tanh output -> RGB 0..255."""
-
-    def call(self, x):
-        return (x + 1.0) * 127.5
-
-
-@keras.saving.register_keras_serializable(package="neural_style")
-class ConditionalInstanceNormalization(keras.layers.Layer):
-    """Conditional instance normalisation (Dumoulin, Shlens and Kudlur 2017, TF Stylize):
-    instance normalisation whose scale and shift are a style's, or a blend of styles'.
-
-    Inputs ``[x, weights]``: x (B, H, W, C), weights (B, styles) (one-hot picks a style;
-    weights summing to 1 blend the styles' parameters, as the paper's sliders did).
-    Each image and channel is normalised by its own mean and variance over H and W, then
-    scaled by ``weights @ scale`` and shifted by ``weights @ offset``, both (styles, C).
-    With one style it is ``GroupNormalization(groups=-1)`` (plain instance normalisation).
-    """
-
-    def __init__(self, styles, epsilon=1e-3, **kwargs):
-        super().__init__(**kwargs)
-        self.styles, self.epsilon = int(styles), float(epsilon)
-
-    def build(self, input_shape):
-        channels = input_shape[0][-1]
-        self.scale = self.add_weight(shape=(self.styles, channels), initializer="ones", name="scale")
-        self.offset = self.add_weight(shape=(self.styles, channels), initializer="zeros", name="offset")
-
-    def compute_output_shape(self, input_shape):
-        return input_shape[0]
-
-    def call(self, inputs):
-        x, weights = inputs
-        mean, variance = ops.moments(x, axes=[1, 2], keepdims=True)
-        scale = ops.matmul(weights, self.scale)[:, None, None, :]
-        offset = ops.matmul(weights, self.offset)[:, None, None, :]
-        return (x - mean) / ops.sqrt(variance + self.epsilon) * scale + offset
-
-    def get_config(self):
-        return {**super().get_config(), "styles": self.styles, "epsilon": self.epsilon}
-
-
-def _norm(norm):
-    """The normalisation layer: "batch", "instance", or a style-weights tensor (B, styles)
-    for conditional instance normalisation."""
-    if not isinstance(norm, str):
-        weights = norm
-        return lambda x: ConditionalInstanceNormalization(weights.shape[-1])([x, weights])
+def _norm(norm, styles=None):
+    """The normalisation layer: "batch" or "instance"; with ``styles`` (the style-weights
+    tensor, (B, n)), conditional instance normalisation."""
+    if styles is not None:
+        return lambda x: ConditionalInstanceNormalization(styles.shape[-1])([x, styles])
     if norm == "batch":
         return BatchStatsNormalization()
     if norm == "instance":  # one group per channel: instance normalisation
@@ -119,17 +46,25 @@ def _norm(norm):
     raise NeuralStyleError(f"norm={norm!r} is not valid; use one of {', '.join(NORMS)}")
 
 
-def conv_block(x, filters, size, stride=(2, 2), mode="same", act=True, norm="batch"):
-    """Conv2D(filters, size, stride, padding=mode) -> normalisation -> ReLU (if ``act``)."""
-    x = keras.layers.Conv2D(filters, size, strides=stride, padding=mode)(x)
-    x = _norm(norm)(x)
+def conv_block(x, filters, size, stride=(2, 2), mode="same", act=True, norm="batch", styles=None):
+    """Conv2D(filters, size, stride, padding=mode) -> normalisation -> ReLU (if ``act``).
+    ``norm="demod"``: one ``DemodulatedConv2D`` (stride 1) in place of both.  ``styles``:
+    the style-weights input (B, n) that conditions the normalisation."""
+    if norm == "demod":
+        if tuple(stride) != (1, 1):
+            raise NeuralStyleError(f"norm='demod' convolves with stride 1, not {tuple(stride)}; downsample with norm='instance'")
+        layer = DemodulatedConv2D(filters, size, 0 if styles is None else styles.shape[-1], padding=mode)
+        x = layer(x) if styles is None else layer([x, styles])
+    else:
+        x = keras.layers.Conv2D(filters, size, strides=stride, padding=mode)(x)
+        x = _norm(norm, styles)(x)
     return keras.layers.Activation("relu")(x) if act else x
 
 
-def res_block(ip, nf=64, norm="batch"):
+def res_block(ip, nf=64, norm="batch", styles=None):
     """Two 3x3 conv_blocks (the second without ReLU) plus the input."""
-    x = conv_block(ip, nf, 3, (1, 1), norm=norm)
-    x = conv_block(x, nf, 3, (1, 1), act=False, norm=norm)
+    x = conv_block(ip, nf, 3, (1, 1), norm=norm, styles=styles)
+    x = conv_block(x, nf, 3, (1, 1), act=False, norm=norm, styles=styles)
     return keras.layers.Add()([x, ip])
 
 
@@ -143,18 +78,18 @@ def deconv_block(x, filters, size, shape, stride=(2, 2), norm="batch"):
     return keras.layers.Activation("relu")(x)
 
 
-def up_block(x, filters, size, norm="batch"):
+def up_block(x, filters, size, norm="batch", styles=None):
     """2x nearest-neighbour upsampling, then a conv_block with stride 1.  Upsampling and
     a convolution avoid the checkerboard artefacts of transposed convolutions."""
     x = keras.layers.UpSampling2D()(x)
-    return conv_block(x, filters, size, (1, 1), norm=norm)
+    return conv_block(x, filters, size, (1, 1), norm=norm, styles=styles)
 
 
-def res_crop_block(ip, nf=64, norm="batch"):
+def res_crop_block(ip, nf=64, norm="batch", styles=None):
     """Two *valid* 3x3 conv_blocks plus the input cropped by 2 px on each side: the
     output is 4 px smaller in height and width than the input."""
-    x = conv_block(ip, nf, 3, (1, 1), "valid", norm=norm)
-    x = conv_block(x, nf, 3, (1, 1), "valid", act=False, norm=norm)
+    x = conv_block(ip, nf, 3, (1, 1), "valid", norm=norm, styles=styles)
+    x = conv_block(x, nf, 3, (1, 1), "valid", act=False, norm=norm, styles=styles)
     ip = keras.layers.Cropping2D(2)(ip)
     return keras.layers.Add()([x, ip])
 
@@ -185,7 +120,7 @@ def superres_net(input_shape=(72, 72, 3), norm="batch"):
     return keras.Model(inp, _output(x), name=f"superres_{norm}")
 
 
-def style_net(input_shape=(None, None, 3), norm="batch", styles=0):
+def style_net(input_shape=(None, None, 3), norm=None, styles=0):
     """The lesson's real-time style network: RGB 0..255 (B, H, W, 3) -> the same shape.
 
     ReflectionPadding2D((40, 40)), conv_block(64, 9, stride 1), two stride-2
@@ -193,18 +128,26 @@ def style_net(input_shape=(None, None, 3), norm="batch", styles=0):
     a quarter of the size), two up_blocks, Conv2D(3, 9, tanh), ``(x + 1) * 127.5``.
     H and W must be multiples of 4 and at least 44 (``kinds.style.stylise`` pads any
     other size by reflection).  With ``styles`` > 0, one network for that many styles: a
-    second input, the style weights (B, styles), drives conditional instance
-    normalisation in every block (``ConditionalInstanceNormalization``).
+    second input, the style weights (B, styles), drives the normalisation of every block
+    (``ConditionalInstanceNormalization``, and ``DemodulatedConv2D`` with "demod").
+    ``norm="demod"``: instance normalisation in the three downsampling blocks, weight
+    demodulation after them.  By default "batch" (the lesson's) for one style and
+    "instance" for many.
     """
     inp = keras.Input(shape=input_shape, name="image")
     inputs = [inp, keras.Input(shape=(styles,), name="style_weights")] if styles else inp
-    norm = inputs[1] if styles else norm
+    cond = inputs[1] if styles else None
+    norm = norm or ("instance" if styles else "batch")
+    if styles and norm == "batch":
+        raise NeuralStyleError("a many-style network is normalised per image: norm='instance' or 'demod', not 'batch'")
+    down = "instance" if norm == "demod" else norm
     x = ReflectionPadding2D((40, 40))(inp)
-    x = conv_block(x, 64, 9, (1, 1), norm=norm)
-    x = conv_block(x, 64, 3, norm=norm)
-    x = conv_block(x, 64, 3, norm=norm)
+    x = conv_block(x, 64, 9, (1, 1), norm=down, styles=cond)
+    x = conv_block(x, 64, 3, norm=down, styles=cond)
+    x = conv_block(x, 64, 3, norm=down, styles=cond)
     for _ in range(5):
-        x = res_crop_block(x, norm=norm)
-    x = up_block(x, 64, 3, norm=norm)
-    x = up_block(x, 64, 3, norm=norm)
-    return keras.Model(inputs, _output(x), name=f"multistyle_{styles}" if styles else f"style_{norm}")
+        x = res_crop_block(x, norm=norm, styles=cond)
+    x = up_block(x, 64, 3, norm=norm, styles=cond)
+    x = up_block(x, 64, 3, norm=norm, styles=cond)
+    name = (f"multistyle_{styles}" if norm == "instance" else f"multistyle_{styles}_{norm}") if styles else f"style_{norm}"
+    return keras.Model(inputs, _output(x), name=name)

@@ -64,13 +64,13 @@ def load_checkpoint(net, trainer, output) -> dict:
     with np.load(path) as z:
         if not trainer.optimizer.built:
             trainer.optimizer.build(trainer.trainable_variables)
-        n_net, n_opt = len(net.weights), len(trainer.optimizer.variables)
-        if sum(k.startswith("net_") for k in z.files) != n_net or sum(k.startswith("opt_") for k in z.files) != n_opt:
+        n_net, n_opt = len(net.weights), sum(k.startswith("opt_") for k in z.files)
+        if sum(k.startswith("net_") for k in z.files) != n_net or n_opt not in (0, len(trainer.optimizer.variables)):
             raise NeuralStyleError(f"{path}: the checkpoint is of another network; train it afresh or choose another -o")
         for i, v in enumerate(net.weights):
             v.assign(z[f"net_{i}"])
-        for i, v in enumerate(trainer.optimizer.variables):
-            v.assign(z[f"opt_{i}"])
+        for i in range(n_opt):  # none: a warm start (release/warm_start.py), Adam starts afresh
+            trainer.optimizer.variables[i].assign(z[f"opt_{i}"])
         return json.loads(str(z["meta"]))
 
 

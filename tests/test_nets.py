@@ -10,7 +10,8 @@ from neural_style.kinds import style, superres
 
 
 def run(layer_or_model, x):
-    return ops.convert_to_numpy(layer_or_model(ops.convert_to_tensor(x)))
+    x = [ops.convert_to_tensor(v) for v in x] if isinstance(x, list) else ops.convert_to_tensor(x)
+    return ops.convert_to_numpy(layer_or_model(x))
 
 
 def test_reflection_padding_pads_width_by_the_first_number_like_numpy(rng):
@@ -112,12 +113,14 @@ def test_unknown_norm_is_one_line():
         nets.style_net(norm="layer")
 
 
-@pytest.mark.parametrize("norm", ["batch", "instance"])
-def test_saved_and_loaded_network_gives_the_same_output(norm, tmp_path, rng):
-    net = nets.style_net(norm=norm)
+@pytest.mark.parametrize("norm,styles", [("batch", 0), ("instance", 0), ("demod", 0), ("demod", 3)])
+def test_saved_and_loaded_network_gives_the_same_output(norm, styles, tmp_path, rng):
+    net = nets.style_net(norm=norm, styles=styles)
     x = rng.uniform(0, 255, (1, 48, 44, 3)).astype("float32")
     net.save(tmp_path / "net.keras")
     loaded = keras.saving.load_model(tmp_path / "net.keras")
+    if styles:
+        x = [x, np.eye(styles, dtype="float32")[[1]]]
     np.testing.assert_allclose(run(loaded, x), run(net, x), atol=1e-4)
 
 
@@ -195,3 +198,55 @@ def test_conditional_instance_normalisation_against_numpy(rng):
     np.testing.assert_allclose(got[0], ops.convert_to_numpy(plain(x))[0], atol=1e-4)
     blend = np.array([[0.25, 0.75, 0.0], [0.5, 0.0, 0.5]], "float32")  # a blend is the blended parameters
     np.testing.assert_allclose(ops.convert_to_numpy(layer([x, blend])), numpy_cin(x, blend, scale, offset), atol=1e-4)
+
+
+def numpy_demod(x, weights, kernel, modulation, scale, offset):
+    """StyleGAN2's modulated, demodulated convolution, one image at a time with its own kernel."""
+    out = []
+    for xb, wb in zip(x, weights):
+        k = kernel * (wb @ modulation)[None, None, :, None]
+        k = k / np.sqrt((k**2).sum(axis=(0, 1, 2)) + 1e-8)
+        out.append(conv_same(xb[None], k, 0)[0] * (wb @ scale) + wb @ offset)
+    return np.stack(out)
+
+
+def test_demodulated_convolution_against_numpy_per_image_kernels(rng):
+    layer = nets.DemodulatedConv2D(5, 3, styles=3)
+    x = rng.normal(1, 2, (2, 6, 7, 4)).astype("float32")
+    layer.build([x.shape, (None, 3)])
+    values = [rng.normal(m, 0.5, v.shape).astype("float32") for m, v in zip((0, 1, 1, 0), layer.weights)]
+    layer.set_weights(values)
+    blend = np.array([[0.0, 1.0, 0.0], [0.2, 0.5, 0.3]], "float32")
+    got = ops.convert_to_numpy(layer([x, blend]))
+    np.testing.assert_allclose(got, numpy_demod(x, blend, *values), rtol=1e-4, atol=1e-4)
+    # unit-variance noise in: each output channel comes out with about the style's scale as spread
+    noise = rng.normal(0, 1, (1, 64, 64, 4)).astype("float32")
+    spread = ops.convert_to_numpy(layer([noise, blend[:1]]))[0].std(axis=(0, 1))
+    np.testing.assert_allclose(spread, np.abs(blend[0] @ values[2]), rtol=0.15)
+
+
+@pytest.mark.parametrize("norm", ["instance", "demod"])
+def test_a_spike_moves_instance_normalisation_everywhere_and_demodulation_only_near_it(norm, rng):
+    """The glowing blobs: one bright feature far away changes every pixel of an instance-
+    normalised block (its statistics are the image's) and none outside a demodulated
+    convolution's 3x3 reach."""
+    inp, styles = keras.Input((32, 32, 4)), keras.Input((2,))
+    model = keras.Model([inp, styles], nets.conv_block(inp, 4, 3, (1, 1), act=False, norm=norm, styles=styles))
+    x = rng.normal(0, 1, (1, 32, 32, 4)).astype("float32")
+    spiked = x.copy()
+    spiked[0, 28, 28] += 100.0
+    one_hot = np.eye(2, dtype="float32")[[0]]
+    far = np.abs(run(model, [spiked, one_hot]) - run(model, [x, one_hot]))[0, :20, :20]
+    if norm == "demod":
+        assert far.max() < 1e-4
+    else:
+        assert far.mean() > 0.05
+
+
+def test_demod_style_net_keeps_instance_normalisation_where_it_downsamples():
+    net = nets.style_net(norm="demod", styles=2)
+    kinds_of = [type(layer).__name__ for layer in net.layers]
+    assert kinds_of.count("ConditionalInstanceNormalization") == 3  # the three downsampling blocks
+    assert kinds_of.count("DemodulatedConv2D") == 5 * 2 + 2  # five residual blocks of two, two upsampling blocks
+    with pytest.raises(NeuralStyleError, match="stride 1"):
+        nets.conv_block(keras.Input((8, 8, 3)), 4, 3, (2, 2), norm="demod")

@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     a("--epochs", type=int, default=d.epochs, help="epochs; the last runs at --lr / 10 (the lesson: 2 at 1e-3, then 1 at 1e-4)")
     a("--steps", type=int, default=d.steps, help="steps per epoch (default: one pass over the images)")
     a("--lr", type=float, default=d.lr, help="Adam learning rate")
-    a("--norm", choices=NORMS, default=d.norm, help="batch: the lesson's (Keras 1 mode=2: batch statistics at inference too); instance: Ulyanov et al. 2016, steadier at small batches")
+    a("--norm", choices=NORMS, default=d.norm, help="batch: the lesson's (Keras 1 mode=2: batch statistics at inference too); instance: Ulyanov et al. 2016, steadier at small batches; "
+      "demod: instance in the downsampling blocks, StyleGAN2's weight demodulation after (no glowing blobs); many styles: instance unless demod")
     a("--seed", type=int, default=d.seed, help="seed of the weights and of the crops")
     a("--style-weight", type=float, default=d.style_weight, help="weight of the style term against the content term (the lesson: 1); higher paints more where the photo is flat")
     for term, says in OPTIONAL_TERMS.items():

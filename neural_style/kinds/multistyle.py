@@ -66,7 +66,8 @@ class MultiStyleKind(StyleKind):
     def build(self, cfg):
         from neural_style import nets
 
-        return nets.style_net(styles=len(cfg.style_names))
+        norm = "demod" if cfg.norm == "demod" else "instance"  # the lesson's "batch" default means instance here
+        return nets.style_net(styles=len(cfg.style_names), norm=norm)
 
     def conditions(self, n, cfg, first):
         k = len(cfg.style_names)
