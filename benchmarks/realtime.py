@@ -159,7 +159,7 @@ def exported_rows(net, x, repeats):
     dest = export.export(Network(net, kinds.get("style"), {}), folder, "net", ("onnx", "tflite"))
     x8 = np.clip(np.round(x), 0, 255).astype(np.uint8).astype(np.float32)
     reference = np.clip(
-        np.round(backend.to_numpy(kinds.forward(net)(backend.to_tensor(x8)))), 0, 255
+        np.round(backend.to_numpy(kinds.framing.forward(net)(backend.to_tensor(x8)))), 0, 255
     )
     for file in ("model.onnx", *export.TFLITE_FILES):
         try:
@@ -213,7 +213,7 @@ def main():
 
     net = nets.style_net(norm="instance")
     x = np.random.default_rng(0).uniform(0, 255, (1, args.size, args.size, 3)).astype("float32")
-    fwd = kinds.forward(net)
+    fwd = kinds.framing.forward(net)
     xt = backend.to_tensor(x)
     ours = best_of(lambda: backend.to_numpy(fwd(xt)), args.repeats)
     gflop = conv_gflops(net, args.size, args.size)

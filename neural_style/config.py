@@ -134,7 +134,7 @@ class TrainConfig:
     stability: float = 0.0  # weight of the temporal stability term (kinds.style.motion); 0: none
     saturation: float = 0.0  # weight of the penalty on the output's tanh input beyond SATURATION_LIMIT; 0: none
     spikes: float = 0.0  # weight of the penalty on feature spikes beyond SPIKE_LIMIT (glowing blobs); 0: none
-    glow: float = 0.0  # weight of the penalty on regions far brighter than the photo (perceptual.glow_b); 0: none
+    glow: float = 0.0  # weight of the penalty on regions far brighter than the photo (terms.glow_b); 0: none
 
     def validate(self):
         """Raise NeuralStyleError for any invalid value, before anything is built."""

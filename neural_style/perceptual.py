@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from neural_style import nets
+from neural_style import terms as terms_module
 from neural_style.backend import keras, ops
 from neural_style.images import rn_mean
 from neural_style.vgg16_avg import VGG16_Avg, feature_model
@@ -138,85 +139,17 @@ def superres_trainer(net, weights="imagenet", layer_weights=SUPERRES_WEIGHTS):
     return keras.Model([lo, hi], ContentLossB(layer_weights, name="loss")(acts), name="m_sr")
 
 
-STABILITY_MARGIN = 8  # px
-
-
-def stability_b(net, photo, out, motion, noise, style_weights=None):
-    """Per-image output-level temporal loss (Ruder et al. 2016 and ReCoNet, Gao et al.
-    2018, with the motion known exactly): the photo moved by ``motion`` (B, 8; keras'
-    projective form, output to input; ``kinds.style.motion``'s whole-pixel moves) plus
-    ``noise`` is the next frame; its result should be the result ``out`` = net(photo)
-    moved the same way.  Mean |difference| over the pixels the motion keeps, 0..255
-    units, (B,).  Nearest-neighbour sampling: a whole-pixel move is then exact (no blur
-    that would reward flat results).  The border the move uncovers is filled by reflection
-    so the network sees a plausible frame; pixels within ``STABILITY_MARGIN`` of either
-    frame's edge are left out of the mean, since what the network paints there depends on
-    what lies beyond the edge, which the two frames do not share."""
-    warp = keras.ops.image.affine_transform
-    moved = warp(photo, motion, interpolation="nearest", fill_mode="reflect") + noise
-    m = STABILITY_MARGIN
-    inner = ops.pad(ops.ones_like(photo[:, m:-m, m:-m, :1]), ((0, 0), (m, m), (m, m), (0, 0)))
-    kept = inner * warp(inner, motion, interpolation="nearest")  # away from the edges of both frames
-    moved_out = net([moved, style_weights]) if style_weights is not None else net(moved)
-    diff = ops.abs(moved_out - warp(out, motion, interpolation="nearest")) * kept
-    return ops.sum(diff, axis=(1, 2, 3)) / (3 * ops.sum(kept, axis=(1, 2, 3)) + 1.0)
-
-
-SATURATION_LIMIT = 2.0  # tanh(2) = 0.964: 250.3 of 255 levels; beyond it tanh passes back under 7% of a gradient
-
-
-def saturation_b(z, limit=SATURATION_LIMIT):
-    """Per-image mean of how far the output layer's tanh input ``z`` (B, H, W, 3) goes
-    beyond +-``limit`` (B,).  Where tanh saturates its gradient vanishes: a pixel pushed
-    there early in training gets no pull back from the style or content loss and stays a
-    flat, saturated blob.  Nearly free to meet: past ``limit`` the picture changes by
-    under 5 levels."""
-    return ops.mean(ops.relu(ops.abs(z) - limit), axis=(1, 2, 3))
-
-
-SPIKE_LIMIT = 6.0  # times the image's mean feature magnitude; before the residual blocks no pixel reaches it
-
-
-def spikes_b(feats, limit=None):
-    """Per-image mean of how far each pixel's feature magnitude (root mean square over the
-    channels of ``feats`` (B, H, W, C), the output layer's input) goes beyond ``limit``
-    times the image's mean magnitude (B,).  Instance normalisation lets a network shift a
-    whole image's statistics with a spike at a few pixels, which it paints as a glowing
-    flat blob (the "droplets" of Karras et al. 2020); this term makes the spike cost."""
-    limit = SPIKE_LIMIT if limit is None else limit
-    magnitude = ops.sqrt(ops.mean(ops.square(feats), axis=-1) + 1e-6)
-    ratio = magnitude / ops.mean(magnitude, axis=(1, 2), keepdims=True)
-    return ops.mean(ops.relu(ratio - limit), axis=(1, 2))
-
-
-GLOW_POOL = 8  # px: the scale of a blob, far above a stroke's
-GLOW_MARGIN = 40.0  # levels of luma a painting may brighten a region by before it counts
-
-
-def glow_b(photo, out, pool=GLOW_POOL, margin=GLOW_MARGIN):
-    """Per-image mean of how far the result ``out`` is brighter than the ``photo`` (both
-    (B, H, W, 3) RGB 0..255), in luma averaged over ``pool`` x ``pool`` px, beyond ``margin``
-    levels (B,).  A glowing blob is a region far brighter than the photo there; strokes and
-    a painting's own colours stay within the margin at that scale."""
-    weights = ops.convert_to_tensor(np.float32([0.299, 0.587, 0.114]))
-    brighter = ops.sum((out - photo) * weights, axis=-1, keepdims=True)
-    regions = keras.ops.average_pool(brighter, pool, strides=pool, padding="valid")
-    return ops.mean(ops.relu(regions - margin), axis=(1, 2, 3))
-
-
-def style_trainer(net, style, weights="imagenet", content_weights=CONTENT_WEIGHTS, stability=0.0, saturation=0.0, style_weight=1.0,
-                  spikes=0.0, glow=0.0):  # fmt: skip
+def style_trainer(net, style, weights="imagenet", content_weights=CONTENT_WEIGHTS, style_weight=1.0, **terms):
     """The lesson's ``m_style``: inputs [photo, photo] (B, H, W, 3) RGB 0..255 (one feeds
     the network, one the content target); outputs {"loss", "style", "content"} (B, 1).
     Compile with ``mae`` on "loss", which weighs the style term by ``style_weight``.
 
     ``style``: one image (H, W, 3), or a list of them for a network of several styles
-    (``nets.style_net(styles=n)``): then a third input, the style weights (B, n).  With
-    ``stability`` > 0, two more inputs, a motion (B, 8) and noise (B, H, W, 3), and an
-    output "stability" (``stability_b``); the loss adds ``stability`` times it.  With
-    ``saturation`` > 0, an output "saturation" (``saturation_b``) and the loss adds
-    ``saturation`` times it; likewise ``spikes`` (``spikes_b`` at ``SPIKE_LIMIT``) and
-    ``glow`` (``glow_b``)."""
+    (``nets.style_net(styles=n)``): then a third input, the style weights (B, n).
+    ``terms``: the optional terms' weights by name (``config.OPTIONAL_TERMS``, built by
+    ``terms.TERMS``); each term given a weight above 0 is an output of its name, (B, 1),
+    and adds its weight times itself to "loss"; "stability" adds two inputs, a motion
+    (B, 8) and noise (B, H, W, 3)."""
     styles = list(style) if isinstance(style, (list, tuple)) else [style]
     vgg = vgg_features(STYLE_LAYERS, weights)
     inp = keras.Input(net.inputs[0].shape[1:], name="photo")
@@ -224,32 +157,19 @@ def style_trainer(net, style, weights="imagenet", content_weights=CONTENT_WEIGHT
     inputs = [inp, vgg_inp] + ([keras.Input((len(styles),), name="style_weights")] if len(net.inputs) > 1 else [])
     extra = inputs[2:]
     conv = nets.output_conv(net)
-    body = keras.Model(net.inputs, [net.output, conv.input], name=net.name) if saturation or spikes else net  # same layers, same weights
-    out = body([inp, *extra]) if extra else body(inp)
-    out, feats = out if saturation or spikes else (out, None)
+    body = keras.Model(net.inputs, [net.output, conv.input], name=net.name)  # same layers, same weights
+    out, feats = body([inp, *extra]) if extra else body(inp)
     acts = list(vgg(vgg_inp)) + list(vgg(out))
     channels = [a.shape[-1] for a in acts[: len(content_weights)]]
     loss = StyleLossB(content_weights, channels, len(styles), style_weight, name="perceptual")
     outputs = dict(loss(acts, *extra))
-    if stability:
-        motion, noise = keras.Input((8,), name="motion"), keras.Input(net.inputs[0].shape[1:], name="noise")
-        inputs += [motion, noise]
-        term = keras.layers.Lambda(lambda t: stability_b(net, *t)[:, None], name="stability_term")([inp, out, motion, noise, *extra])
-        outputs["stability"] = term
-        outputs["loss"] = keras.layers.Add(name="total")([outputs["loss"], term * stability])
-    if saturation:
-        z = keras.layers.Lambda(lambda f: ops.conv(f, conv.kernel, padding="same") + conv.bias, name="tanh_input")(feats)
-        term = keras.layers.Lambda(lambda t: saturation_b(t)[:, None], name="saturation")(z)
-        outputs["saturation"] = term
-        outputs["loss"] = keras.layers.Add(name="total_saturation")([outputs["loss"], term * saturation])
-    if spikes:
-        term = keras.layers.Lambda(lambda f: spikes_b(f)[:, None], name="spikes")(feats)
-        outputs["spikes"] = term
-        outputs["loss"] = keras.layers.Add(name="total_spikes")([outputs["loss"], term * spikes])
-    if glow:
-        term = keras.layers.Lambda(lambda t: glow_b(*t)[:, None], name="glow")([inp, out])
-        outputs["glow"] = term
-        outputs["loss"] = keras.layers.Add(name="total_glow")([outputs["loss"], term * glow])
+    seen = terms_module.Seen(net, conv, inp, out, feats, extra)
+    for name, weight in terms.items():
+        if weight:
+            term, more = terms_module.TERMS[name](seen)
+            inputs += more
+            outputs[name] = term
+            outputs["loss"] = keras.layers.Add(name=f"total_{name}")([outputs["loss"], term * weight])
     model = keras.Model(inputs, outputs, name="m_style")
     grams = [style_grams(vgg, s) for s in styles]
     loss.set_style(grams[0] if len(styles) == 1 else [np.stack(g) for g in zip(*grams)])

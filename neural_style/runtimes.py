@@ -6,7 +6,7 @@ imports no TensorFlow (a SavedModel aside), JAX or PyTorch.
 
 An exported graph takes uint8 (B, H, W, 3) of any size (its padding and crop inside) and
 the network's further inputs (a many-style network's style weights); ``Runner`` calls
-it on the float batches the kinds' ``apply`` functions hand it (``kinds.run``), so a
+it on the float batches the kinds' ``apply`` functions hand it (``kinds.framing.run``), so a
 photo goes through the same resizing, strength, colours and back-projection as with the
 ``.keras`` file.
 """
@@ -43,7 +43,7 @@ def _needs(module, extra):
 
 
 class Runner:
-    """An exported network as ``kinds.run`` calls it: float32 (B, H, W, 3) RGB 0..255
+    """An exported network as ``kinds.framing.run`` calls it: float32 (B, H, W, 3) RGB 0..255
     and numpy extras in, float32 (B, scale H, scale W, 3) out."""
 
     frames_itself = True  # the padding and crop are inside the exported graph

@@ -34,7 +34,7 @@ class Identity(kinds.Kind):
         return (crops,), np.zeros((len(crops), 1), np.float32)
 
     def apply(self, net, image, size=None):
-        return to_uint8(kinds.run(net, np.asarray(image, np.float32)[None])[0])
+        return to_uint8(kinds.framing.run(net, np.asarray(image, np.float32)[None])[0])
 
     def memory(self, height, width):
         return 4 * 3 * height * width

@@ -4,7 +4,7 @@ stability term."""
 import numpy as np
 import pytest
 
-from neural_style import cli, data, images, inference, kinds, nets, perceptual
+from neural_style import cli, data, images, inference, kinds, nets, perceptual, terms
 from neural_style.backend import keras, ops
 from neural_style.errors import NeuralStyleError
 from neural_style.kinds.multistyle import style_weights
@@ -27,10 +27,10 @@ def test_the_stability_term_is_zero_for_a_network_that_follows_the_motion(rng):
     photo = rng.uniform(0, 255, (2, 40, 40, 3)).astype("float32")
     transforms, _ = motion([np.random.default_rng(i) for i in range(2)], (40, 40))
     quiet = np.zeros_like(photo)
-    still = ops.convert_to_numpy(perceptual.stability_b(identity, photo, identity(photo), transforms, quiet))
+    still = ops.convert_to_numpy(terms.stability_b(identity, photo, identity(photo), transforms, quiet))
     assert np.all(still < 1e-3)  # an identity network moves with the scene
     frozen = keras.Model(inp2 := keras.Input((None, None, 3)), keras.layers.Lambda(lambda t: ops.zeros_like(t) + photo[:1])(inp2))
-    moving = ops.convert_to_numpy(perceptual.stability_b(frozen, photo, frozen(photo), transforms, quiet))
+    moving = ops.convert_to_numpy(terms.stability_b(frozen, photo, frozen(photo), transforms, quiet))
     moved = transforms[:, [2, 5]].any(axis=1)  # a draw of no move at all is a still camera
     assert moved.any() and np.all(moving[moved] > 5)  # one that paints the same picture whatever moves does not
 
@@ -47,7 +47,7 @@ def test_the_stability_term_does_not_reward_smoothing(rng):
     transforms, _ = motion([np.random.default_rng(i) for i in range(4)], (48, 48))
     assert set(np.unique(transforms[:, [2, 5]] % 1)) == {0.0} and np.any(transforms[:, [2, 5]] != 0)  # whole-pixel moves
     quiet = np.zeros_like(photo)
-    cost = ops.convert_to_numpy(perceptual.stability_b(textured, photo, textured(photo), transforms, quiet))
+    cost = ops.convert_to_numpy(terms.stability_b(textured, photo, textured(photo), transforms, quiet))
     assert np.all(cost < 2), cost  # only the row of pixels at the uncovered border differs (texture ~100 levels)
     assert not motion([np.random.default_rng(9)], (48, 48))[1].any()  # no noise by default: it would ask for flat colour
     noisy = motion([np.random.default_rng(9)], (48, 48), noise=2.0)[1]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from neural_style import nets, perceptual
+from neural_style import nets, perceptual, terms
 from neural_style.backend import keras, ops
 from neural_style.images import preproc
 
@@ -95,7 +95,7 @@ def test_the_saturation_term_measures_the_tanh_input_and_pulls_it_back(rng):
     photo = rng.uniform(0, 255, (2, 48, 48, 3)).astype("float32")
     one_hot = np.eye(2, dtype="float32")
     z = ops.convert_to_numpy(ops.conv(keras.Model(net.inputs, conv.input)([photo, one_hot]), conv.kernel, padding="same") + conv.bias)
-    expected = np.maximum(np.abs(z) - perceptual.SATURATION_LIMIT, 0).mean(axis=(1, 2, 3))
+    expected = np.maximum(np.abs(z) - terms.SATURATION_LIMIT, 0).mean(axis=(1, 2, 3))
     first = ops.convert_to_numpy(trainer([photo, photo, one_hot])["saturation"])[:, 0]
     np.testing.assert_allclose(first, expected, rtol=1e-4)
     assert first.min() > 1  # the kernel x 300 saturates
@@ -117,19 +117,19 @@ def test_the_spikes_term_counts_a_few_pixels_far_above_the_mean_and_nothing_else
     spiked = flat.copy()
     spiked[0, 3, 4] = 100.0  # one pixel of a hundred: the mean magnitude is 1.99, the spike 50 times it
     textured = rng.uniform(0, 3, (1, 10, 10, 4)).astype("float32")  # uneven but never 6 times the mean
-    got = [float(ops.convert_to_numpy(perceptual.spikes_b(ops.convert_to_tensor(f)))[0]) for f in (flat, spiked, textured)]
+    got = [float(ops.convert_to_numpy(terms.spikes_b(ops.convert_to_tensor(f)))[0]) for f in (flat, spiked, textured)]
     assert got[0] == 0 and got[2] == 0
     mean = (99 + 100) / 100
-    assert got[1] == pytest.approx((100 / mean - perceptual.SPIKE_LIMIT) / 100, rel=1e-4)
+    assert got[1] == pytest.approx((100 / mean - terms.SPIKE_LIMIT) / 100, rel=1e-4)
     net = nets.style_net(styles=2)  # through the trainer: the output layer's input, per image
-    monkeypatch.setattr(perceptual, "SPIKE_LIMIT", 1.2)  # a random network's largest pixel is about twice the mean
+    monkeypatch.setattr(terms, "SPIKE_LIMIT", 1.2)  # a random network's largest pixel is about twice the mean
     styles = [rng.uniform(0, 255, (48, 48, 3)).astype("float32") for _ in range(2)]
     photo = rng.uniform(0, 255, (2, 48, 48, 3)).astype("float32")
     photo[1, 20:24, 20:24] = 0  # a dark square: a different image gives a different value
     one_hot = np.eye(2, dtype="float32")
     feats = ops.convert_to_numpy(keras.Model(net.inputs, nets.output_conv(net).input)([photo, one_hot]))
     magnitude = np.sqrt((feats.astype("float64") ** 2).mean(-1) + 1e-6)
-    expected = np.maximum(magnitude / magnitude.mean(axis=(1, 2), keepdims=True) - perceptual.SPIKE_LIMIT, 0).mean(axis=(1, 2))
+    expected = np.maximum(magnitude / magnitude.mean(axis=(1, 2), keepdims=True) - terms.SPIKE_LIMIT, 0).mean(axis=(1, 2))
     out = perceptual.style_trainer(net, styles, weights=None, spikes=2.0)([photo, photo, one_hot])
     assert expected.min() > 0 and abs(expected[0] - expected[1]) > 1e-4
     np.testing.assert_allclose(ops.convert_to_numpy(out["spikes"])[:, 0], expected, rtol=1e-4)
@@ -140,7 +140,7 @@ def test_the_glow_term_counts_regions_far_brighter_than_the_photo_and_nothing_el
     out = photo + rng.normal(0, 20, photo.shape).astype("float32")  # strokes: bright and dark pixels, within the margin at 8 px
     out[1, 16:32, 8:24] += 120.0  # a glowing blob: four whole 8 px cells 120 levels brighter
     out[2] -= 100.0  # darker everywhere: a dark painting is no blob
-    got = ops.convert_to_numpy(perceptual.glow_b(ops.convert_to_tensor(photo), ops.convert_to_tensor(out)))
+    got = ops.convert_to_numpy(terms.glow_b(ops.convert_to_tensor(photo), ops.convert_to_tensor(out)))
     cells = ((out - photo) @ np.float32([0.299, 0.587, 0.114])).reshape(3, 6, 8, 6, 8).mean(axis=(2, 4))  # numpy's 8x8 means
-    np.testing.assert_allclose(got, np.maximum(cells - perceptual.GLOW_MARGIN, 0).mean(axis=(1, 2)), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got, np.maximum(cells - terms.GLOW_MARGIN, 0).mean(axis=(1, 2)), rtol=1e-4, atol=1e-5)
     assert got[0] == 0 and got[2] == 0 and got[1] == pytest.approx(4 * 80 / 36, rel=0.05)

@@ -7,7 +7,8 @@ import numpy as np
 
 from neural_style.config import OPTIONAL_TERMS
 from neural_style.errors import NeuralStyleError
-from neural_style.kinds import Kind, larger, register, run
+from neural_style.kinds import Kind, register
+from neural_style.kinds.framing import larger, run
 
 # Peak memory of one stylised image: about 3.3 float32 activations of 64 channels at the
 # padded size, measured with TensorFlow on the CPU at 1024 and 2048 px (3.2x and 3.3x).
