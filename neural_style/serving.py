@@ -36,47 +36,6 @@ async def _tf_serving_errors(request, exc):
     return JSONResponse({"error": f"{request.method} {request.url.path}: {exc.detail}"}, status_code=exc.status_code)
 
 
-BODIES_AT_ONCE = 8  # request bodies of the largest size read at the same time
-
-
-def default_memory() -> int:
-    """The memory budget when ``--max-memory`` is not given: half of what is available
-    when the server starts, bytes."""
-    from neural_style import memory
-
-    return memory.available() // 2
-
-
-def declared_length(request) -> int | None:
-    """The request's Content-Length, bytes, where it gives one."""
-    value = request.headers.get("content-length", "")
-    return int(value) if value.isdigit() else None
-
-
-def body_limit(max_pixels) -> int:
-    """The largest request body taken, bytes: an image of ``max_pixels`` that PNG cannot
-    compress (3 bytes a pixel), in base64 (4/3), and 1 MiB for the rest."""
-    return 4 * max_pixels + 2**20
-
-
-async def read_body(request, limit) -> bytes:
-    """The body of a predict request, refused (413) past ``limit`` bytes before it is all
-    read, and (415) unless it is JSON."""
-    kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
-    if kind != "application/json":  # a page elsewhere can post text/plain without asking; not JSON
-        raise restapi.RestError(415, f"the request's content type is {kind}; send application/json")
-    declared = declared_length(request)
-    if declared and declared > limit:
-        raise restapi.RestError(413, f"the request body is {declared:,} bytes, over this server's limit of {limit:,}; send a smaller image")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise restapi.RestError(413, f"the request body is over this server's limit of {limit:,} bytes; send a smaller image")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def load_network(source):
     """A shipped name, a ``.keras`` file or an exported version folder -> ``Network``."""
     from neural_style import inference, runtimes
@@ -154,8 +113,8 @@ class Ingress:
         self.max_pixels = max_pixels
         # Bodies being read, then the images being decoded and painted, each within a
         # budget; a request takes them in that order, so none waits on one it blocks.
-        self.bodies = admission.Budget(BODIES_AT_ONCE * body_limit(max_pixels))
-        self.memory = admission.Budget(max_memory or default_memory())
+        self.bodies = admission.Budget(admission.BODIES_AT_ONCE * admission.body_limit(max_pixels))
+        self.memory = admission.Budget(max_memory or admission.default_memory())
         self.models = {}  # name -> {"current": N, "versions": {N: state}, "info": {...}}
         self.told = False  # routes come from the rollout, again after a restart: until then, "retry"
         self.handles = {}
@@ -220,9 +179,9 @@ class Ingress:
             model = self._model(name)
             if version is not None and version != model["current"]:
                 raise restapi.RestError(404, f"model {name} version {version} is not served; the served version is {model['current']}")
-            limit = body_limit(self.max_pixels)
-            async with self.bodies.hold(min(declared_length(request) or limit, limit), "the request body"):
-                raw = await read_body(request, limit)
+            limit = admission.body_limit(self.max_pixels)
+            async with self.bodies.hold(min(admission.declared_length(request) or limit, limit), "the request body"):
+                raw = await admission.read_body(request, limit)
                 opened = await asyncio.to_thread(restapi.open_body, raw, self.max_pixels)
                 del raw
                 weights = [self._weights(model, looks) for _, looks in opened]
