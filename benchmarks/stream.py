@@ -8,6 +8,9 @@ made from the photos that ship), at the lesson's 288 px and batch 8:
 - images per second of one thread calling ``random_crop`` in a plain loop (no Keras);
 - images per second of the stream as ``fit`` consumes it (through ``predict`` of a model
   that does nothing, so that only the data path is timed), with 1, 2 and 4 worker threads;
+- the same from TFRecord shards of the same files (``neural-style pack``, 4 shards), read
+  record by record, and TensorFlow's own ``tf.data`` reading the shards in sequence
+  (interleaved, parallel decode and crop in ``tf.image``, prefetch) for comparison;
 - beside the images per second a training step consumes, from one timed step of the
   lesson's network on this machine (``--step-seconds`` to give it instead).
 
@@ -78,6 +81,29 @@ def stream_rate(files, size, batch, workers, steps):
     return steps * batch / (time.perf_counter() - t)
 
 
+def tf_data_rate(shards, size, batch, steps):
+    """Images per second of ``tf.data`` over the shards: interleaved reads, parallel decode
+    and random crop in ``tf.image``, prefetch (its crops are not the stream's)."""
+    import tensorflow as tf
+
+    def crop(record):
+        encoded = tf.io.parse_single_example(record, {"image": tf.io.FixedLenFeature([], tf.string)})["image"]
+        image = tf.io.decode_image(encoded, channels=3, expand_animations=False)
+        side = tf.cast(tf.cast(tf.reduce_min(tf.shape(image)[:2]), tf.float32) * tf.random.uniform([], 0.5, 1.0), tf.int32)
+        image = tf.image.random_crop(image, tf.stack([side, side, 3]))
+        return tf.image.random_flip_left_right(tf.image.resize(image, (size, size), method="bicubic"))
+
+    files = tf.data.Dataset.from_tensor_slices([str(s) for s in shards])
+    ds = files.interleave(tf.data.TFRecordDataset, cycle_length=len(shards), num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.repeat().map(crop, num_parallel_calls=tf.data.AUTOTUNE).batch(batch).prefetch(tf.data.AUTOTUNE)
+    it = iter(ds)
+    next(it)
+    t = time.perf_counter()
+    for _ in range(steps):
+        next(it)
+    return steps * batch / (time.perf_counter() - t)
+
+
 def step_seconds(size, batch):
     """Seconds of one training step of the lesson's network (instance norm), best of 2
     after a warm-up, as benchmarks/train_step.py times it."""
@@ -109,8 +135,15 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         files = coco_like_folder(Path(tmp), args.files)
         rows = [("one thread, plain loop (no Keras)", serial_rate(files, size, args.steps * batch))]
+        from neural_style import records
+        from neural_style.imagestream import list_images
+
+        shards = records.pack(files, Path(tmp) / "packed", shards=4)["shards"]
         for workers in (1, 2, 4):
-            rows.append((f"ImageStream, {workers} worker thread{'s' * (workers > 1)}", stream_rate(files, size, batch, workers, args.steps)))
+            threads = f"{workers} worker thread{'s' * (workers > 1)}"
+            rows.append((f"ImageStream, folder, {threads}", stream_rate(files, size, batch, workers, args.steps)))
+            rows.append((f"ImageStream, TFRecord shards, {threads}", stream_rate(list_images(shards), size, batch, workers, args.steps)))
+        rows.append(("tf.data over the shards (tf.image crops, AUTOTUNE)", tf_data_rate(shards, size, batch, args.steps)))
     need = batch / step
     lines = [
         f"## Training images' stream, {backend.device()}, {time.strftime('%Y-%m-%d')}", "",

@@ -4,8 +4,9 @@ The lesson loaded 19,439 ImageNet images into memory at 72 and 288 px.  Users tr
 folders of tens of thousands of files (ImageNet, COCO), so here every batch is read from
 disk when ``fit`` asks for it, by a ``keras.utils.PyDataset`` whose worker threads decode
 while the network trains (Pillow releases the GIL while decoding).  This works the same
-under every Keras backend and never imports TensorFlow.  An unreadable file is skipped
-and counted, and another image takes its place.
+under every Keras backend and imports TensorFlow only for TFRecord shards
+(``neural-style pack``, ``records``), whose records it reads as it reads files.  An
+unreadable file is skipped and counted, and another image takes its place.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from neural_style import records
 from neural_style.backend import keras
 from neural_style.errors import NeuralStyleError
 from neural_style.images import IMAGE_SUFFIXES, expand, to_rgb
@@ -24,12 +26,14 @@ from neural_style.images import IMAGE_SUFFIXES, expand, to_rgb
 MIN_CROP = 0.5  # a crop's side is 50..100% of the image's short side
 
 
-def list_images(items) -> list[Path]:
+def list_images(items) -> list:
     """Image files of ``items`` (files, folders searched recursively, glob patterns),
-    sorted, each once.  Raises NeuralStyleError when an item gives no image file."""
+    sorted, each once; or, where they are TFRecord shards (``neural-style pack``), their
+    records (``records.Record``) in packing order.  Raises NeuralStyleError when an item
+    gives no image file, or mixes shards with image files."""
     out = []
     for item in items:
-        found = expand(item, recursive=True)
+        found = expand(item, suffixes=IMAGE_SUFFIXES + (records.SUFFIX,), recursive=True)
         if found is None and not Path(item).expanduser().is_file():
             raise NeuralStyleError(f"{item}: no such file, folder or matching pattern")
         if found == [] and Path(item).expanduser().is_dir():
@@ -37,13 +41,23 @@ def list_images(items) -> list[Path]:
         if found == []:
             raise NeuralStyleError(f"{item}: the pattern matches no file")
         out += found if found is not None else [Path(item).expanduser()]
-    return list(dict.fromkeys(out))
+    out = list(dict.fromkeys(out))
+    shards = [p for p in out if p.suffix == records.SUFFIX]
+    if shards and len(shards) < len(out):
+        raise NeuralStyleError(f"{shards[0]}: TFRecord shards and image files given together; give one or the other")
+    return records.index(shards) if shards else out
+
+
+def _opened(item):
+    """What Pillow opens for a training image: its path, or a record's bytes."""
+    return item.open() if isinstance(item, records.Record) else item
 
 
 def random_crop(path, size, rng) -> np.ndarray:
     """A random square crop of the image file (50..100% of its short side, flipped
-    left-right half the time), resized to ``size`` px: RGB float32 (size, size, 3)."""
-    with Image.open(path) as im:
+    left-right half the time), resized to ``size`` px: RGB float32 (size, size, 3).
+    ``path`` may be a ``records.Record``."""
+    with Image.open(_opened(path)) as im:
         im.draft("RGB", (size, size))  # JPEG: decode at a reduced scale, much faster
         im = to_rgb(ImageOps.exif_transpose(im))
         w, h = im.size
@@ -62,7 +76,7 @@ def check_files(files, size, batch_size, seed=0, sample=64) -> set[Path]:
     batch: none given, fewer than ``batch_size``, none readable (tried until one is), or
     all smaller than the ``size`` px crops (headers of a sample; a notice when only some
     are, as their crops are enlarged).  Returns the unreadable files met on the way."""
-    files = [Path(f) for f in files]
+    files = [f if isinstance(f, records.Record) else Path(f) for f in files]
     if not files:
         raise NeuralStyleError("no training images given")
     if batch_size > len(files):
@@ -81,7 +95,7 @@ def check_files(files, size, batch_size, seed=0, sample=64) -> set[Path]:
     sides = []
     for path in files[:: max(1, len(files) // sample)]:
         try:
-            with Image.open(path) as im:
+            with Image.open(_opened(path)) as im:
                 sides.append(min(im.size))
         except (OSError, ValueError, Image.DecompressionBombError):
             pass  # counted when it is cropped

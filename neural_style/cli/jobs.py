@@ -9,6 +9,7 @@ JOBS = {
     "export": ("export", "exports a network for TF Serving, ONNX Runtime and LiteRT"),
     "serve": ("serve", "serves networks over TF Serving's REST API, with a page"),
     "embed": ("embed", "writes images' styles for TensorBoard's Embedding Projector"),
+    "pack": ("pack", "packs training images into TFRecord shards for train --images"),
 }
 APPLY = "`neural-style --model NET --content PHOTO|FOLDER|VIDEO` (or -m) applies a network"
 

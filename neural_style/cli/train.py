@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     a = p.add_argument
     a("--style", "-s", nargs="+", default=[DEFAULT_STYLE], help="style image(s): paths or lesson image names; several train one many-style network (--task multistyle)")
     a("--style-factor", type=float, default=3.5, help="the style image is resized by 1/this (the lesson: 3.5); its stroke size in the results follows")
-    a("--images", "-i", nargs="+", required=True, help="training photos: folders (searched recursively), files or glob patterns; an unreadable file is skipped and counted")
+    a("--images", "-i", nargs="+", required=True, help="training photos: folders (searched recursively), files or glob patterns; an unreadable file is skipped and counted; "
+      "or the TFRecord shards of `neural-style pack` (DIR/*.tfrecord)")
     a("--output", "-o", required=True, help="the network, a .keras file (a resumable checkpoint is written beside it)")
     a("--task", choices=tuple(kinds.KINDS), default=d.task, help="the network's kind: style, the real-time style network; superres, 4x super-resolution")
     a("--size", type=int, default=d.size, help="side of the square training crops in px (multiple of 4); strokes are fixed in pixels at this scale")
