@@ -14,9 +14,9 @@ from pathlib import Path
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def serve(logdir, port, wait=120):
+def serve(logdir, port, wait=120, probe="/data/plugin/projector/runs"):
     """TensorBoard on 127.0.0.1:``port`` over ``logdir`` (a subprocess; stop it with
-    terminate), once its projector answers.  Started in ``logdir``'s parent with the folder's
+    terminate), once its plugin answers at ``probe``.  Started in ``logdir``'s parent with the folder's
     name alone, so that the page names the checkpoint by it, not by a path of this machine."""
     logdir = Path(logdir).resolve()
     board = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", logdir.name, "--host", "127.0.0.1", "--port", str(port)],
@@ -24,7 +24,7 @@ def serve(logdir, port, wait=120):
     end = time.monotonic() + wait
     while True:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/data/plugin/projector/runs", timeout=10).read()
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=10).read()
             return board
         except OSError:
             if time.monotonic() > end or board.poll() is not None:

@@ -78,3 +78,22 @@ def first_nonfinite(folder) -> NonFinite | None:
                 op = reader.graph_by_id(trace.graph_id).get_op_creation_digest(trace.op_name)
                 return NonFinite(trace.op_name, op.op_type, list(op.input_names or []), int(health[NAN]), int(health[NEG_INF] + health[POS_INF]), index)
     return None
+
+
+def inputs_health(folder, first) -> dict:
+    """The inputs of ``first``'s op (a ``NonFinite``) as the dump last saw them before it:
+    {"op:slot": {"-inf", "+inf", "nan", "negative", "zero", "positive": counts}}, from
+    each tensor's FULL_HEALTH summary; an input the dump did not trace (a constant) is left out."""
+    from tensorflow.python.debug.lib import debug_events_reader
+
+    names = ("-inf", "+inf", "nan", "negative", "zero", "positive")
+    wanted, seen = set(first.inputs), {}
+    with debug_events_reader.DebugDataReader(str(folder)) as reader:
+        reader.update()
+        for index, trace in enumerate(reader.graph_execution_traces()):
+            if index >= first.index:
+                break
+            name = f"{trace.op_name}:{trace.output_slot}"
+            if name in wanted and trace.debug_tensor_value:
+                seen[name] = dict(zip(names, map(int, trace.debug_tensor_value[NEG_INF : NEG_INF + 6])))
+    return {name: seen[name] for name in first.inputs if name in seen}

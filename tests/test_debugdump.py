@@ -38,6 +38,9 @@ def test_a_learning_rate_that_overflows_is_traced_to_the_first_operation_that_we
         graph = reader.graph_by_id(traces[first.index].graph_id)
         inputs = [graph.get_op_creation_digest(name.split(":")[0]) for name in first.inputs]
         assert inputs, first  # an operation with inputs, each of them finite where it ran before it
+    health = debugdump.inputs_health(dump, first)
+    assert health and all(h["nan"] == h["-inf"] == h["+inf"] == 0 for h in health.values()), health
+    assert all(sum(h.values()) > 0 for h in health.values()) and set(health) <= set(first.inputs)
     # an arithmetic operation of the style network (not VGG16 or the loss: they only see what it made)
     assert re.search(r"Conv2D|MatMul|BiasAdd|Mul|AddV2|Sub|Square|Sum|Mean|Rsqrt|Pow|Sqrt|RealDiv", first.op_type), first
     assert "style_instance" in first.op_name or "style_net" in first.op_name, first
