@@ -56,6 +56,18 @@ def names(text):
     return tuple(v.strip() for v in text.split(",") if v.strip())
 
 
+def config_from(args, base, skip=(), **overrides):
+    """``base`` (a Config or TrainConfig) with every option named like one of its fields
+    (but ``skip``) and ``overrides`` set, validated once, before any image is loaded."""
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(base)} - set(skip)
+    options = {name: value for name, value in vars(args).items() if name in fields}
+    cfg = dataclasses.replace(base, **(options | overrides))
+    cfg.validate()
+    return cfg
+
+
 def stem(name) -> str:
     return Path(str(name)).stem
 

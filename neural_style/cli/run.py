@@ -23,6 +23,7 @@ from neural_style.cli.options import (
     DEFAULT_STYLE,
     HelpFormatter,
     check_output,
+    config_from,
     expand_contents,
     floats,
     ints,
@@ -114,13 +115,8 @@ def _check_args(args, styles):
 
 def _config(args, optimizer, save_every):
     """The run's Config: each option named like a Config field sets that field."""
-    fields = {f.name for f in dataclasses.fields(Config)}
-    options = {name: value for name, value in vars(args).items() if name in fields and name != "logdir"}
-    options |= {"optimizer": optimizer, "save_every": max(save_every, 1)}
-    options["init"] = args.init if args.init in ("noise", "content", "style") else Path(args.init)
-    cfg = dataclasses.replace(DEFAULTS, **options)
-    cfg.validate()  # every setting checked before any image is loaded or computed
-    return cfg
+    init = args.init if args.init in ("noise", "content", "style") else Path(args.init)
+    return config_from(args, DEFAULTS, skip=("logdir",), optimizer=optimizer, save_every=max(save_every, 1), init=init)
 
 
 @dataclasses.dataclass

@@ -4,12 +4,18 @@ on a folder of photos, with the lesson's settings by default."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 from pathlib import Path
 
-from neural_style.cli.options import DEFAULT_STYLE, HelpFormatter, check_output, run_job, say_fn
+from neural_style.cli.options import (
+    DEFAULT_STYLE,
+    HelpFormatter,
+    check_output,
+    config_from,
+    run_job,
+    say_fn,
+)
 from neural_style.cli.sizes import check_side
 from neural_style.errors import NeuralStyleError
 
@@ -64,15 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _config(args):
     """The TrainConfig of the command's options, field by field."""
+    from neural_style import kinds
     from neural_style.config import TrainConfig
 
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    from neural_style import kinds
-
     names = tuple(args.style) if kinds.get(args.task).needs_style else ()  # recorded with the network
-    cfg = TrainConfig(**{name: value for name, value in vars(args).items() if name in fields}, style_names=names)
-    cfg.validate()
-    return cfg
+    return config_from(args, TrainConfig(), style_names=names)
 
 
 def _main(args) -> int:
