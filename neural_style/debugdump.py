@@ -46,7 +46,12 @@ def enable(folder, trainer):
     check()
     trainer.jit_compile = False
     Path(folder).mkdir(parents=True, exist_ok=True)
+    _quiet_levels.append(tf.get_logger().level)  # the dumper logs each start and stop, and every
+    tf.get_logger().setLevel("ERROR")  # source file it cannot read (the notebook's cells), by its path
     tf.debugging.experimental.enable_dump_debug_info(str(folder), tensor_debug_mode="FULL_HEALTH", circular_buffer_size=-1)
+
+
+_quiet_levels = []
 
 
 def disable():
@@ -54,6 +59,8 @@ def disable():
     import tensorflow as tf
 
     tf.debugging.experimental.disable_dump_debug_info()
+    if _quiet_levels:
+        tf.get_logger().setLevel(_quiet_levels.pop())
 
 
 def finish(folder, stopped):

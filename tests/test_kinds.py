@@ -156,6 +156,13 @@ def _imports(path, modules):
     return {m for m in found if m in modules}
 
 
+def test_the_architecture_page_names_every_module():
+    page = (PACKAGE.parent / "docs" / "architecture.md").read_text()
+    modules = [p for p in sorted(PACKAGE.rglob("*.py")) if p.name != "__init__.py"]
+    missing = [str(p.relative_to(PACKAGE)) for p in modules if f"`{p.name}`" not in page and f"/{p.name}`" not in page]
+    assert not missing, f"docs/architecture.md does not say where these live: {missing}"
+
+
 def test_imports_run_one_way():
     modules = {}
     for path in PACKAGE.rglob("*.py"):

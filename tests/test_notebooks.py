@@ -33,6 +33,15 @@ def run(name):
     return outputs, text
 
 
+def test_the_committed_notebooks_name_no_path_of_the_machine_that_ran_them():
+    machine = re.compile(r"(/tmp/|/home/|/root/|/Users/|/work/|/var/folders/)\S*")
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        texts = [o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+        found = [m.group(0) for text in texts for m in machine.finditer(text)]
+        assert not found, f"{path.name}: {found[:3]}"
+
+
 def test_kernel_is_the_projects_python_and_jupyterlab_is_installed(tmp_path):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import sys; print(sys.executable)")])
     path = tmp_path / "probe.ipynb"
