@@ -8,8 +8,10 @@ PIP     := $(PY) -m pip --disable-pip-version-check
 BACKEND ?=
 # CUDA builds where an NVIDIA driver is present, CPU builds elsewhere.
 DEVICE  := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
-# The tests that run again on every other installed backend.
-BACKEND_TESTS := tests/test_losses.py tests/test_lbfgs.py tests/test_optimize.py tests/test_transfer.py tests/test_cli.py tests/test_notebooks.py \
+# The tests that run again on every other installed backend: the library, the command, the
+# lesson's notebook (the other notebooks call the same library functions these tests cover).
+BACKEND_TESTS := tests/test_losses.py tests/test_lbfgs.py tests/test_optimize.py tests/test_transfer.py tests/test_cli.py \
+                 tests/test_notebooks.py::test_lesson_notebook \
                  tests/test_nets.py tests/test_perceptual.py tests/test_cli_realtime.py tests/test_kinds.py
 # What differs per backend, run again on PyTorch (the whole list above would add ~15 minutes to CI):
 # losses, gradients, the device L-BFGS, the networks and perceptual losses, a kind trained and applied.
