@@ -143,16 +143,17 @@ def test_bad_style_lists_are_one_line(tmp_path, capsys):
 
 
 @pytest.mark.skipif(__import__("neural_style").backend.name() != "tensorflow", reason="export traces with TensorFlow")
-def test_every_export_format_keeps_the_style_input(tmp_path, rng):
+@pytest.mark.parametrize("norm", ["instance", "demod"])
+def test_every_export_format_keeps_the_style_input(norm, tmp_path, rng):
     import onnxruntime
 
     from neural_style import export
 
-    net = nets.style_net(styles=2)
+    net = nets.style_net(styles=2, norm=norm)
     scale = rng.normal(1, 0.5, (2, 64)).astype("float32")  # two styles that differ
     for layer in net.layers:
-        if isinstance(layer, nets.ConditionalInstanceNormalization):
-            layer.set_weights([scale, layer.get_weights()[1]])
+        if isinstance(layer, (nets.ConditionalInstanceNormalization, nets.DemodulatedConv2D)):
+            layer.scale.assign(scale)
     kinds.save_net(net, tmp_path / "ms.keras", "multistyle", config={"style_names": ["a", "b"]})
     network = inference.load(tmp_path / "ms.keras")
     dest = export.export(network, tmp_path / "out", "ms", formats=export.FORMATS)
