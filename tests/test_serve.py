@@ -31,7 +31,7 @@ pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="Ray Serve is not installed (pip install '.[serve]' in the neural_style folder)"),
 ]
 MAX_PIXELS = 100_000
-MAX_MEMORY = 0.15  # GB: one image at MAX_PIXELS (0.107 GB by starry_night's bytes per pixel) at a time
+MAX_MEMORY = 0.2  # GB: one image at MAX_PIXELS (0.157 GB by starry_night's bytes per pixel, taken at 256 px) at a time
 
 
 def random_network(path, seed, styles=0, names=None, norm="instance"):
@@ -373,7 +373,7 @@ def test_bombs_at_the_limit_wait_their_turn_within_the_memory_budget(setup, serv
     done.set()
     assert [status for status, _, _ in replies] == [200] * 12, replies[0]
     grew = (max(samples) - before) / 1e9
-    # Twelve at once would need ~0.7 GB; the budget lets one in at a time.  Ray's own
+    # Twelve at once would need ~1.9 GB by the estimate; the budget lets one in at a time.  Ray's own
     # processes move by some tens of MB on their own.
     assert grew < MAX_MEMORY + 0.05, f"the server grew by {grew:.2f} GB"
 
