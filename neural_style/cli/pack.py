@@ -33,19 +33,12 @@ def _main(args) -> int:
 
     from neural_style import records
     from neural_style.errors import NeuralStyleError
-    from neural_style.files import IMAGE_SUFFIXES
-    from neural_style.images import expand
+    from neural_style.imagestream import list_images
 
     say = say_fn(args.quiet)
-    files = []
-    for item in args.images:
-        found = expand(item, recursive=True)
-        if found is None and not Path(item).expanduser().is_file():
-            raise NeuralStyleError(f"{item}: no such file, folder or matching pattern")
-        files += found if found is not None else [Path(item).expanduser()]
-    if not files:
-        raise NeuralStyleError(f"{', '.join(args.images)}: no image file ({', '.join(IMAGE_SUFFIXES)})")
-    files = list(dict.fromkeys(files))
+    files = list_images(args.images)  # the training stream's own listing and its errors
+    if any(isinstance(f, records.Record) for f in files):
+        raise NeuralStyleError(f"{args.images[0]}: these are TFRecord shards already; give image files or folders")
     records.check_shards(args.shards, len(files))
     with tqdm(total=len(files), unit="image", disable=args.quiet) as bar:
         done = records.pack(files, args.output, args.shards, on_file=lambda _: bar.update())
