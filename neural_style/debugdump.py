@@ -1,8 +1,8 @@
-"""Where a training run first went non-finite: TensorFlow's Debugger V2 dump (the lesson
-wiki's "TF debugger", ``tf.debugging.experimental.enable_dump_debug_info``), read back
-with its own reader.  ``tensorboard --logdir DIR`` shows the dump on its Debugger V2 page.
-TensorFlow only: JAX's ``jax_debug_nans`` did not fire inside Keras' compiled training
-step here (the loss went NaN and ``TerminateOnNaN`` stopped the run first)."""
+"""Where a training run first went non-finite (``neural-style train --debug-dump DIR``).
+On TensorFlow: its Debugger V2 dump (the lesson wiki's "TF debugger",
+``tf.debugging.experimental.enable_dump_debug_info``), read back with its own reader;
+``tensorboard --logdir DIR`` shows it on its Debugger V2 page.  On JAX: the failing step
+run again with JAX's own NaN and infinity checks (``nancheck``)."""
 
 from __future__ import annotations
 
@@ -33,9 +33,36 @@ class NonFinite:
 
 
 def check():
-    """Raise NeuralStyleError unless the backend is TensorFlow, before anything is built."""
-    if backend.name() != "tensorflow":
-        raise NeuralStyleError(f"--debug-dump writes TensorFlow's Debugger V2 dump; run with KERAS_BACKEND=tensorflow, not {backend.name()}")
+    """Raise NeuralStyleError unless the backend has a debugger here (TensorFlow's dump,
+    JAX's checks), before anything is built."""
+    if backend.name() not in ("tensorflow", "jax"):
+        raise NeuralStyleError(f"--debug-dump needs TensorFlow's Debugger V2 or JAX's NaN checks; run with KERAS_BACKEND=tensorflow or jax, not {backend.name()}")
+
+
+def start(folder, trainer) -> list:
+    """Watch ``trainer``'s steps for ``folder``; the callbacks ``fit`` needs for it (JAX:
+    the state before each step, to run a failing one again)."""
+    check()
+    if backend.name() == "jax":
+        from neural_style import nancheck
+
+        return [nancheck.StepKeeper(trainer)]
+    enable(folder, trainer)
+    return []
+
+
+def finish(folder, stopped, watchers, stream):
+    """Stop watching; ``stopped`` (why training stopped, or None) with the operation that
+    first went non-finite added: from the dump, or from JAX's checks on the failing step
+    (``watchers``: ``start``'s callbacks) on its batch of ``stream``."""
+    if not watchers:
+        return _finish_dump(folder, stopped)
+    if stopped:
+        from neural_style import nancheck
+
+        where = nancheck.first_nonfinite(watchers[0].trainer, watchers[0], stream, folder)
+        stopped += f"; JAX's NaN checks on that step: the first non-finite value came from {where} (traceback in {Path(folder) / nancheck.REPORT})"
+    return stopped
 
 
 def enable(folder, trainer):
@@ -43,7 +70,6 @@ def enable(folder, trainer):
     graph, not compiled by XLA, whose fused kernels the dump cannot see."""
     import tensorflow as tf
 
-    check()
     trainer.jit_compile = False
     Path(folder).mkdir(parents=True, exist_ok=True)
     _quiet_levels.append(tf.get_logger().level)  # the dumper logs each start and stop, and every
@@ -63,9 +89,8 @@ def disable():
         tf.get_logger().setLevel(_quiet_levels.pop())
 
 
-def finish(folder, stopped):
-    """Stop dumping into ``folder``; ``stopped`` (why training stopped, or None) with the
-    operation that first went non-finite added."""
+def _finish_dump(folder, stopped):
+    """Stop dumping into ``folder``; ``stopped`` with the dump's first non-finite operation."""
     disable()
     if stopped:
         stopped += f"; the first non-finite value came from {first_nonfinite(folder)} (tensorboard --logdir {folder}: Debugger V2)"

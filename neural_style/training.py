@@ -165,8 +165,9 @@ def train(cfg: TrainConfig, files, output, style=None, logdir=None, resume=False
         style: RGB 0..255 (H, W, 3) style image (a kind that ``needs_style``).
         logdir: TensorBoard folder (loss terms per step, sample outputs per epoch).
         resume: continue from ``output``'s checkpoint (epoch count and optimiser state).
-        debug_dump: a folder for TensorFlow's Debugger V2 dump (``debugdump``); a run that
-            goes non-finite then says which operation first made a NaN or an infinity.
+        debug_dump: a folder for TensorFlow's Debugger V2 dump, or on JAX for the report
+            of its NaN checks (``debugdump``); a run that goes non-finite then says which
+            operation first made a NaN or an infinity.
 
     Across processes (``distributed.start`` first) every process calls it alike; each
     streams its share of every batch, process 0 alone writes.  Returns a TrainResult;
@@ -180,8 +181,7 @@ def train(cfg: TrainConfig, files, output, style=None, logdir=None, resume=False
         raise NeuralStyleError(f"batch size {cfg.batch_size} does not divide over {n_devices} devices; give a multiple of {n_devices}")
     with distribution:
         net, trainer = build(cfg, style, weights)
-        if debug_dump:
-            debugdump.enable(debug_dump, trainer)
+        watchers = debugdump.start(debug_dump, trainer) if debug_dump else []
         first = load_checkpoint(net, trainer, output)["epoch"] if resume else 0
         stream = ImageStream(files, cfg.size, cfg.batch_size, cfg.task, cfg.steps, cfg.seed, cfg.workers, shard=(index, count), cfg=cfg)
         stream.epoch = first
@@ -189,7 +189,7 @@ def train(cfg: TrainConfig, files, output, style=None, logdir=None, resume=False
         # samples only in one process: predicting across processes would need them all
         log = _Log(net, stream.kind, _writer(logdir, cfg) if index == 0 else None, _samples(stream, cfg.samples, n_devices) if count == 1 else None, cfg.samples)
         checkpoint, interrupt, history = _Checkpoint(net, output, cfg, first, writes=index == 0), _Interrupt(trainer, count), keras.callbacks.History()
-        callbacks = [progress, log, keras.callbacks.TerminateOnNaN(raise_error=True), interrupt, checkpoint, history,
+        callbacks = [progress, log, *watchers, keras.callbacks.TerminateOnNaN(raise_error=True), interrupt, checkpoint, history,
                      keras.callbacks.LearningRateScheduler(lambda epoch, lr: cfg.lr_at(epoch))]  # fmt: skip
         stopped, start = None, time.perf_counter()
         with stop_requests(interrupt.request):
@@ -200,7 +200,7 @@ def train(cfg: TrainConfig, files, output, style=None, logdir=None, resume=False
                     raise
                 stopped = f"the loss became {log.losses[-1]}"
             finally:
-                stopped = debugdump.finish(debug_dump, stopped) if debug_dump else stopped
+                stopped = debugdump.finish(debug_dump, stopped, watchers, stream) if debug_dump else stopped
         seconds = time.perf_counter() - start
     progress.bar.close()
     if log.writer:

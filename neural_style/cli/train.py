@@ -54,8 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     a("--workers", type=int, default=d.workers, help="threads decoding images while the network trains")
     a("--logdir", help="TensorBoard folder: loss terms per step, sample outputs per epoch")
     a("--resume", action="store_true", help="continue from --output's checkpoint (epoch count and optimiser state)")
-    a("--debug-dump", metavar="DIR", help="dump every operation's health to DIR (TensorFlow's Debugger V2; tensorboard --logdir DIR "
-      "shows it): a run whose loss goes non-finite names the operation that first made a NaN or an infinity")  # fmt: skip
+    a("--debug-dump", metavar="DIR", help="a run whose loss goes non-finite names the operation that first made a NaN or an infinity: "
+      "TensorFlow dumps every operation's health to DIR (Debugger V2; tensorboard --logdir DIR shows it); JAX runs the failing step "
+      "again with its NaN checks and writes the traceback to DIR")  # fmt: skip
     a("--weights", help="VGG16 weights file (default: the verified ImageNet weights)")
     a("--coordinator", metavar="HOST:PORT", help="train across processes and hosts (KERAS_BACKEND=jax): the address of process 0, which listens there")
     a("--num-processes", type=int, help="how many processes train together (with --coordinator)")
