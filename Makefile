@@ -17,7 +17,7 @@ BACKEND_TESTS := tests/test_losses.py tests/test_lbfgs.py tests/test_optimize.py
 # losses, gradients, the device L-BFGS, the networks and perceptual losses, a kind trained and applied.
 TORCH_TESTS := tests/test_losses.py tests/test_lbfgs.py tests/test_optimize.py tests/test_nets.py tests/test_perceptual.py tests/test_kinds.py
 
-.PHONY: setup browser serve export clean-outputs test test-backends run run-fast lab notebooks figures figures-paper gallery bench bench-gpu weights data lint docs clean
+.PHONY: setup browser page-runtime serve export clean-outputs test test-backends run run-fast lab notebooks figures figures-paper gallery bench bench-gpu weights data lint docs clean
 
 # What lesson 8 needs (TensorFlow, Keras, scipy, JupyterLab, LiteRT, the weights): make lab, make run
 # and make notebooks. Every other job installs its own extra on first use (make serve,
@@ -30,6 +30,16 @@ browser:
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null); \
 	else echo "make browser: not root or no apt-get: the page test will skip (install Chromium to run it)"; fi
+
+# ONNX Runtime Web for the page's camera mode, from the npm registry at the lockfile's version
+# (Debian's npm first where it is missing, as root); without it the camera is painted through the server.
+PAGE_RUNTIME := neural_style/page/node_modules/.package-lock.json
+page-runtime: $(PAGE_RUNTIME)
+$(PAGE_RUNTIME): neural_style/page/package.json neural_style/page/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get install -y -q npm >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q npm >/dev/null); fi
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix neural_style/page --no-audit --no-fund --loglevel=error; \
+	else echo "make page-runtime: no npm: the camera mode paints through the server, and its browser test skips"; fi
 
 $(VENV)/.lesson: setup.cfg pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -59,7 +69,7 @@ data: $(VENV)/.lesson
 # The whole suite on TensorFlow (with the cross-backend tests of every installed backend);
 # then, if JAX is installed, the library, command and notebook tests again on JAX; if
 # PyTorch is, the backend-specific tests on PyTorch.
-test: $(VENV)/.installed weights browser
+test: $(VENV)/.installed weights browser page-runtime
 	$(PY) -m pytest -q --durations=15
 	@if $(PY) -c "import jax" 2>/dev/null; then \
 	  echo "--- the same library, command and notebook tests on JAX"; \
@@ -78,7 +88,7 @@ run: $(VENV)/.lesson
 	$(VENV)/bin/neural-style
 
 # The shipped networks over TF Serving's REST API, and a page to try them: http://127.0.0.1:8501/
-serve: $(VENV)/.extra-serve weights
+serve: $(VENV)/.extra-serve weights page-runtime
 	$(VENV)/bin/neural-style serve
 
 # A network for TF Serving, ONNX Runtime and phones: make export NET=paintings (default starry_night).
@@ -115,13 +125,14 @@ figures-paper: $(VENV)/.lesson
 gallery: $(VENV)/.installed
 	$(PY) figures/gallery.py
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed browser page-runtime
 	$(PY) benchmarks/bench.py
 	$(PY) benchmarks/realtime.py
 	$(PY) benchmarks/train_step.py
 	$(PY) benchmarks/stream.py
 	$(PY) benchmarks/steadiness.py
 	$(PY) benchmarks/serving.py
+	$(PY) benchmarks/camera.py
 	@for b in jax torch; do if $(PY) -c "import $$b" 2>/dev/null; then \
 	  KERAS_BACKEND=$$b $(PY) benchmarks/bench.py --sizes 256,512 --append; fi; done
 

@@ -14,18 +14,17 @@ is not enough, a Ray cluster (``ray start --head``, then ``--address``).
 
 # no `from __future__ import annotations`: FastAPI reads the handlers' annotations (Request)
 import asyncio
-from pathlib import Path
 
 import numpy as np
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from ray import serve
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from neural_style import admission, loopback, restapi
+from neural_style import admission, browser, loopback, restapi
 from neural_style.errors import NeuralStyleError
 
-PAGE = Path(__file__).resolve().parent / "page" / "index.html"
+PAGE = browser.PAGE / "index.html"
 MAX_BATCH = 16
 app = FastAPI(title="neural_style", docs_url=None, redoc_url=None)
 
@@ -79,11 +78,12 @@ class ModelVersion:
 
     def __init__(self, source, batching=True):
         loopback.replica_grpc_on_loopback()
-        self.network = load_network(source)
+        self.source, self.network, self.onnx_cache = source, load_network(source), None
         self.together = not self.network.kind.mixes_batch(self.network.meta)
         self.predict_batch.set_max_batch_size(MAX_BATCH if batching else 1)
         kind = self.network.kind
-        self.info = {**kind.describe(self.network.meta), "bytes_per_pixel": round(admission.bytes_per_pixel(self.network))}
+        self.info = {**kind.describe(self.network.meta), "bytes_per_pixel": round(admission.bytes_per_pixel(self.network)),
+                     "onnx": browser.onnx_file(source) is not None or browser.convertible(self.network)}  # fmt: skip
         warm = np.zeros((64, 64, 3), np.uint8)  # the warm-up request: ready only once answered
         result = paint(self.network, [(warm, kind.request_inputs(self.info, {}))])[0]
         if isinstance(result, Exception):
@@ -91,6 +91,12 @@ class ModelVersion:
 
     def describe(self) -> dict:
         return self.info
+
+    async def onnx(self) -> bytes | None:
+        """The network as ONNX for the page's camera mode (``browser.onnx_bytes``), made once."""
+        if self.onnx_cache is None:
+            self.onnx_cache = asyncio.ensure_future(asyncio.to_thread(browser.onnx_bytes, self.source, self.network))
+        return await self.onnx_cache
 
     @serve.batch(max_batch_size=MAX_BATCH, batch_wait_timeout_s=0.01)
     async def predict_batch(self, items: list[tuple]) -> list:
@@ -151,7 +157,35 @@ class Ingress:
 
     @app.get("/")
     def page(self):
-        return HTMLResponse(PAGE.read_text())
+        return HTMLResponse(PAGE.read_text(), headers=browser.ISOLATED)
+
+    @app.get("/camera.js")
+    def camera(self):
+        return FileResponse(browser.PAGE / "camera.js", media_type="text/javascript", headers=browser.ISOLATED)
+
+    @app.get("/runtime/{file}")
+    def runtime(self, file: str):
+        """ONNX Runtime Web's files for the camera mode, from the installed npm package."""
+        path = browser.runtime_file(file)
+        if path is None:
+            return JSONResponse({"error": f"no runtime file {file!r}: ONNX Runtime Web is not installed (`make page-runtime`)"}, status_code=404)
+        return FileResponse(path, media_type=browser.media_type(path), headers={**browser.ISOLATED, "Cache-Control": "public, max-age=86400"})
+
+    @app.get("/v1/models/{name}/versions/{version}/model.onnx")
+    async def onnx(self, name: str, version: int):
+        """The served version as ONNX; its address names the version, so it is cached for good."""
+        try:
+            model = self._model(name)
+            if version != model["current"]:
+                raise restapi.RestError(404, f"model {name} version {version} is not served; the served version is {model['current']}")
+            data = await self.handles[name].onnx.remote()
+        except restapi.RestError as e:
+            return JSONResponse(e.body(), status_code=e.status)
+        except Exception as e:  # the conversion failed, or the replica died (Ray restarts it)
+            return JSONResponse({"error": f"model {name}: no ONNX network ({type(e).__name__}); the page paints through the server"}, status_code=503)
+        if data is None:
+            return JSONResponse({"error": f"model {name} has no ONNX network: export it with `neural-style export --format onnx`"}, status_code=404)
+        return Response(data, media_type="application/octet-stream", headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
     @app.get("/v1/models")
     def list_models(self):

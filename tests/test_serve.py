@@ -9,6 +9,7 @@ import ipaddress
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -24,7 +25,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from neural_style import backend, data, export, inference, kinds, nets, rollout, serving
+from neural_style import backend, browser, data, export, inference, kinds, nets, rollout, serving
 
 pytestmark = [
     pytest.mark.skipif(backend.name() != "tensorflow", reason="the exported versions are traced with TensorFlow"),
@@ -459,3 +460,133 @@ def shown(page):
     src = page.get_attribute("#result", "src")
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1])))).astype(int)
 
+
+
+def png_pixels(url):
+    """A PNG data URL's pixels (int RGB)."""
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB")).astype(int)
+
+
+@pytest.fixture(scope="module")
+def camera_clip(tmp_path_factory):
+    """A fake camera of known motion: Tübingen panned 3 px a frame, 128x96, as Y4M."""
+    photo = data.load("tubingen", size=256)
+    frames = np.stack([photo[40:136, 3 * k : 3 * k + 128] for k in range(30)])
+    path = tmp_path_factory.mktemp("camera") / "pan.y4m"
+    browser.write_y4m(frames, path)
+    return path, frames
+
+
+def camera_browser(p, clip):
+    """Headless Chromium whose camera plays ``clip``, allowed without asking."""
+    fake = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={clip}"]
+    return p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", *fake])
+
+
+def painted_frames(page, at_least):
+    """Wait until the camera mode has painted ``at_least`` frames; its last one (``camera.frame()``)."""
+    page.wait_for_function(f"window.camera.frames >= {at_least}", timeout=180_000)
+    return page.evaluate("camera.frame()")
+
+
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason="no Chromium: `make browser` installs Debian's chromium (as root)")
+@pytest.mark.skipif(importlib.util.find_spec("playwright") is None, reason="Playwright is not installed (pip install '.[test]' in the neural_style folder)")
+@pytest.mark.skipif(browser.runtime_file("ort.wasm.min.js") is None and not os.environ.get("CI"), reason="ONNX Runtime Web is not installed: `make page-runtime`")
+def test_the_camera_is_painted_in_the_browser_as_the_network_paints_it(setup, server, camera_clip, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    clip, frames = camera_clip
+    local = inference.load(setup["root"] / "two.keras")
+    with sync_playwright() as p:
+        chromium = camera_browser(p, clip)
+        context = chromium.new_context(viewport={"width": 1000, "height": 760})
+        page = context.new_page()
+        page.goto(f"{server}/?mode=camera&model=two&size=256")
+        page.wait_for_selector("#model option[value='two']", state="attached")
+        assert page.evaluate("crossOriginIsolated")  # else WebAssembly gets no threads
+        page.click("#start")
+        frame = painted_frames(page, 3)
+        assert frame["via"].startswith("browser, WebAssembly"), (frame["via"], page.text_content("#camera-status"))
+        shown = png_pixels(frame["input"])
+        errors = [np.abs(shown - f).mean() for f in frames.astype(int)]  # the camera's frame is one of the clip's
+        assert min(errors) < 4 and sorted(errors)[1] > 3 * min(errors), np.round(errors, 1)
+        assert frame["weights"] == [1, 0]
+        assert np.abs(png_pixels(frame["painted"]) - local.apply(shown.astype(np.uint8), style="first")).max() <= 1
+        page.locator("#styles input[data-style='first']").fill("0")  # the sliders blend live
+        page.locator("#styles input[data-style='second']").fill("100")
+        page.wait_for_function("window.camera.last.weights[1] === 1", timeout=60_000)
+        frame = painted_frames(page, page.evaluate("camera.frames") + 1)
+        shown, painted = png_pixels(frame["input"]), png_pixels(frame["painted"])
+        assert frame["weights"] == [0, 1] and np.abs(painted - local.apply(shown.astype(np.uint8), style="second")).max() <= 1
+        assert np.abs(painted - local.apply(shown.astype(np.uint8), style="first")).mean() > 5
+        assert re.fullmatch(r"\d+\.\d frames/s", page.text_content("#fps")) and page.evaluate("camera.fps") > 0
+        assert page.text_content("#camera-status") == ""  # "give one style a weight above 0", while both were 0, is over
+        page.click("#start")  # stop, then a snapshot of the painted frame
+        page.wait_for_timeout(500)
+        last = png_pixels(page.evaluate("camera.frame()")["painted"])
+        with page.expect_download() as download:
+            page.click("#snapshot")
+        download.value.save_as(tmp_path / "snapshot.png")
+        assert np.array_equal(np.asarray(Image.open(tmp_path / "snapshot.png").convert("RGB")).astype(int), last)
+        again = context.new_page()  # the network is fetched once: a second page takes it from the cache
+        again.goto(f"{server}/?mode=camera&model=two&size=256")
+        again.wait_for_selector("#model option[value='two']", state="attached")
+        again.click("#start")
+        painted_frames(again, 1)
+        fetched = again.evaluate("performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/model.onnx')).map((e) => e.transferSize)")
+        assert fetched == [0], fetched
+        chromium.close()
+
+
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason="no Chromium: `make browser` installs Debian's chromium (as root)")
+@pytest.mark.skipif(importlib.util.find_spec("playwright") is None, reason="Playwright is not installed (pip install '.[test]' in the neural_style folder)")
+def test_without_the_runtime_the_camera_is_painted_through_the_server_and_the_page_says_so(setup, server, camera_clip):
+    from playwright.sync_api import sync_playwright
+
+    clip, _ = camera_clip
+    with sync_playwright() as p:
+        chromium = camera_browser(p, clip)
+        page = chromium.new_page()
+        page.route("**/runtime/**", lambda route: route.fulfill(status=404, body="{}"))  # as on a server without it
+        page.goto(f"{server}/?mode=camera&model=two&size=256")
+        page.wait_for_selector("#model option[value='two']", state="attached")
+        page.click("#start")
+        frame = painted_frames(page, 2)
+        assert frame["via"] == "server"
+        assert "ONNX Runtime Web is not installed on this server" in page.text_content("#camera-status")
+        shown = png_pixels(frame["input"]).astype(np.uint8)
+        assert np.abs(png_pixels(frame["painted"]) - inference.load(setup["root"] / "two.keras").apply(shown, style="first")).max() <= 1
+        chromium.close()
+
+
+def fetch(url):
+    """(status, body bytes, headers) of a GET."""
+    try:
+        with urllib.request.urlopen(url, timeout=120) as reply:
+            return reply.status, reply.read(), dict(reply.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, e.read(), dict(e.headers)
+
+
+def test_the_camera_mode_gets_each_network_as_onnx_and_the_runtime_from_this_server(setup, server):
+    import onnxruntime
+
+    status, body, headers = fetch(f"{server}/v1/models/two/versions/1/model.onnx")
+    assert status == 200 and "immutable" in headers["cache-control"]  # the address names the version: cached for good
+    session = onnxruntime.InferenceSession(body, providers=["CPUExecutionProvider"])
+    photo = setup["photo"]
+    out = session.run(None, {"images": photo[None], "style_weights": np.array([[0.25, 0.75]], np.float32)})[0][0]
+    assert np.abs(out.astype(int) - inference.load(setup["root"] / "two.keras").apply(photo, style_mix={"first": 1, "second": 3})).max() <= 1
+    _, listing, _ = request(f"{server}/v1/models")
+    assert listing["two"]["onnx"] and not listing["net"]["onnx"]  # a SavedModel alone: the page paints through the server
+    for url, want, says in [(f"{server}/v1/models/two/versions/7/model.onnx", 404, "version 7 is not served"),
+                            (f"{server}/v1/models/net/versions/{listing['net']['version']}/model.onnx", 404, "no ONNX network"),
+                            (f"{server}/runtime/..%2F..%2Fpackage.json", 404, ""), (f"{server}/runtime/LICENSE", 404, "no runtime file")]:  # fmt: skip
+        status, body, _ = fetch(url)
+        assert status == want and says in json.loads(body)["error"], (url, status, body[:200])
+    status, _, headers = fetch(f"{server}/")
+    assert headers["cross-origin-opener-policy"] == "same-origin" and headers["cross-origin-embedder-policy"] == "require-corp"
+    if browser.runtime_file("ort.wasm.min.js") is not None:
+        for name, media in (("ort.wasm.min.js", "text/javascript"), ("ort-wasm-simd-threaded.wasm", "application/wasm")):
+            status, body, headers = fetch(f"{server}/runtime/{name}")
+            assert status == 200 and headers["content-type"].startswith(media) and body == browser.runtime_file(name).read_bytes()
