@@ -114,7 +114,7 @@ def worker(size, evals, e2e_iterations, jit, weights="imagenet", optimizers=("lb
                 "seconds": seconds, "evals": ev.n_evals, "per_eval_s": seconds / ev.n_evals,
                 "outside": 1 - ev.n_evals * per_eval / seconds,
             }  # fmt: skip
-    out["peak_gb"] = (backend.peak_memory() if gpu else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) / 1e9
+    out["peak_gb"] = (memory.peak_memory() if gpu else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) / 1e9
     out["peak_kind"] = "GPU" if gpu else "RSS"
     if backend.name() == "tensorflow" and not gpu:
         out["matmul_peak_gflop_s"] = tf_matmul_peak()

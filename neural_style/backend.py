@@ -6,7 +6,7 @@ Everything else is written in ``keras.ops``.  What truly differs per backend liv
   (``tf.GradientTape``; ``jax.value_and_grad``; ``torch.autograd.grad``);
 - ``compile(fn)``: one compiled program (``tf.function``; ``jax.jit``; PyTorch runs eagerly,
   its kernels queued asynchronously on the GPU, so Python only issues work);
-- devices, memory, seeds and conversion to and from numpy.
+- devices, seeds and conversion to and from numpy (memory: ``memory.free_memory``).
 
 The other modules take ``keras`` and ``ops`` from here (``from neural_style.backend import
 keras, ops``): importing this module first checks the backend (one-line error for an
@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
-import subprocess
 import sys
 
 from neural_style.errors import NeuralStyleError
@@ -220,58 +219,6 @@ def device() -> str:
 
     details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
     return f"GPU 0 ({details.get('device_name', 'unknown')})"
-
-
-def free_memory() -> int:
-    """Bytes free where the computation happens: the GPU's free memory on a GPU, the
-    available system memory on the CPU."""
-    if on_gpu():
-        backend = name()
-        if backend == "torch":
-            import torch
-
-            return torch.cuda.mem_get_info(0)[0]
-        if backend == "jax":
-            import jax
-
-            stats = jax.devices()[0].memory_stats() or {}
-            if "bytes_limit" in stats:
-                return stats["bytes_limit"] - stats.get("bytes_in_use", 0)
-        free = _nvidia_smi_free()
-        if free is not None:
-            return free
-    from neural_style import memory
-
-    return memory.available()
-
-
-def _nvidia_smi_free():
-    try:
-        out = subprocess.run(
-            ["nvidia-smi", "--query-gpu=memory.free", "--format=csv,noheader,nounits", "-i", "0"],
-            capture_output=True, text=True, timeout=10, check=True,
-        ).stdout  # fmt: skip
-        return int(out.split()[0]) * 2**20
-    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
-        return None
-
-
-def peak_memory() -> int | None:
-    """Peak bytes allocated on the GPU so far, or None on the CPU (use the process's RSS)."""
-    if not on_gpu():
-        return None
-    backend = name()
-    if backend == "torch":
-        import torch
-
-        return torch.cuda.max_memory_allocated(0)
-    if backend == "jax":
-        import jax
-
-        return (jax.devices()[0].memory_stats() or {}).get("peak_bytes_in_use")
-    import tensorflow as tf
-
-    return tf.config.experimental.get_memory_info("GPU:0")["peak"]
 
 
 def data_parallel():

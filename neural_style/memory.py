@@ -1,5 +1,6 @@
 """How much memory one optimisation run needs, so that the command can choose a size that
-fits before it starts rather than fail part way."""
+fits before it starts rather than fail part way; and how much there is (``free_memory``,
+``peak_memory``: on the GPU, by the backend's own count)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,62 @@ def available() -> int:
     import psutil
 
     return psutil.virtual_memory().available
+
+
+def free_memory() -> int:
+    """Bytes free where the computation happens: the GPU's free memory on a GPU, the
+    available system memory on the CPU."""
+    from neural_style import backend as b  # imported here: this module imports no Keras
+
+    if b.on_gpu():
+        backend = b.name()
+        if backend == "torch":
+            import torch
+
+            return torch.cuda.mem_get_info(0)[0]
+        if backend == "jax":
+            import jax
+
+            stats = jax.devices()[0].memory_stats() or {}
+            if "bytes_limit" in stats:
+                return stats["bytes_limit"] - stats.get("bytes_in_use", 0)
+        free = _nvidia_smi_free()
+        if free is not None:
+            return free
+    return available()
+
+
+def _nvidia_smi_free():
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=memory.free", "--format=csv,noheader,nounits", "-i", "0"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout  # fmt: skip
+        return int(out.split()[0]) * 2**20
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return None
+
+
+def peak_memory() -> int | None:
+    """Peak bytes allocated on the GPU so far, or None on the CPU (use the process's RSS)."""
+    from neural_style import backend as b
+
+    if not b.on_gpu():
+        return None
+    backend = b.name()
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.max_memory_allocated(0)
+    if backend == "jax":
+        import jax
+
+        return (jax.devices()[0].memory_stats() or {}).get("peak_bytes_in_use")
+    import tensorflow as tf
+
+    return tf.config.experimental.get_memory_info("GPU:0")["peak"]
 
 
 def activation_bytes(height, width, layers) -> int:

@@ -279,11 +279,11 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(photos, tmp_path, weights_path):
 
 
 def test_model_on_a_photo_too_big_for_memory_sees_a_smaller_size(net_path, tmp_path, capsys, monkeypatch):
-    from neural_style import backend, kinds
+    from neural_style import kinds, memory
 
     inference_bytes = kinds.get("style").memory
 
-    monkeypatch.setattr(backend, "free_memory", lambda: inference_bytes(100, 100))
+    monkeypatch.setattr(memory, "free_memory", lambda: inference_bytes(100, 100))
     Image.fromarray(np.zeros((150, 200, 3), np.uint8)).save(tmp_path / "big.png")
     assert cli.main(["--model", str(net_path), "--content", str(tmp_path / "big.png"), "-o", str(tmp_path / "o.png")]) == 0
     err = capsys.readouterr().err
@@ -295,11 +295,11 @@ def test_model_on_a_photo_too_big_for_memory_sees_a_smaller_size(net_path, tmp_p
 def test_model_on_a_video_too_big_for_memory_sees_a_smaller_size(net_path, tmp_path, capsys, monkeypatch):
     import imageio_ffmpeg
 
-    from neural_style import backend, kinds
+    from neural_style import kinds, memory
 
     inference_bytes = kinds.get("style").memory
 
-    monkeypatch.setattr(backend, "free_memory", lambda: inference_bytes(42, 60))
+    monkeypatch.setattr(memory, "free_memory", lambda: inference_bytes(42, 60))
     make_video(tmp_path / "clip.mp4", frames=2)  # 66x46 px
     assert cli.main(["--model", str(net_path), "--content", str(tmp_path / "clip.mp4"), "-o", str(tmp_path / "o.mp4")]) == 0
     seen = int(re.search(r"the network sees (\d+) px", capsys.readouterr().err).group(1))

@@ -152,13 +152,11 @@ def _fitting_size(shape, asked, say, network):
 
 
 def _free_memory(network) -> int:
+    from neural_style import memory
+
     if getattr(network.model, "frames_itself", False):  # an exported network runs on the CPU
-        from neural_style import memory
-
         return memory.available()
-    from neural_style import backend
-
-    return backend.free_memory()
+    return memory.free_memory()
 
 
 def _video(network, src, dst, args, looks, say):

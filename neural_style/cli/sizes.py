@@ -13,18 +13,17 @@ from neural_style.vgg16_layers import MIN_SIDE
 def check_memory(sizes, cfg, say):
     """Print the size and the memory estimate; refuse a run that would not fit (on a GPU,
     the GPU's free memory)."""
-    from neural_style import backend
-    from neural_style.memory import estimate_memory
+    from neural_style import backend, memory
 
     gpu = backend.on_gpu()
-    available = backend.free_memory()
-    worst = max(estimate_memory(h, w, cfg, gpu=gpu) for h, w in sizes)
+    available = memory.free_memory()
+    worst = max(memory.estimate_memory(h, w, cfg, gpu=gpu) for h, w in sizes)
     h, w = sizes[-1]
     where = "on the GPU" if gpu else ""
     say(f"result {w}x{h} px, estimated peak memory {worst / 1e9:.1f} GB of {available / 1e9:.1f} GB available {where}".rstrip())
     if worst > available:
         fit = max(sizes[-1])
-        while fit > 32 and estimate_memory(*scaled_shape((h, w), fit), cfg, gpu=gpu) > available:
+        while fit > 32 and memory.estimate_memory(*scaled_shape((h, w), fit), cfg, gpu=gpu) > available:
             fit = int(fit * 0.9)
         raise NeuralStyleError(
             f"a {w}x{h} px run needs about {worst / 1e9:.1f} GB but {available / 1e9:.1f} GB is "
