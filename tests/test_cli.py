@@ -134,7 +134,7 @@ def test_default_job_writes_result(weights_path, tmp_path, monkeypatch, capsys):
 
 
 def test_style_blend_targets_are_normalised_mixtures(weights_path):
-    from neural_style import transfer
+    from neural_style import objective, transfer
     from neural_style.data import load
     from neural_style.losses import gram_matrix
 
@@ -142,8 +142,8 @@ def test_style_blend_targets_are_normalised_mixtures(weights_path):
     model = transfer.build_model(cfg)
     a, b = load("starry_night", size=64), load("the_scream", size=64)
     blended = transfer.style_targets(model, [a, b], 5, blend=(1, 3))
-    ga = [to_numpy(gram_matrix(o[0])) for o in transfer._outputs(model, transfer._as_batch(a))[:5]]
-    gb = [to_numpy(gram_matrix(o[0])) for o in transfer._outputs(model, transfer._as_batch(b))[:5]]
+    ga = [to_numpy(gram_matrix(o[0])) for o in objective.features(model, objective.as_batch(a))[:5]]
+    gb = [to_numpy(gram_matrix(o[0])) for o in objective.features(model, objective.as_batch(b))[:5]]
     for t, x, y in zip(blended, ga, gb):
         np.testing.assert_allclose(to_numpy(t), 0.25 * x + 0.75 * y, rtol=1e-4, atol=1e-6)
 
@@ -206,15 +206,15 @@ def test_batch_folder_skips_bad_file_and_summarises(weights_path, tmp_path, caps
 
 
 def test_batch_builds_model_and_style_targets_once(weights_path, tmp_path, monkeypatch):
-    from neural_style import transfer
+    from neural_style import objective
 
     calls = []
-    targets = transfer._style_targets
-    monkeypatch.setattr(transfer, "_style_targets", lambda *a: calls.append(1) or targets(*a))
-    transfer._feature_model.cache_clear()
+    targets = objective._style_targets
+    monkeypatch.setattr(objective, "_style_targets", lambda *a: calls.append(1) or targets(*a))
+    objective._feature_model.cache_clear()
     code = cli.main(["--content", "tubingen", "grace_hopper", "--style", "the_scream", "-o", str(tmp_path),
                      "--iterations", "1", "--maxfun", "2", "--size", "48", "--quiet"])  # fmt: skip
-    info = transfer._feature_model.cache_info()  # the implementation's own cache
+    info = objective._feature_model.cache_info()  # the implementation's own cache
     assert code == 0 and info.misses == 1 and info.hits >= 1 and len(calls) == 1
     assert len(list(tmp_path.glob("*_the_scream.png"))) == 2
 

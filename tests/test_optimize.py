@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from neural_style import transfer
+from neural_style import objective, transfer
 from neural_style.optimize import Evaluator, loss_and_grads_fn, rand_img, solve_image
 from neural_style.vgg16_avg import VGG16_Avg, feature_model
 
@@ -25,7 +25,7 @@ def evaluator():
     style = rng.integers(0, 256, (32, 32, 3)).astype(np.uint8)
     content = rng.integers(0, 256, (32, 32, 3)).astype(np.uint8)
     grams = transfer.style_targets(model, [style], 2)
-    target = transfer._outputs(model, transfer._as_batch(content))[-1]
+    target = objective.features(model, objective.as_batch(content))[-1]
     loss_fn = transfer.make_loss(model, cfg, content_target=target, style_grams=grams)
     return Evaluator(loss_and_grads_fn(loss_fn, SHAPE), SHAPE)
 

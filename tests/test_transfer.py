@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from neural_style import transfer
+from neural_style import objective, transfer
 from neural_style.errors import NeuralStyleError
 
 
@@ -67,11 +67,11 @@ def test_paper_weights_make_our_loss_the_papers(rng):
     x, content = (rng.uniform(-100, 100, (1, h, w, 3)).astype(np.float32) for _ in range(2))
     style = rng.integers(0, 256, (h, w, 3)).astype(np.uint8)
     grams = transfer.style_targets(model, [style], 2)
-    style_acts = [to_numpy(a)[0].astype(np.float64) for a in transfer._outputs(model, transfer._as_batch(style))[:2]]
-    content_act = to_numpy(transfer._outputs(model, content)[-1])[0].astype(np.float64)
+    style_acts = [to_numpy(a)[0].astype(np.float64) for a in objective.features(model, objective.as_batch(style))[:2]]
+    content_act = to_numpy(objective.features(model, content)[-1])[0].astype(np.float64)
     ours = float(transfer.make_loss(model, cfg, content_target=content_act[None], style_grams=grams)(x))
 
-    outs = [to_numpy(a)[0].astype(np.float64) for a in transfer._outputs(model, x)]
+    outs = [to_numpy(a)[0].astype(np.float64) for a in objective.features(model, x)]
     l_content = 0.5 * np.sum((outs[-1] - content_act) ** 2)
     l_style = 0
     for f, a in zip(outs[:2], style_acts):
