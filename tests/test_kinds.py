@@ -119,12 +119,12 @@ def test_only_the_kinds_branch_on_a_kind_name():
 
 
 def test_the_commands_defaults_are_the_configs():
-    from neural_style.cli import run, train
+    from neural_style.cli import plan, run, train
     from neural_style.config import TrainConfig
 
     args = run.build_parser().parse_args([])
-    assert run._config(args, "lbfgs-restart", 0) == run.DEFAULTS  # the lesson's settings but init and iterations
-    assert (run.DEFAULTS.init, run.DEFAULTS.iterations) == ("content", 6)
+    assert plan.config_for(args, "lbfgs-restart", 0) == plan.DEFAULTS  # the lesson's settings but init and iterations
+    assert (plan.DEFAULTS.init, plan.DEFAULTS.iterations) == ("content", 6)
     assert train._config(train.build_parser().parse_args(["-i", "x", "-o", "n.keras"])) == TrainConfig(style_names=("starry_night",))
 
 
