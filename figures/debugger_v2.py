@@ -8,10 +8,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from embedding_projector import CHROMIUM, serve
+from embedding_projector import CHROMIUM, tensorboard
 from PIL import Image
 
-from neural_style import cli, data, rollout
+from neural_style import cli, data
 
 
 def broken_run(folder):
@@ -50,14 +50,8 @@ def screenshot(url, path, size=(1400, 860)):
 
 def main():
     with tempfile.TemporaryDirectory() as tmp:
-        dump = broken_run(Path(tmp))
-        port = rollout.free_port()
-        board = serve(dump, port, probe="/data/plugin/debugger-v2/runs")
-        try:
-            screenshot(f"http://127.0.0.1:{port}/#debugger-v2", Path(__file__).parent / "debugger_v2.png")
-        finally:
-            board.terminate()
-            board.wait(timeout=30)
+        with tensorboard(broken_run(Path(tmp)), probe="/data/plugin/debugger-v2/runs") as url:
+            screenshot(f"{url}/#debugger-v2", Path(__file__).parent / "debugger_v2.png")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ set) in TensorBoard's Embedding Projector, served on 127.0.0.1 and photographed 
 headless Chromium with software WebGL.  Needs the test extra (Playwright) and Debian's
 chromium; ``tests/test_embed.py`` drives the same page."""
 
+import contextlib
 import shutil
 import subprocess
 import sys
@@ -33,6 +34,21 @@ def serve(logdir, port, wait=120, probe="/data/plugin/projector/runs"):
             time.sleep(1)
 
 
+@contextlib.contextmanager
+def tensorboard(logdir, probe="/data/plugin/projector/runs"):
+    """TensorBoard serving ``logdir`` on a free port of 127.0.0.1 while the block runs
+    (``serve``): its address, such as ``http://127.0.0.1:6006``."""
+    from neural_style import rollout
+
+    port = rollout.free_port()
+    board = serve(logdir, port, probe=probe)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        board.terminate()
+        board.wait(timeout=30)
+
+
 def screenshot(url, path, size=(1280, 800)):
     """The projector page at ``url`` in headless Chromium, once it has fetched the tensor
     and the sprite and drawn them; returns the bytes of the tensor it fetched."""
@@ -52,18 +68,12 @@ def screenshot(url, path, size=(1280, 800)):
 
 
 def main():
-    from neural_style import embed, rollout
+    from neural_style import embed
 
-    points = embed.lesson_points()
     with tempfile.TemporaryDirectory() as tmp:
-        logdir = embed.write_projector(points, Path(tmp) / "styles")
-        port = rollout.free_port()
-        board = serve(logdir, port)
-        try:
-            screenshot(f"http://127.0.0.1:{port}/#projector", Path(__file__).parent / "embedding_projector.png")
-        finally:
-            board.terminate()
-            board.wait(timeout=30)
+        logdir = embed.write_projector(embed.lesson_points(), Path(tmp) / "styles")
+        with tensorboard(logdir) as url:
+            screenshot(f"{url}/#projector", Path(__file__).parent / "embedding_projector.png")
 
 
 if __name__ == "__main__":
