@@ -6,8 +6,9 @@ Reads the tables `benchmarks/steadiness.py --output TABLE.md` writes (one networ
 or several), so that the figure is drawn from the measured numbers without measuring
 again:
 
-    python figures/tradeoff.py s1.md s3.md s10.md s30.md --label "1" "3" "10" "30" \
-        --reference starry_night.md -o figures/paintings3_tradeoff.png
+    cd release/training/tradeoff
+    python ../../../figures/tradeoff.py stability_1.md stability_3.md stability_10.md stability_30.md \
+        --label 1 3 10 30 --reference starry_night.md
 """
 
 import argparse
@@ -52,11 +53,11 @@ def main(argv=None):
     if args.reference:
         for style, (texture, pan, _) in rows(args.reference).items():
             ax.plot([pan], [texture], "k*", markersize=11)
-            ax.annotate(f"one-style {style}", (pan, texture), textcoords="offset points", xytext=(6, -10), fontsize=8)
+            ax.annotate(f"one-style {style}", (pan, texture), textcoords="offset points", xytext=(-110, -4), fontsize=8)
     ax.axhline(TEXTURE_TARGET, color="grey", lw=0.8, ls="--")
     ax.axvline(PAN_TARGET, color="grey", lw=0.8, ls="--")
-    ax.set_xlabel("warping ratio on a 3 px-per-frame pan (lower: steadier; target at most 3)")
-    ax.set_ylabel("texture where the photo is flat (higher: paints more; target at least 0.33)")
+    ax.set_xlabel("warping ratio on a 3 px-per-frame pan\n(lower: steadier; target at most 3)")
+    ax.set_ylabel("texture where the photo is flat\n(higher: paints more; target at least 0.33)")
     ax.set_title("The many-style network by stability weight (numbers on the points)", fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
