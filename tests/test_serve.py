@@ -535,6 +535,11 @@ def test_the_camera_is_painted_in_the_browser_as_the_network_paints_it(setup, se
         painted_frames(again, 1)
         fetched = again.evaluate("performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/model.onnx')).map((e) => e.transferSize)")
         assert fetched == [0], fetched
+        phone = chromium.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)  # the layout on a phone
+        phone.goto(f"{server}/?mode=camera&model=two")
+        phone.wait_for_selector("#model option[value='two']", state="attached")
+        width = phone.evaluate("[document.documentElement.scrollWidth, document.querySelector('#painted').getBoundingClientRect().right]")
+        assert width[0] <= 390 and width[1] <= 390, width  # nothing wider than the screen
         chromium.close()
 
 
