@@ -59,16 +59,21 @@ def convertible(network) -> bool:
     return not hasattr(network.model, "runtime") and backend.name() == "tensorflow" and importlib.util.find_spec("tf2onnx") is not None
 
 
+def has_onnx(source, network) -> bool:
+    """Whether ``onnx_bytes`` can give ``source``'s network as ONNX (without making it)."""
+    return onnx_file(source) is not None or convertible(network)
+
+
 def onnx_bytes(source, network) -> bytes | None:
     """``source``'s network as ONNX bytes (uint8 (B, H, W, 3) in, uint8 out, its style
     weights (B, styles) after the image for a many-style network): the exported file, else
     ``network`` converted as ``neural-style export --format onnx`` would write it; None
     when neither can be had."""
+    if not has_onnx(source, network):
+        return None
     exported = onnx_file(source)
     if exported is not None:
         return exported.read_bytes()
-    if not convertible(network):
-        return None
     from neural_style import export
 
     with tempfile.TemporaryDirectory(prefix="neural_style-onnx-") as folder:

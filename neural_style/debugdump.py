@@ -60,7 +60,7 @@ def finish(folder, stopped, watchers, stream):
     if stopped:
         from neural_style import nancheck
 
-        where = nancheck.first_nonfinite(watchers[0].trainer, watchers[0], stream, folder)
+        where = nancheck.first_nonfinite(watchers[0], stream, folder)
         stopped += f"; JAX's NaN checks on that step: the first non-finite value came from {where} (traceback in {Path(folder) / nancheck.REPORT})"
     return stopped
 

@@ -65,7 +65,7 @@ class NonFinite:
         return f"{self.primitive} ({self.value}) in layer {self.layer} ({self.layer_type}, {seen}), at {self.line}"
 
 
-def first_nonfinite(trainer, keeper, stream, folder=None) -> NonFinite | None:
+def first_nonfinite(keeper, stream, folder=None) -> NonFinite | None:
     """Run the step ``keeper`` last began again, on ``stream``'s same batch, with JAX's
     NaN and infinity checks: the first primitive that made one and the layer that called
     it (the whole traceback into ``folder/REPORT`` where given); None if every value
@@ -80,7 +80,7 @@ def first_nonfinite(trainer, keeper, stream, folder=None) -> NonFinite | None:
     logger.setLevel(logging.ERROR)  # "Invalid nan value ... Calling the de-optimized version.": what we ask for
     try:
         with jax.debug_nans(True), jax.debug_infs(True):
-            trainer.train_step(keeper.state, data)
+            keeper.trainer.train_step(keeper.state, data)
     except FloatingPointError as e:
         if folder:
             Path(folder).mkdir(parents=True, exist_ok=True)

@@ -83,7 +83,7 @@ class ModelVersion:
         self.predict_batch.set_max_batch_size(MAX_BATCH if batching else 1)
         kind = self.network.kind
         self.info = {**kind.describe(self.network.meta), "bytes_per_pixel": round(admission.bytes_per_pixel(self.network)),
-                     "onnx": browser.onnx_file(source) is not None or browser.convertible(self.network)}  # fmt: skip
+                     "onnx": browser.has_onnx(source, self.network)}  # fmt: skip
         warm = np.zeros((64, 64, 3), np.uint8)  # the warm-up request: ready only once answered
         result = paint(self.network, [(warm, kind.request_inputs(self.info, {}))])[0]
         if isinstance(result, Exception):
