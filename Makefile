@@ -69,7 +69,7 @@ data: $(VENV)/.lesson
 # The whole suite on TensorFlow (with the cross-backend tests of every installed backend);
 # then, if JAX is installed, the library, command and notebook tests again on JAX; if
 # PyTorch is, the backend-specific tests on PyTorch.
-test: $(VENV)/.installed weights browser page-runtime
+test: $(VENV)/.installed weights browser page-runtime lint
 	$(PY) -m pytest -q --durations=15
 	@if $(PY) -c "import jax" 2>/dev/null; then \
 	  echo "--- the same library, command and notebook tests on JAX"; \
@@ -144,8 +144,11 @@ bench-gpu:
 docs: $(VENV)/.extra-docs
 	$(VENV)/bin/mkdocs build --strict --quiet
 
+# ruff's formatting and its checks (100 columns, E501 on): what CI runs before the tests.
+LINTED = neural_style tests benchmarks notebooks figures release
 lint: $(VENV)/.extra-test
-	$(VENV)/bin/ruff check neural_style tests benchmarks notebooks figures release
+	$(VENV)/bin/ruff format --check --quiet $(LINTED)
+	$(VENV)/bin/ruff check --quiet $(LINTED)
 
 # What make built; your pictures (results/) and training logs (runs/) stay.
 clean:

@@ -38,7 +38,19 @@ def start_server(models=("starry_night", "paintings")):
     from neural_style import rollout
 
     port = rollout.free_port()
-    command = [sys.executable, "-m", "neural_style", "serve", "--model", *models, "--port", str(port), "--stop-after", "1200", "-q"]
+    command = [
+        sys.executable,
+        "-m",
+        "neural_style",
+        "serve",
+        "--model",
+        *models,
+        "--port",
+        str(port),
+        "--stop-after",
+        "1200",
+        "-q",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     for line in process.stdout:
         if line.startswith("serving "):
@@ -53,7 +65,9 @@ def camera_fps(chromium, url, size, via, threads) -> tuple[float, tuple]:
     page.wait_for_selector("#model option[value='starry_night']", state="attached")
     page.click("#start")
     page.wait_for_function("window.camera.frames >= 2", timeout=300_000)
-    assert page.evaluate("camera.via").startswith("browser" if via == "browser" else "server"), page.text_content("#camera-status")
+    assert page.evaluate("camera.via").startswith("browser" if via == "browser" else "server"), (
+        page.text_content("#camera-status")
+    )
     start = page.evaluate("[camera.frames, performance.now()]")
     page.wait_for_timeout(SECONDS * 1000)
     end = page.evaluate("[camera.frames, performance.now()]")
@@ -62,7 +76,9 @@ def camera_fps(chromium, url, size, via, threads) -> tuple[float, tuple]:
     return (end[0] - start[0]) / ((end[1] - start[1]) / 1000), tuple(shape)
 
 
-def screenshot(chromium, url, path, mix=(("shipwreck", 0), ("starry_night", 60), ("the_scream", 40))):
+def screenshot(
+    chromium, url, path, mix=(("shipwreck", 0), ("starry_night", 60), ("the_scream", 40))
+):
     """The camera mode painting the pan with a blend of the many-style network, at 384 px."""
     page = chromium.new_page(viewport={"width": 1000, "height": 820})
     page.goto(f"{url}/?mode=camera&model=paintings&size=384")
@@ -107,7 +123,10 @@ def main():
 
     chromium_path = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium_path is None or browser.runtime_file("ort.wasm.min.js") is None:
-        print("benchmarks/camera.py: needs Chromium (`make browser`) and ONNX Runtime Web (`make page-runtime`); skipped")
+        print(
+            "benchmarks/camera.py: needs Chromium (`make browser`) and ONNX Runtime Web (`make "
+            "page-runtime`); skipped"
+        )
         return
     network = inference.load("starry_night")
     onnx_bytes = browser.onnx_bytes("starry_night", network)
@@ -117,14 +136,35 @@ def main():
     rows = []
     try:
         with tempfile.TemporaryDirectory() as folder, sync_playwright() as p:
-            fake = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={clip(folder)}"]
-            chromium = p.chromium.launch(executable_path=chromium_path, args=["--no-sandbox", *fake])
+            fake = [
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={clip(folder)}",
+            ]
+            chromium = p.chromium.launch(
+                executable_path=chromium_path, args=["--no-sandbox", *fake]
+            )
             for size in SIZES:
                 for via, threads in (("browser", 1), ("browser", cores), ("server", cores)):
                     fps, shape = camera_fps(chromium, url, size, via, threads)
-                    rows.append((size, shape, f"{'WebAssembly' if via == 'browser' else 'the server'}, {threads} thread{'s' * (threads > 1)}", fps))
+                    rows.append(
+                        (
+                            size,
+                            shape,
+                            f"{'WebAssembly' if via == 'browser' else 'the server'}, {threads} "
+                            f"thread{'s' * (threads > 1)}",
+                            fps,
+                        )
+                    )
                     print(rows[-1], flush=True)
-                rows.append((size, shape, f"ONNX Runtime (Python, native), {cores} threads", native_fps(onnx_bytes, shape)))
+                rows.append(
+                    (
+                        size,
+                        shape,
+                        f"ONNX Runtime (Python, native), {cores} threads",
+                        native_fps(onnx_bytes, shape),
+                    )
+                )
             screenshot(chromium, url, HERE.parent / "figures" / "serve_camera.png")
             chromium.close()
     finally:
@@ -133,13 +173,23 @@ def main():
 
 
 def report(rows, network, peak):
-    lines = [f"## The page's camera mode in Chromium, {time.strftime('%Y-%m-%d')}", "",
-             f"Machine: {cpu_name()}, {os.cpu_count()} cores; Python {sys.version.split()[0]}; {versions()}; ONNX Runtime Web "
-             f"{browser_version()}.  Network: starry_night (ONNX, float32).  Command: `python benchmarks/camera.py`.", "",
-             "| long side | frame (px) | painted by | frames/s | conv GFLOP / frame | GFLOP/s | of TF matmul peak |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        f"## The page's camera mode in Chromium, {time.strftime('%Y-%m-%d')}",
+        "",
+        f"Machine: {cpu_name()}, {os.cpu_count()} cores; Python {sys.version.split()[0]}; "
+        f"{versions()}; ONNX Runtime Web {browser_version()}.  Network: starry_night (ONNX, "
+        "float32).  Command: `python benchmarks/camera.py`.",
+        "",
+        "| long side | frame (px) | painted by | frames/s | conv GFLOP / frame | GFLOP/s | of TF "
+        "matmul peak |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for size, (w, h), how, fps in rows:
         gflops = conv_gflops(network.model, h, w)
-        lines.append(f"| {size} | {w}x{h} | {how} | {fps:.2f} | {gflops:.1f} | {fps * gflops:.1f} | {fps * gflops / peak:.0%} |")
+        lines.append(
+            f"| {size} | {w}x{h} | {how} | {fps:.2f} | {gflops:.1f} | {fps * gflops:.1f} | "
+            f"{fps * gflops / peak:.0%} |"
+        )
     lines += ["", f"TensorFlow float32 matmul peak, measured alongside: {peak:.0f} GFLOP/s.", ""]
     return "\n".join(lines)
 

@@ -24,17 +24,28 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", default="512,1024,2048")
     p.add_argument("--evals", type=int, default=20, help="timed evaluations per size (median)")
-    p.add_argument("--iterations", type=int, default=2, help="outer iterations of 20 evaluations per loop")
+    p.add_argument(
+        "--iterations", type=int, default=2, help="outer iterations of 20 evaluations per loop"
+    )
     p.add_argument("--weights", default="none")
     p.add_argument("--jit", default="auto", choices=("auto", "on", "off"))
     p.add_argument("--output", default=str(HERE / "RESULTS.md"))
     args = p.parse_args()
     rows = []
     for size in [int(s) for s in args.sizes.split(",")]:
-        rows.append(bench.run_size(size, args.evals, args.iterations, args.jit, args.weights,
-                                   "lbfgs-restart,lbfgs-device"))  # fmt: skip
+        rows.append(
+            bench.run_size(
+                size,
+                args.evals,
+                args.iterations,
+                args.jit,
+                args.weights,
+                "lbfgs-restart,lbfgs-device",
+            )
+        )
         print(json.dumps(rows[-1]), flush=True)
-    command = f"KERAS_BACKEND={rows[0]['backend']} python benchmarks/gpu.py {' '.join(sys.argv[1:])}".strip()
+    arguments = " ".join(sys.argv[1:])
+    command = f"KERAS_BACKEND={rows[0]['backend']} python benchmarks/gpu.py {arguments}".strip()
     bench.write_report(bench.report(rows, command), args.output)
 
 

@@ -1,5 +1,6 @@
 """What each set-up path installs, measured in this virtual environment: the files of every
-distribution that ``neural-style-lesson8[EXTRAS]`` (this project) requires (the closure of its requirements, as
+distribution that ``neural-style-lesson8[EXTRAS]`` (this project) requires (the closure of its
+requirements, as
 pip resolved them here), summed from each distribution's RECORD.  Run inside a .venv that
 has every extra (make setup BACKEND="jax torch", then make test or make bench)."""
 
@@ -14,9 +15,30 @@ PATHS = {  # the README's set-up paths: make target -> the extras it installs
     "make setup (the lesson)": ("cpu", "offline", "photos", "notebooks", "litert"),
     "+ make serve": ("cpu", "offline", "photos", "notebooks", "litert", "serve"),
     "+ make export": ("cpu", "offline", "photos", "notebooks", "litert", "export"),
-    "make test (everything)": ("cpu", "offline", "photos", "notebooks", "litert", "serve", "export", "test", "docs"),
-    "+ JAX and PyTorch (BACKEND=\"jax torch\")": ("cpu", "offline", "photos", "notebooks", "litert", "serve", "export", "test", "docs",
-                                                 "jax-cpu", "torch-cpu"),  # fmt: skip
+    "make test (everything)": (
+        "cpu",
+        "offline",
+        "photos",
+        "notebooks",
+        "litert",
+        "serve",
+        "export",
+        "test",
+        "docs",
+    ),
+    '+ JAX and PyTorch (BACKEND="jax torch")': (
+        "cpu",
+        "offline",
+        "photos",
+        "notebooks",
+        "litert",
+        "serve",
+        "export",
+        "test",
+        "docs",
+        "jax-cpu",
+        "torch-cpu",
+    ),
 }
 
 
@@ -39,7 +61,9 @@ def closure(root, extras, dists):
         seen.add((name, wanted))
         for text in dist.requires or []:
             req = Requirement(text)
-            env_ok = [req.marker is None or req.marker.evaluate({"extra": e}) for e in (wanted or {""})]
+            env_ok = [
+                req.marker is None or req.marker.evaluate({"extra": e}) for e in (wanted or {""})
+            ]
             if any(env_ok):
                 todo.append((req.name, frozenset(req.extras)))
     return {canonical(n) for n, _ in seen}

@@ -15,7 +15,8 @@ from neural_style import inference, restapi
 class StyleAPI(ls.LitAPI):
     def setup(self, device):
         self.network = inference.load("starry_night")
-        self.network.kind.apply_batch(self.network.model, np.zeros((1, 64, 64, 3), np.uint8))  # warm-up
+        # warm-up
+        self.network.kind.apply_batch(self.network.model, np.zeros((1, 64, 64, 3), np.uint8))
 
     def decode_request(self, request):
         return restapi.parse_body(json_bytes(request))[0]["image"]
@@ -43,5 +44,11 @@ def json_bytes(request):
 
 if __name__ == "__main__":
     batching = "--no-batching" not in sys.argv
-    api = StyleAPI(max_batch_size=16 if batching else 1, batch_timeout=0.01 if batching else 0.0, api_path="/v1/models/starry_night:predict")
-    ls.LitServer(api, accelerator="cpu", workers_per_device=1).run(host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", generate_client_file=False)
+    api = StyleAPI(
+        max_batch_size=16 if batching else 1,
+        batch_timeout=0.01 if batching else 0.0,
+        api_path="/v1/models/starry_night:predict",
+    )
+    ls.LitServer(api, accelerator="cpu", workers_per_device=1).run(
+        host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", generate_client_file=False
+    )

@@ -39,7 +39,9 @@ def conv_gflops(net, h, w):
     """Forward GFLOP of every Conv2D of ``net`` on one h x w image."""
     from neural_style.backend import keras
 
-    probe = keras.Model(net.inputs[0], [l.output for l in net.layers if isinstance(l, keras.layers.Conv2D)])
+    probe = keras.Model(
+        net.inputs[0], [l.output for l in net.layers if isinstance(l, keras.layers.Conv2D)]
+    )
     outs = probe(np.zeros((1, h, w, 3), "float32"))
     convs = [l for l in net.layers if isinstance(l, keras.layers.Conv2D)]
     total = 0
@@ -67,7 +69,11 @@ def torch_twin(net):
 
     from neural_style.backend import keras, ops
 
-    layers = [l for l in net.layers if isinstance(l, (keras.layers.Conv2D, keras.layers.GroupNormalization))]
+    layers = [
+        l
+        for l in net.layers
+        if isinstance(l, (keras.layers.Conv2D, keras.layers.GroupNormalization))
+    ]
     convs = [l for l in layers if isinstance(l, keras.layers.Conv2D)]
     norms = [l for l in layers if isinstance(l, keras.layers.GroupNormalization)]
 
@@ -138,7 +144,8 @@ def bfloat16_row(net, folder, x8, reference, repeats):
         )
     diff = np.abs(out - reference)
     return (
-        f"SavedModel, TensorFlow with oneDNN's bfloat16 rewrite (vs ours: mean {diff.mean():.2f}, max {diff.max():.0f} levels)",
+        f"SavedModel, TensorFlow with oneDNN's bfloat16 rewrite (vs ours: mean {diff.mean():.2f}, "
+        f"max {diff.max():.0f} levels)",
         seconds,
     )
 
@@ -171,7 +178,8 @@ def exported_rows(net, x, repeats):
         diff = np.abs(out - reference)
         rows.append(
             (
-                f"{file} ({runner.runtime}; vs ours: mean {diff.mean():.2f}, max {diff.max():.0f} levels)",
+                f"{file} ({runner.runtime}; vs ours: mean {diff.mean():.2f}, max {diff.max():.0f} "
+                "levels)",
                 best_of(lambda r=runner: r(x8), repeats),
             )
         )
@@ -195,7 +203,8 @@ def exported_rows(net, x, repeats):
         start = best_of(lambda c=command: subprocess.run(c, check=True, capture_output=True), 2)
         rows.append(
             (
-                f"`neural-style --model {model.name}` on a 64 px photo: the whole command (start-up)",
+                f"`neural-style --model {model.name}` on a 64 px photo: the whole command "
+                "(start-up)",
                 start,
             )
         )
@@ -227,21 +236,35 @@ def main():
         xp = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
         with torch.inference_mode():
             diff = np.abs(twin(xp).numpy().transpose(0, 2, 3, 1) - backend.to_numpy(fwd(xt))).max()
-            rows.append((f"PyTorch {torch.__version__}, same network and weights (eager)", best_of(lambda: twin(xp), args.repeats)))
+            rows.append(
+                (
+                    f"PyTorch {torch.__version__}, same network and weights (eager)",
+                    best_of(lambda: twin(xp), args.repeats),
+                )
+            )
         note = f" The PyTorch twin's output differs from ours by at most {diff:.2g} (0..255)."
 
     rows += exported_rows(net, x, args.repeats)
-    lines = [f"## Real-time style network, {backend.device()}, {time.strftime('%Y-%m-%d')}", "",
-             f"Machine: {cpu_name()}, {os.cpu_count()} cores; Python {platform.python_version()}; {versions()}.",
-             f"Command: `KERAS_BACKEND={backend.name()} python benchmarks/realtime.py`. One {args.size}x{args.size} "
-             f"image per call, best of {args.repeats}; {gflop:.1f} GFLOP of convolutions per image.{note}", "",
-             "| implementation | s / image | frames / s | GFLOP/s | TF matmul peak GFLOP/s | ratio |", "|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        f"## Real-time style network, {backend.device()}, {time.strftime('%Y-%m-%d')}",
+        "",
+        f"Machine: {cpu_name()}, {os.cpu_count()} cores; Python {platform.python_version()}; "
+        f"{versions()}.",
+        f"Command: `KERAS_BACKEND={backend.name()} python benchmarks/realtime.py`. One "
+        f"{args.size}x{args.size} image per call, best of {args.repeats}; {gflop:.1f} GFLOP of "
+        f"convolutions per image.{note}",
+        "",
+        "| implementation | s / image | frames / s | GFLOP/s | TF matmul peak GFLOP/s | ratio |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, s in rows:
         if "the whole command" in name or s != s:  # not one image's forward pass: no GFLOP/s
             lines.append(f"| {name} | {s:.3f} | - | - | - | - |")
             continue
-        lines.append(f"| {name} | {s:.3f} | {1 / s:.2f} | {gflop / s:.0f} | {f'{peak:.0f}' if peak else '-'} | "
-                     f"{f'{gflop / s / peak:.0%}' if peak else '-'} |")  # fmt: skip
+        lines.append(
+            f"| {name} | {s:.3f} | {1 / s:.2f} | {gflop / s:.0f} | "
+            f"{f'{peak:.0f}' if peak else '-'} | {f'{gflop / s / peak:.0%}' if peak else '-'} |"
+        )
     lines.append("")
     write_report("\n".join(lines), args.output)
 

@@ -36,12 +36,16 @@ def body():
 
     buffer = io.BytesIO()
     Image.fromarray(data.load("tubingen", size=256)).save(buffer, format="JPEG", quality=90)
-    return json.dumps({"instances": [{"b64": base64.b64encode(buffer.getvalue()).decode()}]}).encode()
+    return json.dumps(
+        {"instances": [{"b64": base64.b64encode(buffer.getvalue()).decode()}]}
+    ).encode()
 
 
 def post(url, payload):
     start = time.perf_counter()
-    request = urllib.request.Request(url, data=payload, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=payload, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=300) as reply:
         assert reply.status == 200 and b"predictions" in reply.read()
     return time.perf_counter() - start
@@ -52,7 +56,9 @@ def tree_rss(pid) -> int:
 
     try:
         root = psutil.Process(pid)
-        return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)] if p.is_running())
+        return sum(
+            p.memory_info().rss for p in [root, *root.children(recursive=True)] if p.is_running()
+        )
     except psutil.NoSuchProcess:
         return 0
 
@@ -136,7 +142,12 @@ def main():
     print(f"in process, batches of 16: {baseline:.1f} images/s; {steps}", flush=True)
     servers = {
         "Ray Serve, batching (neural-style serve)": ["serve", "--model", "starry_night"],
-        "Ray Serve, no batching (--no-batching)": ["serve", "--model", "starry_night", "--no-batching"],
+        "Ray Serve, no batching (--no-batching)": [
+            "serve",
+            "--model",
+            "starry_night",
+            "--no-batching",
+        ],
         "LitServe, batching": ["litserve"],
         "LitServe, no batching": ["litserve", "--no-batching"],
     }
@@ -147,7 +158,17 @@ def main():
     for name, how in servers.items():
         port = free_port()
         if how[0] == "serve":
-            command = [sys.executable, "-m", "neural_style", *how, "--port", str(port), "--stop-after", "1200", "-q"]
+            command = [
+                sys.executable,
+                "-m",
+                "neural_style",
+                *how,
+                "--port",
+                str(port),
+                "--stop-after",
+                "1200",
+                "-q",
+            ]
         else:
             command = [sys.executable, str(HERE / "litserve_app.py"), str(port), *how[1:]]
         url = f"http://127.0.0.1:{port}/v1/models/starry_night:predict"
@@ -156,18 +177,31 @@ def main():
             memory = tree_rss(process.pid)
             for clients in map(int, args.clients.split(",")):
                 rate, p50, p95 = load(url, payload, clients, args.requests)
-                rows.append(f"| {name} | {up:.0f} | {memory / 1e9:.2f} | {clients} | {rate:.1f} | {rate / baseline:.2f} | {p50 * 1000:.0f} | {p95 * 1000:.0f} |")
+                rows.append(
+                    f"| {name} | {up:.0f} | {memory / 1e9:.2f} | {clients} | {rate:.1f} | "
+                    f"{rate / baseline:.2f} | {p50 * 1000:.0f} | {p95 * 1000:.0f} |"
+                )
                 print(rows[-1], flush=True)
         finally:
             stop(process)
-    lines = [f"## Serving the shipped style network, {time.strftime('%Y-%m-%d')}", "",
-             f"Machine: {cpu_name()}. Command: `python benchmarks/serving.py`. One 256x192 JPEG per request "
-             f"(`POST /v1/models/starry_night:predict`), {args.requests} requests per row; each server started afresh.", "",
-             f"In process, the same network on the same image in batches of 16: {baseline:.1f} images / s (the ratio below "
-             "is each row's against it). Per image, in process: "
-             + "; ".join(f"{name} {seconds * 1000:.1f} ms" for name, seconds in steps.items()) + ".", "",
-             "| server | s to first answer | memory GB | clients | images / s | of in-process | p50 ms | p95 ms |",
-             "|---|---|---|---|---|---|---|---|", *rows, ""]  # fmt: skip
+    lines = [
+        f"## Serving the shipped style network, {time.strftime('%Y-%m-%d')}",
+        "",
+        f"Machine: {cpu_name()}. Command: `python benchmarks/serving.py`. One 256x192 JPEG per "
+        f"request (`POST /v1/models/starry_night:predict`), {args.requests} requests per row; "
+        "each server started afresh.",
+        "",
+        f"In process, the same network on the same image in batches of 16: {baseline:.1f} images "
+        "/ s (the ratio below is each row's against it). Per image, in process: "
+        + "; ".join(f"{name} {seconds * 1000:.1f} ms" for name, seconds in steps.items())
+        + ".",
+        "",
+        "| server | s to first answer | memory GB | clients | images / s | of in-process | p50 ms "
+        "| p95 ms |",
+        "|---|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
     write_report("\n".join(lines), args.output)
 
 

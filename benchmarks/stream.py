@@ -42,7 +42,9 @@ def coco_like_folder(folder: Path, n: int, seed=0) -> list[Path]:
 
     rng = np.random.default_rng(seed)
     sources = [Image.open(p).convert("RGB") for p in data.training_photos()]
-    sources += [Image.fromarray(data.load(name)) for name in ("tubingen", "starry_night", "shipwreck")]
+    sources += [
+        Image.fromarray(data.load(name)) for name in ("tubingen", "starry_night", "shipwreck")
+    ]
     files = []
     for k in range(n):
         im = sources[k % len(sources)]
@@ -50,7 +52,9 @@ def coco_like_folder(folder: Path, n: int, seed=0) -> list[Path]:
         cw, ch = int(w * rng.uniform(0.6, 1)), int(h * rng.uniform(0.6, 1))
         x0, y0 = rng.integers(0, w - cw + 1), rng.integers(0, h - ch + 1)
         path = folder / f"{k:04d}.jpg"
-        im.resize((640, 480), Image.Resampling.BICUBIC, box=(x0, y0, x0 + cw, y0 + ch)).save(path, quality=90)
+        im.resize((640, 480), Image.Resampling.BICUBIC, box=(x0, y0, x0 + cw, y0 + ch)).save(
+            path, quality=90
+        )
         files.append(path)
     return files
 
@@ -73,9 +77,13 @@ def stream_rate(files, size, batch, workers, steps):
 
     photo = keras.Input((size, size, 3))
     target = keras.Input((size, size, 3))
-    nothing = keras.Model([photo, target], keras.layers.Lambda(lambda x: ops.mean(x[0], axis=(1, 2, 3)))([photo, target]))
+    nothing = keras.Model(
+        [photo, target],
+        keras.layers.Lambda(lambda x: ops.mean(x[0], axis=(1, 2, 3)))([photo, target]),
+    )
     stream = ImageStream(files, size, batch, steps=steps, workers=workers)
-    nothing.predict(ImageStream(files, size, batch, steps=2, workers=workers), verbose=0)  # trace once
+    # trace once
+    nothing.predict(ImageStream(files, size, batch, steps=2, workers=workers), verbose=0)
     t = time.perf_counter()
     nothing.predict(stream, verbose=0)
     return steps * batch / (time.perf_counter() - t)
@@ -87,15 +95,30 @@ def tf_data_rate(shards, size, batch, steps):
     import tensorflow as tf
 
     def crop(record):
-        encoded = tf.io.parse_single_example(record, {"image": tf.io.FixedLenFeature([], tf.string)})["image"]
+        encoded = tf.io.parse_single_example(
+            record, {"image": tf.io.FixedLenFeature([], tf.string)}
+        )["image"]
         image = tf.io.decode_image(encoded, channels=3, expand_animations=False)
-        side = tf.cast(tf.cast(tf.reduce_min(tf.shape(image)[:2]), tf.float32) * tf.random.uniform([], 0.5, 1.0), tf.int32)
+        side = tf.cast(
+            tf.cast(tf.reduce_min(tf.shape(image)[:2]), tf.float32)
+            * tf.random.uniform([], 0.5, 1.0),
+            tf.int32,
+        )
         image = tf.image.random_crop(image, tf.stack([side, side, 3]))
-        return tf.image.random_flip_left_right(tf.image.resize(image, (size, size), method="bicubic"))
+        return tf.image.random_flip_left_right(
+            tf.image.resize(image, (size, size), method="bicubic")
+        )
 
     files = tf.data.Dataset.from_tensor_slices([str(s) for s in shards])
-    ds = files.interleave(tf.data.TFRecordDataset, cycle_length=len(shards), num_parallel_calls=tf.data.AUTOTUNE)
-    ds = ds.repeat().map(crop, num_parallel_calls=tf.data.AUTOTUNE).batch(batch).prefetch(tf.data.AUTOTUNE)
+    ds = files.interleave(
+        tf.data.TFRecordDataset, cycle_length=len(shards), num_parallel_calls=tf.data.AUTOTUNE
+    )
+    ds = (
+        ds.repeat()
+        .map(crop, num_parallel_calls=tf.data.AUTOTUNE)
+        .batch(batch)
+        .prefetch(tf.data.AUTOTUNE)
+    )
     it = iter(ds)
     next(it)
     t = time.perf_counter()
@@ -112,10 +135,17 @@ def step_seconds(size, batch):
     from neural_style import data, training
 
     style = data.load("starry_night", factor=3.5)
-    _, trainer = training.build(training.TrainConfig(size=size, batch_size=batch, norm="instance"), style=style)
+    _, trainer = training.build(
+        training.TrainConfig(size=size, batch_size=batch, norm="instance"), style=style
+    )
     photos = np.random.default_rng(0).uniform(0, 255, (batch, size, size, 3)).astype("float32")
     zeros = np.zeros((batch, 1), "float32")
-    return best_of(lambda: trainer.train_on_batch([photos, photos], {"loss": zeros, "style": zeros, "content": zeros}), 2)
+    return best_of(
+        lambda: trainer.train_on_batch(
+            [photos, photos], {"loss": zeros, "style": zeros, "content": zeros}
+        ),
+        2,
+    )
 
 
 def main():
@@ -124,7 +154,9 @@ def main():
     p.add_argument("--steps", type=int, default=16, help="batches timed per setting")
     p.add_argument("--size", type=int, default=288)
     p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--step-seconds", type=float, help="seconds per training step (default: timed here)")
+    p.add_argument(
+        "--step-seconds", type=float, help="seconds per training step (default: timed here)"
+    )
     p.add_argument("--output", default=str(HERE / "RESULTS.md"))
     args = p.parse_args()
 
@@ -141,21 +173,41 @@ def main():
         shards = records.pack(files, Path(tmp) / "packed", shards=4)["shards"]
         for workers in (1, 2, 4):
             threads = f"{workers} worker thread{'s' * (workers > 1)}"
-            rows.append((f"ImageStream, folder, {threads}", stream_rate(files, size, batch, workers, args.steps)))
-            rows.append((f"ImageStream, TFRecord shards, {threads}", stream_rate(list_images(shards), size, batch, workers, args.steps)))
-        rows.append(("tf.data over the shards (tf.image crops, AUTOTUNE)", tf_data_rate(shards, size, batch, args.steps)))
+            rows.append(
+                (
+                    f"ImageStream, folder, {threads}",
+                    stream_rate(files, size, batch, workers, args.steps),
+                )
+            )
+            rows.append(
+                (
+                    f"ImageStream, TFRecord shards, {threads}",
+                    stream_rate(list_images(shards), size, batch, workers, args.steps),
+                )
+            )
+        rows.append(
+            (
+                "tf.data over the shards (tf.image crops, AUTOTUNE)",
+                tf_data_rate(shards, size, batch, args.steps),
+            )
+        )
     need = batch / step
     lines = [
-        f"## Training images' stream, {backend.device()}, {time.strftime('%Y-%m-%d')}", "",
-        f"Machine: {cpu_name()}, {os.cpu_count()} cores; Python {platform.python_version()}; {versions()}.",
-        f"Command: `KERAS_BACKEND={backend.name()} python benchmarks/stream.py`. {args.files} JPEGs of 640x480 px, "
-        f"{size} px crops, batch {batch}, {args.steps} batches per setting.", "",
-        "| reader | images / s | batches / s | against the training step's need |", "|---|---|---|---|",
+        f"## Training images' stream, {backend.device()}, {time.strftime('%Y-%m-%d')}",
+        "",
+        f"Machine: {cpu_name()}, {os.cpu_count()} cores; Python {platform.python_version()}; "
+        f"{versions()}.",
+        f"Command: `KERAS_BACKEND={backend.name()} python benchmarks/stream.py`. {args.files} "
+        f"JPEGs of 640x480 px, {size} px crops, batch {batch}, {args.steps} batches per setting.",
+        "",
+        "| reader | images / s | batches / s | against the training step's need |",
+        "|---|---|---|---|",
         *[f"| {name} | {r:.0f} | {r / batch:.1f} | {r / need:.0f}x |" for name, r in rows],
         "",
-        f"A training step at {size} px, batch {batch} on this machine: {step:.2f} s, so it consumes {need:.2f} images per second.",
+        f"A training step at {size} px, batch {batch} on this machine: {step:.2f} s, so it "
+        f"consumes {need:.2f} images per second.",
         "",
-    ]  # fmt: skip
+    ]
     write_report("\n".join(lines), args.output)
 
 

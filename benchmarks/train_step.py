@@ -30,7 +30,8 @@ sys.path.insert(0, str(HERE))
 from bench import cpu_name, tf_matmul_peak, versions, write_report  # noqa: E402
 from realtime import best_of, conv_gflops, torch_twin  # noqa: E402
 
-VGG_CONVS = [(b, i) for b, n in zip(range(1, 6), (2, 2, 3, 3, 3)) for i in range(1, n + 1)][:-1]  # to block5_conv2
+# to block5_conv2
+VGG_CONVS = [(b, i) for b, n in zip(range(1, 6), (2, 2, 3, 3, 3)) for i in range(1, n + 1)][:-1]
 VGG_CHANNELS = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}
 
 
@@ -57,7 +58,10 @@ def torch_vgg(keras_vgg):
     for b, i in VGG_CONVS:
         layer = keras_vgg.get_layer(f"block{b}_conv{i}")
         k = ops.convert_to_numpy(layer.kernel).transpose(3, 2, 0, 1)
-        params[(b, i)] = (torch.from_numpy(np.ascontiguousarray(k)), torch.from_numpy(ops.convert_to_numpy(layer.bias)))
+        params[(b, i)] = (
+            torch.from_numpy(np.ascontiguousarray(k)),
+            torch.from_numpy(ops.convert_to_numpy(layer.bias)),
+        )
     mean = torch.from_numpy(rn_mean)[None, :, None, None]
 
     def features(x):  # (B, 3, H, W) RGB 0..255 -> the STYLE_LAYERS' activations
@@ -82,7 +86,9 @@ def torch_step(net, trainer, photos):
 
     twin = torch_twin(net).train()
     vgg = torch_vgg(trainer.get_layer("vgg_features").get_layer("features"))
-    grams = [torch.from_numpy(ops.convert_to_numpy(g)) for g in trainer.get_layer("perceptual").grams]
+    grams = [
+        torch.from_numpy(ops.convert_to_numpy(g)) for g in trainer.get_layer("perceptual").grams
+    ]
     opt = torch.optim.Adam(twin.parameters(), lr=1e-3)
     x = torch.from_numpy(photos.transpose(0, 3, 1, 2).copy())
 
@@ -98,7 +104,10 @@ def torch_step(net, trainer, photos):
         with torch.no_grad():
             targets = vgg(x)
         outs = vgg(twin(x))
-        per_image = sum(rms(gram(o) - g) / 2 + rms(o - t) * w for o, t, g, w in zip(outs, targets, grams, CONTENT_WEIGHTS))
+        per_image = sum(
+            rms(gram(o) - g) / 2 + rms(o - t) * w
+            for o, t, g, w in zip(outs, targets, grams, CONTENT_WEIGHTS)
+        )
         return per_image.mean()
 
     def step():
@@ -116,14 +125,22 @@ def measure(size, batch, style, repeats):
     """Table rows (setting, implementation, s / step, GFLOP / step, our speed-up) and a note."""
     from neural_style import backend, training
 
-    net, trainer = training.build(training.TrainConfig(size=size, batch_size=batch, norm="instance"), style=style)
+    net, trainer = training.build(
+        training.TrainConfig(size=size, batch_size=batch, norm="instance"), style=style
+    )
     photos = np.random.default_rng(0).uniform(0, 255, (batch, size, size, 3)).astype("float32")
     zeros = np.zeros((batch, 1), "float32")
     gflop = batch * 3 * (conv_gflops(net, size, size) + vgg_gflops(size))
     setting = f"{size} px, batch {batch}"
     ours_loss = float(np.mean(backend.to_numpy(trainer([photos, photos])["loss"])))
-    twin = torch_step(net, trainer, photos) if importlib.util.find_spec("torch") else None  # before ours trains
-    ours = best_of(lambda: trainer.train_on_batch([photos, photos], {"loss": zeros, "style": zeros, "content": zeros}), repeats)
+    # before ours trains
+    twin = torch_step(net, trainer, photos) if importlib.util.find_spec("torch") else None
+    ours = best_of(
+        lambda: trainer.train_on_batch(
+            [photos, photos], {"loss": zeros, "style": zeros, "content": zeros}
+        ),
+        repeats,
+    )
     rows = [(setting, f"neural_style ({backend.name()}, Keras trainer)", ours, gflop, None)]
     if not twin:
         return rows, None
@@ -131,8 +148,19 @@ def measure(size, batch, style, repeats):
 
     first, step = twin
     theirs = best_of(step, repeats)
-    rows.append((setting, f"PyTorch {torch.__version__}, same network, loss and Adam (eager)", theirs, gflop, theirs / ours))
-    note = f"{setting}: PyTorch's loss {first:.9g}, ours {ours_loss:.9g} (relative difference {abs(first - ours_loss) / ours_loss:.1e})"
+    rows.append(
+        (
+            setting,
+            f"PyTorch {torch.__version__}, same network, loss and Adam (eager)",
+            theirs,
+            gflop,
+            theirs / ours,
+        )
+    )
+    note = (
+        f"{setting}: PyTorch's loss {first:.9g}, ours {ours_loss:.9g} (relative difference "
+        f"{abs(first - ours_loss) / ours_loss:.1e})"
+    )
     return rows, note
 
 
@@ -153,15 +181,26 @@ def main():
         more, note = measure(size, batch, style, args.repeats)
         rows += more
         notes += [note] if note else []
-    lines = [f"## Real-time style network, one training step, {backend.device()}, {time.strftime('%Y-%m-%d')}", "",
-             f"Machine: {cpu_name()}, {os.cpu_count()} cores; Python {platform.python_version()}; {versions()}.",
-             f"Command: `KERAS_BACKEND={backend.name()} python benchmarks/train_step.py`. Best of {args.repeats} steps "
-             "after a warm-up; the network's convolutions x3 plus VGG16's to block5_conv2 x3, per image.", "",
-             "| setting | implementation | s / step | GFLOP / step | GFLOP/s | TF matmul peak GFLOP/s | ratio | ours faster by |",
-             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        f"## Real-time style network, one training step, {backend.device()}, "
+        f"{time.strftime('%Y-%m-%d')}",
+        "",
+        f"Machine: {cpu_name()}, {os.cpu_count()} cores; Python {platform.python_version()}; "
+        f"{versions()}.",
+        f"Command: `KERAS_BACKEND={backend.name()} python benchmarks/train_step.py`. Best of "
+        f"{args.repeats} steps after a warm-up; the network's convolutions x3 plus VGG16's to "
+        "block5_conv2 x3, per image.",
+        "",
+        "| setting | implementation | s / step | GFLOP / step | GFLOP/s | TF matmul peak GFLOP/s "
+        "| ratio | ours faster by |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for setting, name, s, gflop, speedup in rows:
-        lines.append(f"| {setting} | {name} | {s:.2f} | {gflop:.0f} | {gflop / s:.0f} | {f'{peak:.0f}' if peak else '-'} | "
-                     f"{f'{gflop / s / peak:.0%}' if peak else '-'} | {f'{speedup:.2f}x' if speedup else ''} |")  # fmt: skip
+        lines.append(
+            f"| {setting} | {name} | {s:.2f} | {gflop:.0f} | {gflop / s:.0f} | "
+            f"{f'{peak:.0f}' if peak else '-'} | {f'{gflop / s / peak:.0%}' if peak else '-'} | "
+            f"{f'{speedup:.2f}x' if speedup else ''} |"
+        )
     lines += [""] + [f"- {n}" for n in notes] + [""]
     write_report("\n".join(lines), args.output)
 

@@ -21,9 +21,30 @@ def broken_run(folder):
     photos.mkdir()
     for p in data.training_photos()[:2]:
         Image.open(p).convert("RGB").save(photos / f"{p.stem}.jpg")
-    argv = ["train", "--images", str(photos), "-o", str(folder / "net.keras"), "--size", "48", "--batch-size", "2",
-            "--steps", "1", "--epochs", "3", "--workers", "1", "--norm", "instance", "--lr", "1e30",
-            "--debug-dump", str(folder / "dump"), "-q"]  # fmt: skip
+    argv = [
+        "train",
+        "--images",
+        str(photos),
+        "-o",
+        str(folder / "net.keras"),
+        "--size",
+        "48",
+        "--batch-size",
+        "2",
+        "--steps",
+        "1",
+        "--epochs",
+        "3",
+        "--workers",
+        "1",
+        "--norm",
+        "instance",
+        "--lr",
+        "1e30",
+        "--debug-dump",
+        str(folder / "dump"),
+        "-q",
+    ]
     assert cli.main(argv) == 1
     return folder / "dump"
 
@@ -37,12 +58,15 @@ def screenshot(url, path, size=(1400, 860)):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-        with page.expect_response(lambda r: "/data/plugin/debugger-v2/alerts" in r.url, timeout=120_000):
+        with page.expect_response(
+            lambda r: "/data/plugin/debugger-v2/alerts" in r.url, timeout=120_000
+        ):
             page.goto(url)
         time.sleep(5)
         page.get_by_text("NaN/∞", exact=False).first.click()  # jumps to the first non-finite tensor
         time.sleep(5)
-        page.get_by_text("moments/mean:0").first.click()  # that tensor's op and its inputs in the graph
+        # that tensor's op and its inputs in the graph
+        page.get_by_text("moments/mean:0").first.click()
         time.sleep(3)
         page.screenshot(path=str(path))
         browser.close()

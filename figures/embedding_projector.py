@@ -17,11 +17,26 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 def serve(logdir, port, wait=120, probe="/data/plugin/projector/runs"):
     """TensorBoard on 127.0.0.1:``port`` over ``logdir`` (a subprocess; stop it with
-    terminate), once its plugin answers at ``probe``.  Started in ``logdir``'s parent with the folder's
+    terminate), once its plugin answers at ``probe``.  Started in ``logdir``'s parent with the
+    folder's
     name alone, so that the page names the checkpoint by it, not by a path of this machine."""
     logdir = Path(logdir).resolve()
-    board = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", logdir.name, "--host", "127.0.0.1", "--port", str(port)],
-                             cwd=logdir.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    board = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tensorboard.main",
+            "--logdir",
+            logdir.name,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=logdir.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     end = time.monotonic() + wait
     while True:
         try:
@@ -30,7 +45,9 @@ def serve(logdir, port, wait=120, probe="/data/plugin/projector/runs"):
         except OSError:
             if time.monotonic() > end or board.poll() is not None:
                 board.terminate()
-                raise RuntimeError(f"TensorBoard did not answer on 127.0.0.1:{port} within {wait} s") from None
+                raise RuntimeError(
+                    f"TensorBoard did not answer on 127.0.0.1:{port} within {wait} s"
+                ) from None
             time.sleep(1)
 
 
@@ -55,10 +72,17 @@ def screenshot(url, path, size=(1280, 800)):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"],
+        )
         page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-        with page.expect_response(lambda r: "/data/plugin/projector/tensor" in r.url, timeout=120_000) as tensor:
-            with page.expect_response(lambda r: "/data/plugin/projector/sprite_image" in r.url, timeout=120_000):
+        with page.expect_response(
+            lambda r: "/data/plugin/projector/tensor" in r.url, timeout=120_000
+        ) as tensor:
+            with page.expect_response(
+                lambda r: "/data/plugin/projector/sprite_image" in r.url, timeout=120_000
+            ):
                 page.goto(url)
         fetched = tensor.value.body()
         time.sleep(8)  # PCA and the first frames of the 3-D view

@@ -29,7 +29,9 @@ def neural_style(*args):
 
 def optimisation(style):
     out = RESULTS / f"{CONTENT}_{style}.png"
-    seconds = neural_style("--content", CONTENT, "--style", style, "--size", "384", "--seed", "0", "-o", str(out))
+    seconds = neural_style(
+        "--content", CONTENT, "--style", style, "--size", "384", "--seed", "0", "-o", str(out)
+    )
     return out, seconds
 
 
@@ -41,11 +43,16 @@ def realtime_row():
     opt = RESULTS / f"{CONTENT}_starry_night.png"
     opt_s = None if opt.exists() else optimisation("starry_night")[1]
     fast = RESULTS / f"{CONTENT}_starry_night_realtime.png"
-    fast_s = neural_style("--model", "starry_night", "--content", CONTENT, "--size", "384", "-o", str(fast))
+    fast_s = neural_style(
+        "--model", "starry_night", "--content", CONTENT, "--size", "384", "-o", str(fast)
+    )
     content = data.load(CONTENT, size=384)
     opt_title = "optimisation, 6 x 20 evaluations" + (f" ({opt_s:.0f} s)" if opt_s else "")
-    titles = ["Tübingen (never seen by the network)", opt_title,
-              f"real-time network, one pass (whole command {fast_s:.1f} s)"]  # fmt: skip
+    titles = [
+        "Tübingen (never seen by the network)",
+        opt_title,
+        f"real-time network, one pass (whole command {fast_s:.1f} s)",
+    ]
     fig = labelled_grid([[content, load_image(opt), load_image(fast)]], col_titles=titles, size=4.2)
     print(save_figure(fig, HERE / "realtime_starry_night.png"))
     full = RESULTS / f"{CONTENT}_starry_night_realtime_full.png"
@@ -58,13 +65,21 @@ def looks_row():
     from neural_style.images import load_image
     from neural_style.viz import labelled_grid, save_figure
 
-    looks = {"the network": [], "--strength 0.6": ["--strength", "0.6"], "--original-colors": ["--original-colors"]}
+    looks = {
+        "the network": [],
+        "--strength 0.6": ["--strength", "0.6"],
+        "--original-colors": ["--original-colors"],
+    }
     images = []
     for k, extra in enumerate(looks.values()):
         out = RESULTS / f"{CONTENT}_starry_night_realtime_look{k}.png"
-        neural_style("--model", "starry_night", "--content", CONTENT, "--size", "384", *extra, "-o", str(out))
+        neural_style(
+            "--model", "starry_night", "--content", CONTENT, "--size", "384", *extra, "-o", str(out)
+        )
         images.append(load_image(out))
-    fig = labelled_grid([[data.load(CONTENT, size=384), *images]], col_titles=["Tübingen", *looks], size=4.2)
+    fig = labelled_grid(
+        [[data.load(CONTENT, size=384), *images]], col_titles=["Tübingen", *looks], size=4.2
+    )
     print(save_figure(fig, HERE / "realtime_looks.png"))
 
 
@@ -77,7 +92,9 @@ def main():
         if "--realtime" not in sys.argv:
             for style in STYLES:
                 out, _ = optimisation(style)
-                row = thumbnail_row([data.load(CONTENT), data.load(style), load_image(out)], height=200)
+                row = thumbnail_row(
+                    [data.load(CONTENT), data.load(style), load_image(out)], height=200
+                )
                 print(save_image(HERE / f"gallery_{style}.png", row))
         realtime_row()
     looks_row()

@@ -1,6 +1,7 @@
 """Figures 1-3 of Gatys et al. 2015 at the paper's scale (`make figures-paper`).
 
-    python figures/paper.py [--figure 1 2 3] [--size 512] [--size-fig3 384] [--evals 600] [--evals-fig3 600]
+    python figures/paper.py [--figure 1 2 3] [--size 512] [--size-fig3 384] [--evals 600]
+    [--evals-fig3 600]
 
 Every panel is run from white noise with one continuous L-BFGS run (``optimizer="lbfgs"``,
 as the paper ran it; ``lbfgs-device`` on a GPU) for ``--evals`` evaluations (``--evals-fig3``
@@ -62,21 +63,44 @@ def panel(fig, name, make, run):
             kept = info
             print(f"{fig}/{name}: kept after {done} evaluations, continued to {budget}", flush=True)
         else:
-            print(f"{fig}/{name}: kept from a budget of {done} evaluations, made again with {budget}", flush=True)
+            print(
+                f"{fig}/{name}: kept from a budget of {done} evaluations, made again with {budget}",
+                flush=True,
+            )
     start = time.perf_counter()
-    r = make({**run, "init": load_image(png), "iterations": (budget - kept["budget"]) // run["maxfun"]} if kept else run)
+    r = make(
+        {**run, "init": load_image(png), "iterations": (budget - kept["budget"]) // run["maxfun"]}
+        if kept
+        else run
+    )
     if r.stopped:  # Ctrl-C, a signal or a non-finite loss: not a finished panel, keep nothing
-        raise SystemExit(f"{fig}/{name}: stopped ({r.stopped}) after {r.n_evals} evaluations; not kept")
+        raise SystemExit(
+            f"{fig}/{name}: stopped ({r.stopped}) after {r.n_evals} evaluations; not kept"
+        )
     losses = (kept["losses"] if kept else []) + [float(v) for v in r.losses]
     # None: L-BFGS met its own tolerance within the first block (converged, nothing to settle)
     settle = (losses[-2] - losses[-1]) / losses[-2] if len(losses) > 1 else None
-    info = {"losses": losses, "budget": budget, "evaluations": r.n_evals + (kept["evaluations"] if kept else 0),
-            "seconds": time.perf_counter() - start + (kept["seconds"] if kept else 0),
-            "continued_from": kept["budget"] if kept else None, "relative_change_last_100": settle, "stopped": r.stopped}  # fmt: skip
+    info = {
+        "losses": losses,
+        "budget": budget,
+        "evaluations": r.n_evals + (kept["evaluations"] if kept else 0),
+        "seconds": time.perf_counter() - start + (kept["seconds"] if kept else 0),
+        "continued_from": kept["budget"] if kept else None,
+        "relative_change_last_100": settle,
+        "stopped": r.stopped,
+    }
     save_image(png, r.image)
     meta.write_text(json.dumps(info, indent=1))
-    change = f"last {BLOCK} evaluations {settle:+.2%}" if settle is not None else f"converged after {r.n_evals} evaluations"
-    print(f"{fig}/{name}: loss {losses[0]:.4g} -> {losses[-1]:.4g}, {change}, {info['seconds']:.0f} s", flush=True)
+    change = (
+        f"last {BLOCK} evaluations {settle:+.2%}"
+        if settle is not None
+        else f"converged after {r.n_evals} evaluations"
+    )
+    print(
+        f"{fig}/{name}: loss {losses[0]:.4g} -> {losses[-1]:.4g}, {change}, {info['seconds']:.0f} "
+        "s",
+        flush=True,
+    )
     return r.image, info
 
 
@@ -92,14 +116,27 @@ def figure1(run, size):
     painting = data.load("starry_night", size=size)
     contents, styles, notes = [], [], []
     for b in range(1, 6):
-        img, _ = panel("fig1", f"content_conv{b}_1", lambda kw, b=b: transfer.recreate_content(photo, content_layer=f"block{b}_conv1", **kw), run)
+        img, _ = panel(
+            "fig1",
+            f"content_conv{b}_1",
+            lambda kw, b=b: transfer.recreate_content(photo, content_layer=f"block{b}_conv1", **kw),
+            run,
+        )
         contents.append(img)
         if b <= 3:
             notes.append(f"content conv{b}_1: PSNR {psnr(img, photo):.1f} dB against the photo")
     for layers in style_sets():
-        img, info = panel("fig1", f"style_upto_conv{len(layers)}_1", lambda kw, layers=layers: transfer.recreate_style(painting, style_layers=layers, **kw), run)
+        img, info = panel(
+            "fig1",
+            f"style_upto_conv{len(layers)}_1",
+            lambda kw, layers=layers: transfer.recreate_style(painting, style_layers=layers, **kw),
+            run,
+        )
         styles.append(img)
-        notes.append(f"style up to conv{len(layers)}_1: final loss {info['losses'][-1] / info['losses'][0]:.2e} of the first block's")
+        notes.append(
+            f"style up to conv{len(layers)}_1: final loss "
+            f"{info['losses'][-1] / info['losses'][0]:.2e} of the first block's"
+        )
     cols = [f"{'abcde'[k]}: conv{k + 1}_1" for k in range(5)]
     return [styles, contents], ["style\nreconstructions", "content\nreconstructions"], cols, notes
 
@@ -113,11 +150,27 @@ def figure2(run, size, styles=FIG2_STYLES):
     row = [photo]
     for name in styles:
         style = data.load(name, size=size)
-        img, _ = panel("fig2", name, lambda kw, style=style: transfer.style_transfer(
-            photo, style, style_layers=style_sets()[-1], layer_weights=lw, content_weight=cw, crop_content=False, **kw), run)
+        img, _ = panel(
+            "fig2",
+            name,
+            lambda kw, style=style: transfer.style_transfer(
+                photo,
+                style,
+                style_layers=style_sets()[-1],
+                layer_weights=lw,
+                content_weight=cw,
+                crop_content=False,
+                **kw,
+            ),
+            run,
+        )
         row.append(img)
-    titles = {"shipwreck": "B: Shipwreck", "starry_night": "C: Starry Night", "the_scream": "D: The Scream",
-              "woman_with_hat": "Woman with a Hat"}  # fmt: skip
+    titles = {
+        "shipwreck": "B: Shipwreck",
+        "starry_night": "C: Starry Night",
+        "the_scream": "D: The Scream",
+        "woman_with_hat": "Woman with a Hat",
+    }
     cols = ["A: photograph"] + [titles[n] for n in styles]
     return [row], None, cols, []
 
@@ -137,24 +190,54 @@ def figure3(run, size, rows=(1, 2, 3, 4, 5)):
         row, dist = [], []
         for ratio in RATIOS:
             cw, lw = transfer.paper_weights(ratio, layers, "block4_conv2", h, w, paper_size=512)
-            img, _ = panel("fig3", f"upto_conv{len(layers)}_1_ratio_{ratio:g}", lambda kw, cw=cw, lw=lw, layers=layers: transfer.style_transfer(
-                photo, painting, style_layers=layers, layer_weights=lw, content_weight=cw, crop_content=False, **kw), run)
+            img, _ = panel(
+                "fig3",
+                f"upto_conv{len(layers)}_1_ratio_{ratio:g}",
+                lambda kw, cw=cw, lw=lw, layers=layers: transfer.style_transfer(
+                    photo,
+                    painting,
+                    style_layers=layers,
+                    layer_weights=lw,
+                    content_weight=cw,
+                    crop_content=False,
+                    **kw,
+                ),
+                run,
+            )
             row.append(img)
-            dist.append(float(np.mean((np.asarray(acts(preproc(img[None].astype("float32")))) - target) ** 2)))
+            dist.append(
+                float(
+                    np.mean((np.asarray(acts(preproc(img[None].astype("float32")))) - target) ** 2)
+                )
+            )
         panels.append(row)
-        notes.append(f"up to conv{len(layers)}_1: content loss against the photo by ratio " + ", ".join(f"{d:.3g}" for d in dist))
-    return panels, [f"{chr(64 + k)}: up to conv{k}_1" for k in rows], [f"{r:g}" for r in RATIOS], notes
+        notes.append(
+            f"up to conv{len(layers)}_1: content loss against the photo by ratio "
+            + ", ".join(f"{d:.3g}" for d in dist)
+        )
+    return (
+        panels,
+        [f"{chr(64 + k)}: up to conv{k}_1" for k in rows],
+        [f"{r:g}" for r in RATIOS],
+        notes,
+    )
 
 
 def record(k, notes):
-    """figures/paper_figK.json: every panel's evaluations, seconds, loss and settling, and the notes."""
+    """figures/paper_figK.json: each panel's evaluations, seconds, loss, settling; the notes."""
     panels = {}
     for meta in sorted((OUT["results"] / f"fig{k}").glob("*.json")):
         info = json.loads(meta.read_text())
-        panels[meta.stem] = {"budget": info.get("budget"), "evaluations": info["evaluations"], "seconds": round(info["seconds"]),
-                             "loss_first_block": info["losses"][0], "loss_last": info["losses"][-1],
-                             "continued_from": info.get("continued_from"), "relative_change_last_100": info["relative_change_last_100"],
-                             "converged_before_the_budget": info["relative_change_last_100"] is None}  # fmt: skip
+        panels[meta.stem] = {
+            "budget": info.get("budget"),
+            "evaluations": info["evaluations"],
+            "seconds": round(info["seconds"]),
+            "loss_first_block": info["losses"][0],
+            "loss_last": info["losses"][-1],
+            "continued_from": info.get("continued_from"),
+            "relative_change_last_100": info["relative_change_last_100"],
+            "converged_before_the_budget": info["relative_change_last_100"] is None,
+        }
     path = OUT["figures"] / f"paper_fig{k}.json"
     path.write_text(json.dumps({"panels": panels, "notes": notes}, indent=1))
     return path
@@ -167,7 +250,9 @@ def compose(k, rows, row_titles, col_titles):
     from neural_style.viz import labelled_grid, save_figure
 
     side = max(rows[0][0].shape[:2]) / 100 + 0.2  # inches per panel: full pixels at dpi 100
-    fig = labelled_grid(rows, row_titles, col_titles, f"Gatys et al. 2015, Figure {k} (VGG16)", size=side)
+    fig = labelled_grid(
+        rows, row_titles, col_titles, f"Gatys et al. 2015, Figure {k} (VGG16)", size=side
+    )
     path = save_figure(fig, OUT["figures"] / f"paper_fig{k}.png", dpi=100)
     plt.close(fig)
     return path
@@ -177,12 +262,36 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--figure", type=int, nargs="+", default=[2, 1, 3], choices=(1, 2, 3))
     p.add_argument("--size", type=int, default=512, help="longest side of Figures 1 and 2")
-    p.add_argument("--size-fig3", type=int, default=384, help="longest side of Figure 3 (20 panels)")
-    p.add_argument("--evals", type=int, default=600, help="evaluations per panel of Figures 1 and 2, in blocks of 100")
-    p.add_argument("--evals-fig3", type=int, default=600, help="evaluations per panel of Figure 3 (20 panels)")
-    p.add_argument("--fig3-rows", type=int, nargs="+", default=[1, 2, 3, 4, 5], choices=range(1, 6), help="Figure 3's rows (k: style up to convk_1)")
-    p.add_argument("--fig2-styles", nargs="+", default=list(FIG2_STYLES), choices=FIG2_STYLES, help="Figure 2's paintings")
-    p.add_argument("--results", type=Path, default=OUT["results"], help="where finished panels are kept")
+    p.add_argument(
+        "--size-fig3", type=int, default=384, help="longest side of Figure 3 (20 panels)"
+    )
+    p.add_argument(
+        "--evals",
+        type=int,
+        default=600,
+        help="evaluations per panel of Figures 1 and 2, in blocks of 100",
+    )
+    p.add_argument(
+        "--evals-fig3", type=int, default=600, help="evaluations per panel of Figure 3 (20 panels)"
+    )
+    p.add_argument(
+        "--fig3-rows",
+        type=int,
+        nargs="+",
+        default=[1, 2, 3, 4, 5],
+        choices=range(1, 6),
+        help="Figure 3's rows (k: style up to convk_1)",
+    )
+    p.add_argument(
+        "--fig2-styles",
+        nargs="+",
+        default=list(FIG2_STYLES),
+        choices=FIG2_STYLES,
+        help="Figure 2's paintings",
+    )
+    p.add_argument(
+        "--results", type=Path, default=OUT["results"], help="where finished panels are kept"
+    )
     p.add_argument("--figures", type=Path, default=OUT["figures"], help="where the composites go")
     args = p.parse_args(argv)
     OUT.update(results=args.results, figures=args.figures)
@@ -190,12 +299,22 @@ def main(argv=None):
     from neural_style import backend
 
     optimizer = "lbfgs-device" if backend.on_gpu() else "lbfgs"
+
     def run(evals):
-        return dict(iterations=max(1, evals // BLOCK), maxfun=BLOCK, optimizer=optimizer, seed=0, verbose=False)
+        return dict(
+            iterations=max(1, evals // BLOCK),
+            maxfun=BLOCK,
+            optimizer=optimizer,
+            seed=0,
+            verbose=False,
+        )
 
     print(f"{backend.name()} on {backend.device()}, {optimizer}", flush=True)
-    makers = {1: lambda: figure1(run(args.evals), args.size), 2: lambda: figure2(run(args.evals), args.size, args.fig2_styles),
-              3: lambda: figure3(run(args.evals_fig3), args.size_fig3, args.fig3_rows)}  # fmt: skip
+    makers = {
+        1: lambda: figure1(run(args.evals), args.size),
+        2: lambda: figure2(run(args.evals), args.size, args.fig2_styles),
+        3: lambda: figure3(run(args.evals_fig3), args.size_fig3, args.fig3_rows),
+    }
     for k in args.figure:
         rows, row_titles, col_titles, notes = makers[k]()
         for line in notes:

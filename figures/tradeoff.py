@@ -7,7 +7,8 @@ or several), so that the figure is drawn from the measured numbers without measu
 again:
 
     cd release/training/tradeoff
-    python ../../../figures/tradeoff.py stability_1.md stability_3.md stability_10.md stability_30.md \
+    python ../../../figures/tradeoff.py stability_1.md stability_3.md stability_10.md
+    stability_30.md \
         --label 1 3 10 30 --reference starry_night.md
 """
 
@@ -21,12 +22,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 # | network | style | texture | pan: result / input (ratio) | still: ... (ratio) | ...
-ROW = re.compile(r"^\| (?P<net>[^|]+) \| (?P<style>\w+) \| (?P<texture>[\d.]+) \| [\d.]+ / [\d.]+ \((?P<pan>[\d.]+)\) \| [\d.]+ / [\d.]+ \((?P<still>[\d.]+)\) \|")
+ROW = re.compile(
+    r"^\| (?P<net>[^|]+) \| (?P<style>\w+) \| (?P<texture>[\d.]+) \| [\d.]+ / [\d.]+ "
+    r"\((?P<pan>[\d.]+)\) \| [\d.]+ / [\d.]+ \((?P<still>[\d.]+)\) \|"
+)
 TEXTURE_TARGET, PAN_TARGET = 0.33, 3.0  # evaluate.TARGETS, as the tables say
 
 
 def rows(path) -> dict:
-    """{style: (texture, pan ratio, still ratio)} from a steadiness table (the last row of each style)."""
+    """{style: (texture, pan ratio, still ratio)} from a steadiness table (a style's last row)."""
     found = {}
     for line in Path(path).read_text().splitlines():
         match = ROW.match(line)
@@ -47,13 +51,27 @@ def main(argv=None):
     fig, ax = plt.subplots(figsize=(7.5, 5))
     for k, style in enumerate(styles):
         curve = [(r[style][1], r[style][0], label) for label, r in points if style in r]
-        ax.plot([c[0] for c in curve], [c[1] for c in curve], "o-", color=f"C{k}", label=f"paintings3, {style}")
+        ax.plot(
+            [c[0] for c in curve],
+            [c[1] for c in curve],
+            "o-",
+            color=f"C{k}",
+            label=f"paintings3, {style}",
+        )
         for x, y, label in curve:
-            ax.annotate(label, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8, color=f"C{k}")
+            ax.annotate(
+                label, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8, color=f"C{k}"
+            )
     if args.reference:
         for style, (texture, pan, _) in rows(args.reference).items():
             ax.plot([pan], [texture], "k*", markersize=11)
-            ax.annotate(f"one-style {style}", (pan, texture), textcoords="offset points", xytext=(-110, -4), fontsize=8)
+            ax.annotate(
+                f"one-style {style}",
+                (pan, texture),
+                textcoords="offset points",
+                xytext=(-110, -4),
+                fontsize=8,
+            )
     ax.axhline(TEXTURE_TARGET, color="grey", lw=0.8, ls="--")
     ax.axvline(PAN_TARGET, color="grey", lw=0.8, ls="--")
     ax.set_xlabel("warping ratio on a 3 px-per-frame pan\n(lower: steadier; target at most 3)")

@@ -30,7 +30,9 @@ def make_clip(path, frames=72, fps=24, size=(384, 288)):
         t = i / (frames - 1)
         cw, ch = int(photo.width * (0.7 - 0.1 * t)), int(photo.height * (0.7 - 0.1 * t))
         x0, y0 = int((photo.width - cw) * t), int((photo.height - ch) * 0.3)
-        writer.send(np.asarray(photo.resize(size, Image.Resampling.BICUBIC, box=(x0, y0, x0 + cw, y0 + ch))))
+        writer.send(
+            np.asarray(photo.resize(size, Image.Resampling.BICUBIC, box=(x0, y0, x0 + cw, y0 + ch)))
+        )
     writer.close()
 
 
@@ -43,7 +45,20 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     clip, styled = OUT / "pan.mp4", OUT / "pan_starry_night.mp4"
     make_clip(clip)
-    subprocess.run([sys.executable, "-m", "neural_style", "--model", "starry_night", "--content", str(clip), "-o", str(styled)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "neural_style",
+            "--model",
+            "starry_night",
+            "--content",
+            str(clip),
+            "-o",
+            str(styled),
+        ],
+        check=True,
+    )
     rows = []
     for path in (clip, styled):
         reader = imageio_ffmpeg.read_frames(str(path))

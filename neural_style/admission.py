@@ -26,7 +26,11 @@ def bytes_per_pixel(network) -> float:
     measured at 192 px on an AVX-512 CPU); a smaller one needs little in all."""
     side = 256
     scale = network.kind.scale
-    return network.memory(side, side) / side**2 + INGRESS_BYTES_PER_PIXEL + REPLY_BYTES_PER_PIXEL * scale**2
+    return (
+        network.memory(side, side) / side**2
+        + INGRESS_BYTES_PER_PIXEL
+        + REPLY_BYTES_PER_PIXEL * scale**2
+    )
 
 
 class Budget:
@@ -44,8 +48,11 @@ class Budget:
     async def hold(self, n: int, what="the request"):
         n = int(n)
         if n > self.limit:
-            raise RestError(413, f"{what} needs {n / 1e9:.2f} GB, over this server's memory budget of "
-                                 f"{self.limit / 1e9:.2f} GB (--max-memory); send a smaller image")  # fmt: skip
+            raise RestError(
+                413,
+                f"{what} needs {n / 1e9:.2f} GB, over this server's memory budget of "
+                f"{self.limit / 1e9:.2f} GB (--max-memory); send a smaller image",
+            )
         try:
             async with asyncio.timeout(self.wait_s):
                 async with self._turns:
@@ -54,7 +61,11 @@ class Budget:
                         await self._freed.wait()
                     self.held += n
         except TimeoutError:
-            raise RestError(503, f"the server is busy (its memory budget of {self.limit / 1e9:.2f} GB is in use); retry") from None
+            raise RestError(
+                503,
+                f"the server is busy (its memory budget of {self.limit / 1e9:.2f} GB is in use); "
+                "retry",
+            ) from None
         try:
             yield
         finally:
@@ -93,11 +104,19 @@ async def read_body(request, limit) -> bytes:
         raise RestError(415, f"the request's content type is {kind}; send application/json")
     declared = declared_length(request)
     if declared and declared > limit:
-        raise RestError(413, f"the request body is {declared:,} bytes, over this server's limit of {limit:,}; send a smaller image")
+        raise RestError(
+            413,
+            f"the request body is {declared:,} bytes, over this server's limit of {limit:,}; send "
+            "a smaller image",
+        )
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise RestError(413, f"the request body is over this server's limit of {limit:,} bytes; send a smaller image")
+            raise RestError(
+                413,
+                f"the request body is over this server's limit of {limit:,} bytes; send a smaller "
+                "image",
+            )
         chunks.append(chunk)
     return b"".join(chunks)

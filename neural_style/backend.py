@@ -52,18 +52,19 @@ def check() -> str:
     name = requested()
     if name not in BACKENDS:
         raise NeuralStyleError(
-            f"KERAS_BACKEND={name!r} is not a backend neural_style supports; "
-            f"use one of {', '.join(BACKENDS)}"
+            f"KERAS_BACKEND={name!r} is not a backend neural_style supports; use one of "
+            f"{', '.join(BACKENDS)}"
         )
     if importlib.util.find_spec("keras") is None:
         raise NeuralStyleError(
             "Keras is not installed in this environment (an install for exported networks only); "
-            "pip install '.[cpu]' (or gpu, jax-cpu, torch-cpu) in the neural_style folder, or run `make setup`"
+            "pip install '.[cpu]' (or gpu, jax-cpu, torch-cpu) in the neural_style folder, or run "
+            "`make setup`"
         )
     if importlib.util.find_spec(name) is None:
         raise NeuralStyleError(
-            f"KERAS_BACKEND={name} but {BACKENDS[name]} is not installed in this environment; "
-            f"run `make setup BACKEND={name}`"
+            f"KERAS_BACKEND={name} but {BACKENDS[name]} is not installed in this environment; run "
+            f"`make setup BACKEND={name}`"
         )
     return name
 
@@ -237,7 +238,9 @@ def data_parallel():
 
         devices = jax.devices()  # of every process, after distributed.start
         if len(devices) > 1:  # each process streams its own share: Keras need not shard the data
-            return keras.distribution.DataParallel(devices=devices, auto_shard_dataset=False).scope(), len(devices)
+            return keras.distribution.DataParallel(
+                devices=devices, auto_shard_dataset=False
+            ).scope(), len(devices)
     elif backend == "tensorflow":
         import tensorflow as tf
 

@@ -20,7 +20,10 @@ from neural_style import formats
 
 PAGE = Path(__file__).resolve().parent / "page"
 RUNTIME = PAGE / "node_modules" / "onnxruntime-web" / "dist"
-ISOLATED = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
+ISOLATED = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+}
 MEDIA_TYPES = {".wasm": "application/wasm", ".mjs": "text/javascript", ".js": "text/javascript"}
 _RUNTIME_FILE = re.compile(r"^ort[A-Za-z0-9_.-]*\.(wasm|mjs|js)$")  # a file name, never a path
 
@@ -56,7 +59,11 @@ def convertible(network) -> bool:
 
     from neural_style import backend
 
-    return not hasattr(network.model, "runtime") and backend.name() == "tensorflow" and importlib.util.find_spec("tf2onnx") is not None
+    return (
+        not hasattr(network.model, "runtime")
+        and backend.name() == "tensorflow"
+        and importlib.util.find_spec("tf2onnx") is not None
+    )
 
 
 def has_onnx(source, network) -> bool:

@@ -19,10 +19,22 @@ NORMS = ("batch", "instance", "demod")  # of the perceptual-loss networks (neura
 # The style network's optional training terms: each a TrainConfig weight (0: off), an
 # option of `neural-style train`, an output of the trainer and a logged loss.
 OPTIONAL_TERMS = {
-    "stability": "weight of the video stability term: a crop moved by a few whole px must give the result moved the same way",
-    "saturation": "weight of a penalty on the output layer's tanh input beyond +-2, where its gradient vanishes and flat, saturated blobs stay",
-    "spikes": "weight of a penalty on pixels whose features exceed 6 times the image's mean, which the network paints as glowing blobs",
-    "glow": "weight of a penalty on regions (8 px) of the result brighter than the photo's by over 40 levels of luma: glowing blobs",
+    "stability": (
+        "weight of the video stability term: a crop moved by a few whole px must give the result "
+        "moved the same way"
+    ),
+    "saturation": (
+        "weight of a penalty on the output layer's tanh input beyond +-2, where its gradient "
+        "vanishes and flat, saturated blobs stay"
+    ),
+    "spikes": (
+        "weight of a penalty on pixels whose features exceed 6 times the image's mean, which the "
+        "network paints as glowing blobs"
+    ),
+    "glow": (
+        "weight of a penalty on regions (8 px) of the result brighter than the photo's by over 40 "
+        "levels of luma: glowing blobs"
+    ),
 }
 
 STYLE_LAYERS = tuple(f"block{b}_conv2" for b in range(1, 6))
@@ -65,12 +77,20 @@ class Config:
     def lesson(cls, recipe="style", **overrides):
         """The lesson's settings for ``recipe`` in "content", "style", "transfer"."""
         defaults = {
-            "content": dict(content_layer="block5_conv1", content_weight=1.0, style_layers=(),
-                            layer_weights=None, noise_scale=100.0),
-            "style": dict(content_layer=None, style_layers=("block1_conv1", "block2_conv1"),
-                          layer_weights=None),
+            "content": dict(
+                content_layer="block5_conv1",
+                content_weight=1.0,
+                style_layers=(),
+                layer_weights=None,
+                noise_scale=100.0,
+            ),
+            "style": dict(
+                content_layer=None,
+                style_layers=("block1_conv1", "block2_conv1"),
+                layer_weights=None,
+            ),
             "transfer": {},
-        }  # fmt: skip
+        }
         if recipe not in defaults:
             raise NeuralStyleError(f"recipe={recipe!r} is not valid; use {', '.join(defaults)}")
         return dataclasses.replace(cls(), **{**defaults[recipe], **overrides})
@@ -83,21 +103,30 @@ class Config:
                 f"{len(self.layer_weights)} layer weights for {len(self.style_layers)} style "
                 "layers; give one weight per style layer"
             )
-        named = {"content_weight": self.content_weight, "style_weight": self.style_weight,
-                 "tv_weight": self.tv_weight, "clip": self.clip, "noise_scale": self.noise_scale}  # fmt: skip
+        named = {
+            "content_weight": self.content_weight,
+            "style_weight": self.style_weight,
+            "tv_weight": self.tv_weight,
+            "clip": self.clip,
+            "noise_scale": self.noise_scale,
+        }
         named.update({f"layer_weights[{i}]": w for i, w in enumerate(self.layer_weights or ())})
         named.update({f"style_blend[{i}]": w for i, w in enumerate(self.style_blend or ())})
         for name, value in named.items():
             if not np.isfinite(value) or value < 0:
                 raise NeuralStyleError(f"{name}={value!r} is not valid; give a finite number >= 0")
         if self.optimizer not in OPTIMIZERS:
-            raise NeuralStyleError(f"optimizer={self.optimizer!r} is not valid; use one of {', '.join(OPTIMIZERS)}")
+            raise NeuralStyleError(
+                f"optimizer={self.optimizer!r} is not valid; use one of {', '.join(OPTIMIZERS)}"
+            )
         for name in ("iterations", "maxfun", "save_every"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:
                 raise NeuralStyleError(f"{name}={value!r} is not valid; give a whole number >= 1")
         if self.style_blend is not None and sum(self.style_blend) <= 0:
-            raise NeuralStyleError("style_blend weights sum to 0; give at least one positive weight")
+            raise NeuralStyleError(
+                "style_blend weights sum to 0; give at least one positive weight"
+            )
 
 
 @dataclass
@@ -132,9 +161,15 @@ class TrainConfig:
     style_names: tuple = ()  # the style images' names, recorded with the network (one per style)
     style_weight: float = 1.0  # the style term's weight against the content term's (the lesson: 1)
     stability: float = 0.0  # weight of the temporal stability term (kinds.style.motion); 0: none
-    saturation: float = 0.0  # weight of the penalty on the output's tanh input beyond SATURATION_LIMIT; 0: none
-    spikes: float = 0.0  # weight of the penalty on feature spikes beyond SPIKE_LIMIT (glowing blobs); 0: none
-    glow: float = 0.0  # weight of the penalty on regions far brighter than the photo (terms.glow_b); 0: none
+    saturation: float = (
+        0.0  # weight of the penalty on the output's tanh input beyond SATURATION_LIMIT; 0: none
+    )
+    spikes: float = (
+        0.0  # weight of the penalty on feature spikes beyond SPIKE_LIMIT (glowing blobs); 0: none
+    )
+    glow: float = (
+        0.0  # weight of the penalty on regions far brighter than the photo (terms.glow_b); 0: none
+    )
 
     def validate(self):
         """Raise NeuralStyleError for any invalid value, before anything is built."""
@@ -142,7 +177,9 @@ class TrainConfig:
 
         kind = kinds.get(self.task)
         if self.norm not in NORMS:
-            raise NeuralStyleError(f"norm {self.norm!r} is not valid; use one of {', '.join(NORMS)}")
+            raise NeuralStyleError(
+                f"norm {self.norm!r} is not valid; use one of {', '.join(NORMS)}"
+            )
         kind.check_size(self.size)
         for name in ("batch_size", "epochs", "workers"):
             if getattr(self, name) < 1:
@@ -154,11 +191,18 @@ class TrainConfig:
         for name in OPTIONAL_TERMS:  # the optional loss terms' weights
             value = getattr(self, name)
             if not (value >= 0 and math.isfinite(value)):
-                raise NeuralStyleError(f"{name} {value} is not valid; give 0 (none) or a positive weight")
+                raise NeuralStyleError(
+                    f"{name} {value} is not valid; give 0 (none) or a positive weight"
+                )
         if not (self.style_weight > 0 and math.isfinite(self.style_weight)):
-            raise NeuralStyleError(f"style_weight {self.style_weight} is not valid; give a positive weight (the lesson: 1)")
+            raise NeuralStyleError(
+                f"style_weight {self.style_weight} is not valid; give a positive weight (the "
+                "lesson: 1)"
+            )
         if len(set(self.style_names)) != len(self.style_names):
-            raise NeuralStyleError(f"the styles {', '.join(self.style_names)} name one twice; give each style once")
+            raise NeuralStyleError(
+                f"the styles {', '.join(self.style_names)} name one twice; give each style once"
+            )
         kind.check_styles(len(self.style_names))
 
     def lr_at(self, epoch):

@@ -22,10 +22,7 @@ import numpy as np
 from neural_style.errors import NeuralStyleError
 from neural_style.files import atomic_write, sha256_file
 
-_BASE = (
-    "https://raw.githubusercontent.com/jcjohnson/neural-style/"
-    "07c4b8299f8fbdafec0c514fc820ff1d7ff62e46/examples/inputs/"
-)
+_BASE = "https://raw.githubusercontent.com/jcjohnson/neural-style/07c4b8299f8fbdafec0c514fc820ff1d7ff62e46/examples/inputs/"
 
 
 @dataclass(frozen=True)
@@ -48,26 +45,48 @@ class LessonImage:
 MANIFEST = {
     img.name: img
     for img in (
-        LessonImage("starry_night", "starry_night.jpg",
-                    "0592ab0f7b51b3ce72608a95e53880bd93971e5b48f93a0ce8dfd3cbccf3d098",
-                    "The Starry Night", "Vincent van Gogh, 1889", "public domain"),
-        LessonImage("the_scream", "the_scream.jpg",
-                    "f3075cddeb974a9ee1d6418f7f33fd05185a7ac7dcb4288bd2805d499a9dcaee",
-                    "The Scream", "Edvard Munch, 1893", "public domain"),
-        LessonImage("shipwreck", "shipwreck.jpg",
-                    "4f7cf34e3cd4a5daaf3f421f059ca9a01aaa2a3afd7243d6670c9c8bc001a213",
-                    "The Shipwreck of the Minotaur", "J. M. W. Turner, c. 1805-1810",
-                    "public domain"),
-        LessonImage("woman_with_hat", "woman-with-hat-matisse.jpg",
-                    "6a8b2383d9c110354a97a42c74bdcc5341be879cbb842ddb7ab5843dbdf56d53",
-                    "Woman with a Hat", "Henri Matisse, 1905",
-                    "public domain in the US and in life+70 countries since 2025"),
-        LessonImage("tubingen", "tubingen.jpg",
-                    "e67d1869f01fd805385c681a80d9ebcf0f70ea4a5fe6127f0606bb1c7f4bf506",
-                    "Neckarfront, Tuebingen (photograph)", "Andreas Praefcke",
-                    "CC BY 3.0 (Wikimedia Commons); credited in Gatys et al. 2015, Fig. 2"),
+        LessonImage(
+            "starry_night",
+            "starry_night.jpg",
+            "0592ab0f7b51b3ce72608a95e53880bd93971e5b48f93a0ce8dfd3cbccf3d098",
+            "The Starry Night",
+            "Vincent van Gogh, 1889",
+            "public domain",
+        ),
+        LessonImage(
+            "the_scream",
+            "the_scream.jpg",
+            "f3075cddeb974a9ee1d6418f7f33fd05185a7ac7dcb4288bd2805d499a9dcaee",
+            "The Scream",
+            "Edvard Munch, 1893",
+            "public domain",
+        ),
+        LessonImage(
+            "shipwreck",
+            "shipwreck.jpg",
+            "4f7cf34e3cd4a5daaf3f421f059ca9a01aaa2a3afd7243d6670c9c8bc001a213",
+            "The Shipwreck of the Minotaur",
+            "J. M. W. Turner, c. 1805-1810",
+            "public domain",
+        ),
+        LessonImage(
+            "woman_with_hat",
+            "woman-with-hat-matisse.jpg",
+            "6a8b2383d9c110354a97a42c74bdcc5341be879cbb842ddb7ab5843dbdf56d53",
+            "Woman with a Hat",
+            "Henri Matisse, 1905",
+            "public domain in the US and in life+70 countries since 2025",
+        ),
+        LessonImage(
+            "tubingen",
+            "tubingen.jpg",
+            "e67d1869f01fd805385c681a80d9ebcf0f70ea4a5fe6127f0606bb1c7f4bf506",
+            "Neckarfront, Tuebingen (photograph)",
+            "Andreas Praefcke",
+            "CC BY 3.0 (Wikimedia Commons); credited in Gatys et al. 2015, Fig. 2",
+        ),
     )
-}  # fmt: skip
+}
 
 # Images inside installed packages: no download, always available.
 PACKAGED = {
@@ -104,8 +123,14 @@ def _download(img: LessonImage, dest: Path, timeout=20) -> Path:
 # Colour photos that scikit-image ships (public domain or CC0, see its data README): with
 # grace_hopper, the training set of the real-time style network that ships.  tubingen is
 # left out on purpose: it is the photo the network is shown after training.
-SKIMAGE_PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "motorcycle_left.png",
-                  "motorcycle_right.png", "rocket.jpg")  # fmt: skip
+SKIMAGE_PHOTOS = (
+    "astronaut.png",
+    "chelsea.png",
+    "coffee.png",
+    "motorcycle_left.png",
+    "motorcycle_right.png",
+    "rocket.jpg",
+)
 
 
 def training_photos() -> list[Path]:
@@ -158,9 +183,9 @@ def path(name, download=True) -> Path:
         except OSError as e:
             reason = getattr(e, "reason", e)
             raise NeuralStyleError(
-                f"cannot get {name!r}: not in {shipped_dir()}, {cache_dir()} nor NEURAL_STYLE_DATA, and "
-                f"{img.url} is unreachable ({reason}); put {img.filename} in a folder and set "
-                "NEURAL_STYLE_DATA to it"
+                f"cannot get {name!r}: not in {shipped_dir()}, {cache_dir()} nor "
+                f"NEURAL_STYLE_DATA, and {img.url} is unreachable ({reason}); put {img.filename} "
+                "in a folder and set NEURAL_STYLE_DATA to it"
             ) from None
     raise NeuralStyleError(f"{name!r} is not in {shipped_dir()} nor {cache_dir()}; run `make data`")
 
@@ -193,8 +218,11 @@ def load(name_or_path, size=None, factor=None, resample="nearest", stand_in_ok=F
         except NeuralStyleError as e:
             if not stand_in_ok:
                 raise
-            print(f"notice: {e}\nnotice: using the stand-in {STAND_IN!r} "
-                  "(matplotlib sample data) instead", file=sys.stderr)  # fmt: skip
+            print(
+                f"notice: {e}\nnotice: using the stand-in {STAND_IN!r} (matplotlib sample data) "
+                "instead",
+                file=sys.stderr,
+            )
             arr = stand_in()
             if size is not None or factor is not None:
                 arr = resize(arr, size=size, factor=factor, resample=resample)

@@ -12,7 +12,8 @@ from pathlib import Path
 from neural_style import backend
 from neural_style.errors import NeuralStyleError
 
-# FULL_HEALTH's summary of a tensor: [tensor id, device, dtype, rank, size, -inf, +inf, nan, -, 0, +] counts
+# FULL_HEALTH's summary of a tensor: [tensor id, device, dtype, rank, size, -inf, +inf, nan, -, 0,
+# +] counts
 NEG_INF, POS_INF, NAN = 5, 6, 7
 
 
@@ -36,7 +37,10 @@ def check():
     """Raise NeuralStyleError unless the backend has a debugger here (TensorFlow's dump,
     JAX's checks), before anything is built."""
     if backend.name() not in ("tensorflow", "jax"):
-        raise NeuralStyleError(f"--debug-dump needs TensorFlow's Debugger V2 or JAX's NaN checks; run with KERAS_BACKEND=tensorflow or jax, not {backend.name()}")
+        raise NeuralStyleError(
+            "--debug-dump needs TensorFlow's Debugger V2 or JAX's NaN checks; run with "
+            f"KERAS_BACKEND=tensorflow or jax, not {backend.name()}"
+        )
 
 
 def start(folder, trainer) -> list:
@@ -61,7 +65,10 @@ def finish(folder, stopped, watchers, stream):
         from neural_style import nancheck
 
         where = nancheck.first_nonfinite(watchers[0], stream, folder)
-        stopped += f"; JAX's NaN checks on that step: the first non-finite value came from {where} (traceback in {Path(folder) / nancheck.REPORT})"
+        stopped += (
+            f"; JAX's NaN checks on that step: the first non-finite value came from {where} "
+            f"(traceback in {Path(folder) / nancheck.REPORT})"
+        )
     return stopped
 
 
@@ -73,8 +80,11 @@ def enable(folder, trainer):
     trainer.jit_compile = False
     Path(folder).mkdir(parents=True, exist_ok=True)
     _quiet_levels.append(tf.get_logger().level)  # the dumper logs each start and stop, and every
-    tf.get_logger().setLevel("ERROR")  # source file it cannot read (the notebook's cells), by its path
-    tf.debugging.experimental.enable_dump_debug_info(str(folder), tensor_debug_mode="FULL_HEALTH", circular_buffer_size=-1)
+    # source file it cannot read (the notebook's cells), by its path
+    tf.get_logger().setLevel("ERROR")
+    tf.debugging.experimental.enable_dump_debug_info(
+        str(folder), tensor_debug_mode="FULL_HEALTH", circular_buffer_size=-1
+    )
 
 
 _quiet_levels = []
@@ -93,7 +103,10 @@ def _finish_dump(folder, stopped):
     """Stop dumping into ``folder``; ``stopped`` with the dump's first non-finite operation."""
     disable()
     if stopped:
-        stopped += f"; the first non-finite value came from {first_nonfinite(folder)} (tensorboard --logdir {folder}: Debugger V2)"
+        stopped += (
+            f"; the first non-finite value came from {first_nonfinite(folder)} (tensorboard "
+            f"--logdir {folder}: Debugger V2)"
+        )
     return stopped
 
 
@@ -108,7 +121,14 @@ def first_nonfinite(folder) -> NonFinite | None:
             health = trace.debug_tensor_value
             if health and (health[NEG_INF] or health[POS_INF] or health[NAN]):
                 op = reader.graph_by_id(trace.graph_id).get_op_creation_digest(trace.op_name)
-                return NonFinite(trace.op_name, op.op_type, list(op.input_names or []), int(health[NAN]), int(health[NEG_INF] + health[POS_INF]), index)
+                return NonFinite(
+                    trace.op_name,
+                    op.op_type,
+                    list(op.input_names or []),
+                    int(health[NAN]),
+                    int(health[NEG_INF] + health[POS_INF]),
+                    index,
+                )
     return None
 
 
@@ -127,5 +147,7 @@ def inputs_health(folder, first) -> dict:
                 break
             name = f"{trace.op_name}:{trace.output_slot}"
             if name in wanted and trace.debug_tensor_value:
-                seen[name] = dict(zip(names, map(int, trace.debug_tensor_value[NEG_INF : NEG_INF + 6])))
+                seen[name] = dict(
+                    zip(names, map(int, trace.debug_tensor_value[NEG_INF : NEG_INF + 6]))
+                )
     return {name: seen[name] for name in first.inputs if name in seen}

@@ -28,19 +28,37 @@ def check(coordinator, num_processes, process_id) -> None:
     """One-line errors for the command's options, before anything starts."""
     given = [v is not None for v in (coordinator, num_processes, process_id)]
     if any(given) and not all(given):
-        raise NeuralStyleError("give --coordinator HOST:PORT, --num-processes N and --process-id I together (or --distributed under a cluster manager)")
+        raise NeuralStyleError(
+            "give --coordinator HOST:PORT, --num-processes N and --process-id I together (or "
+            "--distributed under a cluster manager)"
+        )
     if not any(given):
         return
     host, _, port = coordinator.rpartition(":")
     if not host or not port.isdigit():
-        raise NeuralStyleError(f"--coordinator {coordinator} is not HOST:PORT, e.g. 10.0.0.1:1234 (the host of process 0)")
+        raise NeuralStyleError(
+            f"--coordinator {coordinator} is not HOST:PORT, e.g. 10.0.0.1:1234 (the host of "
+            "process 0)"
+        )
     if num_processes < 2:
-        raise NeuralStyleError(f"--num-processes {num_processes} with a coordinator: one process needs no coordinator; drop the three options, or give 2 or more")
+        raise NeuralStyleError(
+            f"--num-processes {num_processes} with a coordinator: one process needs no "
+            "coordinator; drop the three options, or give 2 or more"
+        )
     if not 0 <= process_id < num_processes:
-        raise NeuralStyleError(f"--process-id {process_id} is not valid for {num_processes} processes; give 0 to {num_processes - 1} (0 on the coordinator's host)")
+        raise NeuralStyleError(
+            f"--process-id {process_id} is not valid for {num_processes} processes; give 0 to "
+            f"{num_processes - 1} (0 on the coordinator's host)"
+        )
 
 
-def start(coordinator=None, num_processes=None, process_id=None, timeout=INIT_TIMEOUT, heartbeat=HEARTBEAT_TIMEOUT):
+def start(
+    coordinator=None,
+    num_processes=None,
+    process_id=None,
+    timeout=INIT_TIMEOUT,
+    heartbeat=HEARTBEAT_TIMEOUT,
+):
     """Join the run: with no arguments JAX reads the cluster manager's environment (SLURM,
     Open MPI, Kubernetes, ...).  Call it before anything touches a device.  A process
     other than 0 first waits, at most ``timeout`` s, for the coordinator to answer, so that
@@ -48,12 +66,21 @@ def start(coordinator=None, num_processes=None, process_id=None, timeout=INIT_TI
     from neural_style import backend
 
     if backend.name() != "jax":
-        raise NeuralStyleError(f"training across hosts needs KERAS_BACKEND=jax (jax.distributed), not {backend.name()}; make setup BACKEND=jax")
+        raise NeuralStyleError(
+            "training across hosts needs KERAS_BACKEND=jax (jax.distributed), not "
+            f"{backend.name()}; make setup BACKEND=jax"
+        )
     import jax
 
     if coordinator and process_id:
         _wait_for(coordinator, timeout)
-    jax.distributed.initialize(coordinator, num_processes, process_id, initialization_timeout=timeout, heartbeat_timeout_seconds=heartbeat)
+    jax.distributed.initialize(
+        coordinator,
+        num_processes,
+        process_id,
+        initialization_timeout=timeout,
+        heartbeat_timeout_seconds=heartbeat,
+    )
 
 
 def _wait_for(coordinator, timeout):
@@ -65,8 +92,11 @@ def _wait_for(coordinator, timeout):
             return
         except OSError as e:
             if time.monotonic() > deadline:
-                raise NeuralStyleError(f"--coordinator {coordinator}: nothing answered within {timeout} s ({e.strerror or e}); "
-                                       "start process 0 there first, or check the address and port") from None  # fmt: skip
+                raise NeuralStyleError(
+                    f"--coordinator {coordinator}: nothing answered within {timeout} s "
+                    f"({e.strerror or e}); start process 0 there first, or check the address and "
+                    "port"
+                ) from None
             time.sleep(0.5)
 
 

@@ -22,7 +22,9 @@ from neural_style.errors import NeuralStyleError
 EMBED_LAYERS = ("block1_conv2", "block2_conv2", "block3_conv2")
 THUMB = 64  # px, a side of each image in the sprite
 VECTOR_NAME = "styles"
-TENSOR_NAME = f"{VECTOR_NAME}/.ATTRIBUTES/VARIABLE_VALUE"  # the variable, as its checkpoint names it
+TENSOR_NAME = (
+    f"{VECTOR_NAME}/.ATTRIBUTES/VARIABLE_VALUE"  # the variable, as its checkpoint names it
+)
 PAINTINGS = ("shipwreck", "starry_night", "the_scream", "woman_with_hat")  # the lesson's, in data/
 
 
@@ -45,7 +47,11 @@ def style_vectors(images, size=None, weights="imagenet") -> np.ndarray:
     vgg = perceptual.vgg_features(EMBED_LAYERS, weights)
     vectors = []
     for image in images:
-        image = im.resize(np.asarray(image), size=size, resample="bicubic") if size else np.asarray(image)
+        image = (
+            im.resize(np.asarray(image), size=size, resample="bicubic")
+            if size
+            else np.asarray(image)
+        )
         grams = perceptual.style_grams(vgg, image)
         parts = [g[np.triu_indices(len(g))] for g in grams]
         parts = [p / (np.linalg.norm(p) + 1e-12) for p in parts]
@@ -64,7 +70,11 @@ def crops(image, n=2) -> list:
     """The ``n`` x ``n`` tiles of ``image``: parts of one painting, which should sit near
     it when each is seen at the painting's scale (cut from it at ``n`` times the size)."""
     h, w = image.shape[:2]
-    return [image[i * h // n : (i + 1) * h // n, j * w // n : (j + 1) * w // n] for i in range(n) for j in range(n)]
+    return [
+        image[i * h // n : (i + 1) * h // n, j * w // n : (j + 1) * w // n]
+        for i in range(n)
+        for j in range(n)
+    ]
 
 
 def sprite(images, thumb=THUMB) -> np.ndarray:
@@ -93,7 +103,10 @@ def write_projector(points, logdir, size=None, weights="imagenet") -> Path:
         import tensorflow as tf
         from tensorboard.plugins import projector
     except ImportError:
-        raise NeuralStyleError("the Embedding Projector needs TensorFlow and TensorBoard: pip install '.[cpu]' in the neural_style folder") from None
+        raise NeuralStyleError(
+            "the Embedding Projector needs TensorFlow and TensorBoard: pip install '.[cpu]' in "
+            "the neural_style folder"
+        ) from None
     logdir = Path(logdir)
     logdir.mkdir(parents=True, exist_ok=True)
     vectors = style_vectors([p.image for p in points], size, weights)
@@ -136,7 +149,9 @@ def lesson_points(photos=("tubingen",), size=256) -> list:
     for name in PAINTINGS:
         points.append(Point(name, "painting", data.load(name, size=size, resample="bicubic")))
         tiles = crops(data.load(name, size=2 * size, resample="bicubic"))
-        points += [Point(f"{name} tile {k + 1}", "painting tile", tile) for k, tile in enumerate(tiles)]
+        points += [
+            Point(f"{name} tile {k + 1}", "painting tile", tile) for k, tile in enumerate(tiles)
+        ]
     for photo_name in photos:
         photo = data.load(photo_name, size=size, resample="bicubic")
         points.append(Point(photo_name, "photo", photo))
@@ -146,10 +161,24 @@ def lesson_points(photos=("tubingen",), size=256) -> list:
                 continue
             styles = network.kind.describe(network.meta).get("styles") or [model]
             if len(styles) == 1:
-                points.append(Point(f"{model} on {photo_name}", f"result: {styles[0]}", network.apply(photo)))
+                points.append(
+                    Point(f"{model} on {photo_name}", f"result: {styles[0]}", network.apply(photo))
+                )
                 continue
             for style in styles:
-                points.append(Point(f"{model}/{style} on {photo_name}", f"result: {style}", network.apply(photo, style=style)))
+                points.append(
+                    Point(
+                        f"{model}/{style} on {photo_name}",
+                        f"result: {style}",
+                        network.apply(photo, style=style),
+                    )
+                )
             mix = {styles[0]: 0.5, styles[1]: 0.5}
-            points.append(Point(f"{model}/{styles[0]}+{styles[1]} on {photo_name}", "blend", network.apply(photo, style_mix=mix)))
+            points.append(
+                Point(
+                    f"{model}/{styles[0]}+{styles[1]} on {photo_name}",
+                    "blend",
+                    network.apply(photo, style_mix=mix),
+                )
+            )
     return points

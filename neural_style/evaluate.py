@@ -35,21 +35,31 @@ def pan_clip(photo, frames=8, step=PAN_STEP, noise=NOISE, size=CLIP_SIZE, seed=0
     photo = np.asarray(photo)
     needed = w + step * (frames - 1)
     scale = max(h / photo.shape[0], needed / photo.shape[1])
-    photo = images.resize(photo, shape=(round(photo.shape[0] * scale), round(photo.shape[1] * scale)), resample="bicubic")
+    photo = images.resize(
+        photo,
+        shape=(round(photo.shape[0] * scale), round(photo.shape[1] * scale)),
+        resample="bicubic",
+    )
     top = (photo.shape[0] - h) // 2
-    return _noisy([photo[top : top + h, step * t : step * t + w] for t in range(frames)], noise, seed)
+    return _noisy(
+        [photo[top : top + h, step * t : step * t + w] for t in range(frames)], noise, seed
+    )
 
 
 def still_clip(photo, frames=8, noise=NOISE, size=CLIP_SIZE, seed=0) -> np.ndarray:
     """A still camera on ``photo``, its sensor adding Gaussian noise (``noise`` levels)
     afresh to every frame: uint8 (frames, height, width, 3)."""
     w, h = size
-    return _noisy([images.resize(np.asarray(photo), shape=(h, w), resample="bicubic")] * frames, noise, seed)
+    return _noisy(
+        [images.resize(np.asarray(photo), shape=(h, w), resample="bicubic")] * frames, noise, seed
+    )
 
 
 def _noisy(frames, noise, seed):
     rng = np.random.default_rng(seed)
-    return np.stack([images.to_uint8(f.astype(np.float32) + rng.normal(0, noise, f.shape)) for f in frames])
+    return np.stack(
+        [images.to_uint8(f.astype(np.float32) + rng.normal(0, noise, f.shape)) for f in frames]
+    )
 
 
 def warping_error(frames, step=0) -> float:
@@ -66,7 +76,10 @@ def steadiness(network, photo, frames=8, **looks) -> dict:
     (...), "texture": the result's mean ``local_spread`` over both clips}``; ``looks`` as
     ``network.apply`` takes them (a many-style network's style)."""
     report, spreads = {}, []
-    for name, clip, step in (("pan", pan_clip(photo, frames), PAN_STEP), ("still", still_clip(photo, frames), 0)):
+    for name, clip, step in (
+        ("pan", pan_clip(photo, frames), PAN_STEP),
+        ("still", still_clip(photo, frames), 0),
+    ):
         result = np.stack([network.apply(frame, **looks) for frame in clip])
         ours, theirs = warping_error(result, step), warping_error(clip, step)
         report[name] = (ours, theirs, ours / theirs)
@@ -87,8 +100,11 @@ def paints_steadily(texture, report, blobs=None, targets=TARGETS) -> dict:
     theirs.  Both kinds together: a flat result is steady, and a noisy one textured.
     ``blobs``: (the result's ``blob_share``, the photo's ``flat_bright_share``); the result
     may have at most ``targets["blobs"]`` more (glowing or black patches pass the other three)."""
-    met = {"texture": texture >= targets["texture"], "pan": report["pan"][2] <= targets["pan"],
-           "still": report["still"][2] <= targets["still"]}  # fmt: skip
+    met = {
+        "texture": texture >= targets["texture"],
+        "pan": report["pan"][2] <= targets["pan"],
+        "still": report["still"][2] <= targets["still"],
+    }
     if blobs is not None:
         met["blobs"] = blobs[0] <= blobs[1] + targets["blobs"]
     return met
@@ -134,10 +150,16 @@ def texture_where_flat(result, photo, painting) -> float:
     Measured on Tübingen at 512 px: Gatys' optimisation 0.85, the one-style network 0.46."""
     result, photo = np.asarray(result), np.asarray(photo)
     if result.shape[:2] != photo.shape[:2]:
-        raise ValueError(f"the result is {result.shape[1]}x{result.shape[0]} px, the photo {photo.shape[1]}x{photo.shape[0]}; give them at one size")
+        raise ValueError(
+            f"the result is {result.shape[1]}x{result.shape[0]} px, the photo "
+            f"{photo.shape[1]}x{photo.shape[0]}; give them at one size"
+        )
     flat = flat_mask(photo)
     if not flat.any():
-        raise ValueError("the photo has no flat pixels to measure texture on; use a photo with sky, walls or water")
+        raise ValueError(
+            "the photo has no flat pixels to measure texture on; use a photo with sky, walls or "
+            "water"
+        )
     return float(local_spread(result)[flat].mean() / local_spread(painting).mean())
 
 
@@ -173,4 +195,9 @@ def style_distance(image, painting, weights="imagenet") -> float:
 
     vgg = perceptual.vgg_features(perceptual.STYLE_LAYERS, weights)
     ours, theirs = perceptual.style_grams(vgg, image), perceptual.style_grams(vgg, painting)
-    return float(sum(ops.convert_to_numpy(perceptual.mean_sqr_b(ops.convert_to_tensor((a - b)[None])))[0] / 2 for a, b in zip(ours, theirs)))
+    return float(
+        sum(
+            ops.convert_to_numpy(perceptual.mean_sqr_b(ops.convert_to_tensor((a - b)[None])))[0] / 2
+            for a, b in zip(ours, theirs)
+        )
+    )

@@ -34,7 +34,9 @@ FORMATS = tuple(registry.FORMATS)
 TFLITE_FILES = dict(zip(registry.FORMATS["tflite"].files, (None, "float16", "int8")))
 ONNX_OPSET = 17
 
-BATCHING = """# tensorflow_model_server --enable_batching --batching_parameters_file=batching_parameters.txt
+BATCHING = """\
+# tensorflow_model_server --enable_batching \\
+#   --batching_parameters_file=batching_parameters.txt
 # Requests are batched with others of the same image size (a batch is one tensor).
 max_batch_size { value: 8 }
 batch_timeout_micros { value: 5000 }
@@ -47,7 +49,10 @@ def _tensorflow():
     from neural_style import backend
 
     if backend.name() != "tensorflow":
-        raise NeuralStyleError(f"export traces the network with TensorFlow; run it with KERAS_BACKEND=tensorflow, not {backend.name()}")
+        raise NeuralStyleError(
+            "export traces the network with TensorFlow; run it with KERAS_BACKEND=tensorflow, "
+            f"not {backend.name()}"
+        )
     import tensorflow as tf
 
     return tf
@@ -62,7 +67,10 @@ def serving_functions(network, batch=None):
     from neural_style.nets import BatchStatsNormalization
 
     kind, model = network.kind, network.model
-    extra_specs = [tf.TensorSpec([batch, *t.shape[1:]], tf.float32, name=t.name.split(":")[0]) for t in model.inputs[1:]]
+    extra_specs = [
+        tf.TensorSpec([batch, *t.shape[1:]], tf.float32, name=t.name.split(":")[0])
+        for t in model.inputs[1:]
+    ]
     # The lesson's batch normalisation uses the batch's statistics at inference too: such a
     # network sees each image of a request alone, so that batching never changes a result.
     alone = batch != 1 and any(isinstance(layer, BatchStatsNormalization) for layer in model.layers)
@@ -70,7 +78,11 @@ def serving_functions(network, batch=None):
     def framed(x, *extra):
         if not alone:
             return kind.framed(model, x, *extra)
-        return tf.map_fn(lambda one: kind.framed(model, one[0][None], *(e[None] for e in one[1:]))[0], (x, *extra), fn_output_signature=tf.float32)
+        return tf.map_fn(
+            lambda one: kind.framed(model, one[0][None], *(e[None] for e in one[1:]))[0],
+            (x, *extra),
+            fn_output_signature=tf.float32,
+        )
 
     def images(x, *extra):  # uint8 (B, H, W, 3) -> uint8 (B, scale H, scale W, 3)
         y = framed(tf.cast(x, tf.float32), *extra)
@@ -88,21 +100,28 @@ def serving_functions(network, batch=None):
 
 def next_version(folder: Path) -> int:
     """One more than the largest numeric version in ``folder`` (1 for none)."""
-    versions = [int(p.name) for p in folder.iterdir() if p.name.isdigit()] if folder.is_dir() else []
+    versions = (
+        [int(p.name) for p in folder.iterdir() if p.name.isdigit()] if folder.is_dir() else []
+    )
     return max(versions, default=0) + 1
 
 
 def _version_folder(base: Path, name: str, version) -> Path:
     folder = base / name
     if folder.exists() and not folder.is_dir():
-        raise NeuralStyleError(f"-o {base}: {folder} is a file; give a folder for the exported versions")
+        raise NeuralStyleError(
+            f"-o {base}: {folder} is a file; give a folder for the exported versions"
+        )
     if version is not None and not str(version).isdigit():
         raise NeuralStyleError(f"--version {version} is not valid; give a whole number, 1 or more")
     version = next_version(folder) if version is None else version
     if version < 1:
         raise NeuralStyleError(f"--version {version} is not valid; give 1 or more")
     if (folder / str(version)).exists():
-        raise NeuralStyleError(f"{folder / str(version)} exists: a version is never overwritten; give another --version or none (the next free one)")
+        raise NeuralStyleError(
+            f"{folder / str(version)} exists: a version is never overwritten; give another "
+            "--version or none (the next free one)"
+        )
     return folder / str(version)
 
 
@@ -112,7 +131,10 @@ def export(network, base, name, formats=FORMATS, version=None) -> Path:
     TFLite files).  Returns the version folder; ``version`` defaults to the next free one."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
-        raise NeuralStyleError(f"--format {','.join(unknown) or '(none)'} is not known; use {', '.join(FORMATS)} or all")
+        raise NeuralStyleError(
+            f"--format {','.join(unknown) or '(none)'} is not known; use {', '.join(FORMATS)} or "
+            "all"
+        )
     registry.check_writers(formats)
     base = Path(base)
     if base.exists() and not base.is_dir():
@@ -120,13 +142,16 @@ def export(network, base, name, formats=FORMATS, version=None) -> Path:
     dest = _version_folder(base, name, version)
 
     def write(tmp):
-        (tmp / META_FILE).write_text(json.dumps({**network.meta, "kind": network.kind.name}, indent=1, default=str))
+        (tmp / META_FILE).write_text(
+            json.dumps({**network.meta, "kind": network.kind.name}, indent=1, default=str)
+        )
         for name in formats:
             registry.FORMATS[name].writer(network, tmp)
 
     import logging
 
-    logger = logging.getLogger("tensorflow")  # "Assets written to ...": one per SavedModel and TFLite file
+    # "Assets written to ...": one per SavedModel and TFLite file
+    logger = logging.getLogger("tensorflow")
     level = logger.level
     logger.setLevel(logging.WARNING)
     try:
@@ -147,10 +172,16 @@ def saved_model(network, folder):
     images, encoded, extra = serving_functions(network)
     archive = keras.export.ExportArchive()
     archive.track(network.model)
-    archive.add_endpoint("serving_default", lambda x, *e: {"images": images(x, *e)},
-                         input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images"), *extra])  # fmt: skip
-    archive.add_endpoint("encoded", lambda data, *e: {"images": encoded(data, *e)},
-                         input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes"), *extra])  # fmt: skip
+    archive.add_endpoint(
+        "serving_default",
+        lambda x, *e: {"images": images(x, *e)},
+        input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images"), *extra],
+    )
+    archive.add_endpoint(
+        "encoded",
+        lambda data, *e: {"images": encoded(data, *e)},
+        input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes"), *extra],
+    )
     archive.write_out(str(folder), verbose=False)
 
 
@@ -158,9 +189,18 @@ def _serving_files(base: Path):
     """``models.config`` (every exported name under ``base``) and the batching parameters."""
     from neural_style.files import atomic_write
 
-    names = sorted(p.parent.parent.name for p in base.glob("*/*/saved_model.pb") if p.parent.name.isdigit())
-    configs = "".join(f'  config {{\n    name: "{n}"\n    base_path: "/models/{n}"\n    model_platform: "tensorflow"\n  }}\n' for n in names)
-    atomic_write(base / "models.config", lambda tmp: Path(tmp).write_text("model_config_list {\n" + configs + "}\n"))
+    names = sorted(
+        p.parent.parent.name for p in base.glob("*/*/saved_model.pb") if p.parent.name.isdigit()
+    )
+    configs = "".join(
+        f'  config {{\n    name: "{n}"\n    base_path: "/models/{n}"\n    model_platform: '
+        '"tensorflow"\n  }\n'
+        for n in names
+    )
+    atomic_write(
+        base / "models.config",
+        lambda tmp: Path(tmp).write_text("model_config_list {\n" + configs + "}\n"),
+    )
     atomic_write(base / "batching_parameters.txt", lambda tmp: Path(tmp).write_text(BATCHING))
 
 
@@ -170,9 +210,13 @@ def tflite(network, folder):
     (1, H, W, 3) of any size in (``resize_tensor_input``), uint8 out, builtin ops only."""
     tf = _tensorflow()
     images, _, extra = serving_functions(network, batch=1)
-    fn = tf.function(images, input_signature=[tf.TensorSpec([1, None, None, 3], tf.uint8, name="images"), *extra])
+    fn = tf.function(
+        images, input_signature=[tf.TensorSpec([1, None, None, 3], tf.uint8, name="images"), *extra]
+    )
     for name, weights in TFLITE_FILES.items():
-        converter = tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function()], fn)
+        converter = tf.lite.TFLiteConverter.from_concrete_functions(
+            [fn.get_concrete_function()], fn
+        )
         if weights:
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
         if weights == "float16":
@@ -186,6 +230,15 @@ def onnx(network, folder):
     in, uint8 (B, scale H, scale W, 3) out, the padding inside the graph."""
     tf = _tensorflow()
     import tf2onnx  # installed: ``formats.check_writers`` checked
+
     images, _, extra = serving_functions(network)
-    fn = tf.function(images, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images"), *extra])
-    tf2onnx.convert.from_function(fn, input_signature=fn.input_signature, opset=ONNX_OPSET, output_path=str(Path(folder) / registry.FORMATS["onnx"].loads))
+    fn = tf.function(
+        images,
+        input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images"), *extra],
+    )
+    tf2onnx.convert.from_function(
+        fn,
+        input_signature=fn.input_signature,
+        opset=ONNX_OPSET,
+        output_path=str(Path(folder) / registry.FORMATS["onnx"].loads),
+    )

@@ -12,7 +12,8 @@ from pathlib import Path
 from neural_style.errors import NeuralStyleError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")  # read
-OUTPUT_IMAGE_SUFFIXES = tuple(s for s in IMAGE_SUFFIXES if s != ".gif")  # a result is never a palette GIF
+# a result is never a palette GIF
+OUTPUT_IMAGE_SUFFIXES = tuple(s for s in IMAGE_SUFFIXES if s != ".gif")
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
 
 
@@ -42,7 +43,9 @@ def writable_folder(folder, option="--output") -> Path:
     except OSError as e:
         raise NeuralStyleError(f"cannot create the output folder {folder}: {e.strerror}") from None
     if not os.access(folder, os.W_OK):
-        raise NeuralStyleError(f"the output folder {folder} is not writable; choose another {option}")
+        raise NeuralStyleError(
+            f"the output folder {folder} is not writable; choose another {option}"
+        )
     return folder
 
 

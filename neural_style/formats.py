@@ -18,7 +18,10 @@ class Format:
     says: str  # one line for the help
     files: tuple  # what it writes in a version folder (glob patterns)
     loads: str  # the file in a version folder that the runner opens (marks a complete version)
-    suffix: str | None = None  # a file given alone with this suffix is in this format; None: the runner opens the folder
+    suffix: str | None = (
+        # a file given alone with this suffix is in this format; None: the runner opens the folder
+        None
+    )
     needs: tuple = ()  # (module, extra) the writer imports beyond TensorFlow
     writer: object = field(default=None, repr=False)  # (network, version folder) -> None
     runner: object = field(default=None, repr=False)  # runtimes.Runner class
@@ -27,10 +30,27 @@ class Format:
 FORMATS = {
     f.name: f
     for f in (
-        Format("saved_model", "a TensorFlow SavedModel, for TF Serving", ("saved_model.pb", "variables", "assets", "fingerprint.pb"), "saved_model.pb"),
-        Format("onnx", "model.onnx, for ONNX Runtime (CPU, CUDA, the browser)", ("model.onnx",), "model.onnx", ".onnx", ("tf2onnx", "export")),
-        Format("tflite", "LiteRT (TFLite) files with float32, float16 and int8 weights, for phones",
-               ("model.tflite", "model_float16.tflite", "model_int8.tflite"), "model.tflite", ".tflite"),  # fmt: skip
+        Format(
+            "saved_model",
+            "a TensorFlow SavedModel, for TF Serving",
+            ("saved_model.pb", "variables", "assets", "fingerprint.pb"),
+            "saved_model.pb",
+        ),
+        Format(
+            "onnx",
+            "model.onnx, for ONNX Runtime (CPU, CUDA, the browser)",
+            ("model.onnx",),
+            "model.onnx",
+            ".onnx",
+            ("tf2onnx", "export"),
+        ),
+        Format(
+            "tflite",
+            "LiteRT (TFLite) files with float32, float16 and int8 weights, for phones",
+            ("model.tflite", "model_float16.tflite", "model_int8.tflite"),
+            "model.tflite",
+            ".tflite",
+        ),
     )
 }
 
@@ -67,7 +87,9 @@ def check_writers(names):
         try:
             module and importlib.import_module(module)
         except ImportError:
-            raise NeuralStyleError(f"{name} export needs {module}: pip install '.[{extra}]' in the neural_style folder") from None
+            raise NeuralStyleError(
+                f"{name} export needs {module}: pip install '.[{extra}]' in the neural_style folder"
+            ) from None
 
 
 def help_text() -> str:

@@ -155,7 +155,6 @@ def bytescale(x) -> np.ndarray:
 _bytescale = bytescale  # save_image's argument of the same name hides the function there
 
 
-
 def to_uint8(x) -> np.ndarray:
     """RGB 0..255 float -> uint8, rounded and clipped; drops a leading batch axis."""
     x = np.asarray(x)
@@ -207,7 +206,10 @@ def original_colors(result, content) -> np.ndarray:
 def _resize_float(x, size) -> np.ndarray:
     """Float (H, W, C) to ``size`` = (width, height), bicubic, channel by channel (no rounding)."""
     x = np.asarray(x, np.float32)
-    bands = [Image.fromarray(np.ascontiguousarray(x[..., c]), "F").resize(size, Image.Resampling.BICUBIC) for c in range(x.shape[-1])]
+    bands = [
+        Image.fromarray(np.ascontiguousarray(x[..., c]), "F").resize(size, Image.Resampling.BICUBIC)
+        for c in range(x.shape[-1])
+    ]
     return np.stack([np.asarray(b) for b in bands], axis=-1)
 
 
@@ -225,4 +227,9 @@ def back_project(result, low) -> np.ndarray:
 def downscale(batch, factor) -> np.ndarray:
     """(B, H, W, 3) RGB float32 -> (B, H/factor, W/factor, 3), bicubic: a low-res input."""
     h, w = batch.shape[1:3]
-    return np.stack([resize(to_uint8(img), shape=(h // factor, w // factor), resample="bicubic") for img in batch]).astype(np.float32)
+    return np.stack(
+        [
+            resize(to_uint8(img), shape=(h // factor, w // factor), resample="bicubic")
+            for img in batch
+        ]
+    ).astype(np.float32)

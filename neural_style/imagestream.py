@@ -37,14 +37,18 @@ def list_images(items) -> list:
         if found is None and not Path(item).expanduser().is_file():
             raise NeuralStyleError(f"{item}: no such file, folder or matching pattern")
         if found == [] and Path(item).expanduser().is_dir():
-            raise NeuralStyleError(f"{item}: the folder holds no image file ({', '.join(IMAGE_SUFFIXES)})")
+            raise NeuralStyleError(
+                f"{item}: the folder holds no image file ({', '.join(IMAGE_SUFFIXES)})"
+            )
         if found == []:
             raise NeuralStyleError(f"{item}: the pattern matches no file")
         out += found if found is not None else [Path(item).expanduser()]
     out = list(dict.fromkeys(out))
     shards = [p for p in out if p.suffix == records.SUFFIX]
     if shards and len(shards) < len(out):
-        raise NeuralStyleError(f"{shards[0]}: TFRecord shards and image files given together; give one or the other")
+        raise NeuralStyleError(
+            f"{shards[0]}: TFRecord shards and image files given together; give one or the other"
+        )
     return records.index(shards) if shards else out
 
 
@@ -80,8 +84,10 @@ def check_files(files, size, batch_size, seed=0, sample=64) -> set[Path]:
     if not files:
         raise NeuralStyleError("no training images given")
     if batch_size > len(files):
-        raise NeuralStyleError(f"batch size {batch_size} is larger than the {len(files)} training image(s); "
-                               f"use a batch size of {len(files)} or less (--batch-size), or more images")  # fmt: skip
+        raise NeuralStyleError(
+            f"batch size {batch_size} is larger than the {len(files)} training image(s); use a "
+            f"batch size of {len(files)} or less (--batch-size), or more images"
+        )
     unreadable, rng = set(), np.random.default_rng(seed)
     for path in files:
         try:
@@ -101,10 +107,17 @@ def check_files(files, size, batch_size, seed=0, sample=64) -> set[Path]:
             pass  # counted when it is cropped
     small = sum(side < size for side in sides)
     if sides and small == len(sides):
-        raise NeuralStyleError(f"{files[0].parent}: the images are smaller than the {size} px crops (the largest is "
-                               f"{max(sides)} px on its short side); use a size of {max(sides) // 4 * 4} px or less (--size), or larger images")  # fmt: skip
+        raise NeuralStyleError(
+            f"{files[0].parent}: the images are smaller than the {size} px crops (the largest is "
+            f"{max(sides)} px on its short side); use a size of {max(sides) // 4 * 4} px or less "
+            "(--size), or larger images"
+        )
     if small:
-        warnings.warn(f"{small} of {len(sides)} training images looked at are smaller than the {size} px crops and are enlarged", stacklevel=2)
+        warnings.warn(
+            f"{small} of {len(sides)} training images looked at are smaller than the {size} px "
+            "crops and are enlarged",
+            stacklevel=2,
+        )
     return unreadable
 
 
@@ -126,16 +139,37 @@ class ImageStream(keras.utils.PyDataset):
         cfg: the TrainConfig, for what the kind's batches depend on (styles, stability).
     """
 
-    def __init__(self, files, size=288, batch_size=8, kind="style", steps=None, seed=0, workers=2, shard=(0, 1), cfg=None):
+    def __init__(
+        self,
+        files,
+        size=288,
+        batch_size=8,
+        kind="style",
+        steps=None,
+        seed=0,
+        workers=2,
+        shard=(0, 1),
+        cfg=None,
+    ):
         from neural_style import kinds
 
         super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=2 * workers)
-        self.files, self.size, self.batch_size, self.kind, self.cfg = list(files), size, batch_size, kinds.get(kind), cfg
+        self.files, self.size, self.batch_size, self.kind, self.cfg = (
+            list(files),
+            size,
+            batch_size,
+            kinds.get(kind),
+            cfg,
+        )
         index, count = shard
         if batch_size % count:
-            raise NeuralStyleError(f"batch size {batch_size} does not divide over {count} processes; give a multiple of {count}")
+            raise NeuralStyleError(
+                f"batch size {batch_size} does not divide over {count} processes; give a multiple "
+                f"of {count}"
+            )
         local = batch_size // count
-        self.places = range(index * local, (index + 1) * local)  # this process's images of each batch
+        # this process's images of each batch
+        self.places = range(index * local, (index + 1) * local)
         self.skipped: set[Path] = check_files(self.files, size, batch_size, seed)
         self.steps = steps or max(1, len(self.files) // batch_size)
         self.seed, self.epoch = seed, 0
@@ -156,13 +190,20 @@ class ImageStream(keras.utils.PyDataset):
                 with self._lock:
                     self.skipped.add(path)
                 path = self.files[rng.integers(len(self.files))]
-        raise NeuralStyleError(f"{path.parent}: {len(self.skipped)} image files cannot be read; too many to go on")
+        raise NeuralStyleError(
+            f"{path.parent}: {len(self.skipped)} image files cannot be read; too many to go on"
+        )
 
     def __getitem__(self, index):
         order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.files))
         crops = []
         for j in self.places:
             rng = np.random.default_rng([self.seed, self.epoch, index, j])
-            crops.append(self._crop(self.files[order[(index * self.batch_size + j) % len(order)]], rng))
-        rngs = [np.random.default_rng([self.seed, self.epoch, index, j, 1]) for j in self.places]  # beyond the crops' own
-        return self.kind.batch(np.stack(crops), self.cfg, index * self.batch_size + self.places.start, rngs)
+            crops.append(
+                self._crop(self.files[order[(index * self.batch_size + j) % len(order)]], rng)
+            )
+        # beyond the crops' own
+        rngs = [np.random.default_rng([self.seed, self.epoch, index, j, 1]) for j in self.places]
+        return self.kind.batch(
+            np.stack(crops), self.cfg, index * self.batch_size + self.places.start, rngs
+        )

@@ -37,12 +37,17 @@ def model_path(name_or_path) -> Path:
         entry = shipped[str(name_or_path)]
         path = MODELS_DIR / entry["file"]
         if not path.is_file() or sha256_file(path) != entry["sha256"]:
-            raise NeuralStyleError(f"{path}: the shipped network {name_or_path!r} is missing or damaged; reinstall neural_style")
+            raise NeuralStyleError(
+                f"{path}: the shipped network {name_or_path!r} is missing or damaged; reinstall "
+                "neural_style"
+            )
         return path
     path = Path(name_or_path).expanduser()
     if not path.exists():
         names = ", ".join(shipped) or "none"
-        raise NeuralStyleError(f"--model {name_or_path}: no such file, and not a shipped network ({names})")
+        raise NeuralStyleError(
+            f"--model {name_or_path}: no such file, and not a shipped network ({names})"
+        )
     return path
 
 
@@ -74,12 +79,17 @@ def load(name_or_path) -> Network:
     try:
         model = keras.saving.load_model(path, compile=False)
     except Exception as e:  # Keras raises ValueError, OSError, zipfile errors, ... for non-models
-        raise NeuralStyleError(f"--model {path}: not a Keras model file ({type(e).__name__}); give a .keras file made by `neural-style train`") from None
+        raise NeuralStyleError(
+            f"--model {path}: not a Keras model file ({type(e).__name__}); give a .keras file "
+            "made by `neural-style train`"
+        ) from None
     meta = kinds.read_meta(path)
     kind = kinds.kind_of(model, meta)
     shape = tuple(model.inputs[0].shape)  # the image; a many-style network's weights come second
     if kind is None or not (len(shape) == 4 and shape[-1] == 3 and model.outputs[0].shape[-1] == 3):
-        raise NeuralStyleError(f"--model {path}: not a network made by `neural-style train` ({model.name})")
+        raise NeuralStyleError(
+            f"--model {path}: not a network made by `neural-style train` ({model.name})"
+        )
     return Network(kind.prepare(model), kind, meta)
 
 
@@ -101,7 +111,10 @@ def _open(path):
         with _ffmpeg():
             return reader, next(reader)
     except (RuntimeError, OSError, StopIteration) as e:
-        raise NeuralStyleError(f"{path}: not a video ffmpeg can read ({str(e).splitlines()[0] if str(e) else 'no stream'})") from None
+        raise NeuralStyleError(
+            f"{path}: not a video ffmpeg can read "
+            f"({str(e).splitlines()[0] if str(e) else 'no stream'})"
+        ) from None
 
 
 def video_size(path) -> tuple[int, int]:
@@ -124,7 +137,11 @@ def read_video(path):
         finally:
             reader.close()
 
-    return {"fps": meta.get("fps") or 25, "size": (w, h), "audio": bool(meta.get("audio_codec"))}, frames()
+    return {
+        "fps": meta.get("fps") or 25,
+        "size": (w, h),
+        "audio": bool(meta.get("audio_codec")),
+    }, frames()
 
 
 def apply_video(network, src, dst, size=None, on_frame=None, **looks) -> dict:
@@ -147,8 +164,15 @@ def apply_video(network, src, dst, size=None, on_frame=None, **looks) -> dict:
     def write(tmp):
         # yuv420p (what every player reads) needs even sides; odd sizes keep every pixel in yuv444p
         pix = "yuv420p" if w % 2 == 0 and h % 2 == 0 else "yuv444p"
-        writer = imageio_ffmpeg.write_frames(tmp, (w, h), fps=meta["fps"], macro_block_size=1, pix_fmt_out=pix,
-                                             audio_path=str(src) if meta["audio"] else None, ffmpeg_log_level="error")  # fmt: skip
+        writer = imageio_ffmpeg.write_frames(
+            tmp,
+            (w, h),
+            fps=meta["fps"],
+            macro_block_size=1,
+            pix_fmt_out=pix,
+            audio_path=str(src) if meta["audio"] else None,
+            ffmpeg_log_level="error",
+        )
         with _ffmpeg():
             writer.send(None)
         prev_in = prev_out = None
@@ -170,8 +194,13 @@ def apply_video(network, src, dst, size=None, on_frame=None, **looks) -> dict:
 
     atomic_write(Path(dst), write)
     pairs = max(stats["frames"] - 1, 1)
-    return {"frames": stats["frames"], "fps": stats["fps"], "size": stats["size"],
-            "flicker": stats["diff"] / pairs, "input_flicker": stats["input_diff"] / pairs}  # fmt: skip
+    return {
+        "frames": stats["frames"],
+        "fps": stats["fps"],
+        "size": stats["size"],
+        "flicker": stats["diff"] / pairs,
+        "input_flicker": stats["input_diff"] / pairs,
+    }
 
 
 def video_frame_count(path) -> int | None:

@@ -45,8 +45,15 @@ class BatchStatsNormalization(keras.layers.BatchNormalization):
 
     def call(self, inputs, training=None, mask=None):
         mean, variance = ops.moments(inputs, axes=[0, 1, 2])
-        return ops.batch_normalization(inputs, mean, variance, axis=-1, offset=self.beta,
-                                       scale=self.gamma, epsilon=self.epsilon)  # fmt: skip
+        return ops.batch_normalization(
+            inputs,
+            mean,
+            variance,
+            axis=-1,
+            offset=self.beta,
+            scale=self.gamma,
+            epsilon=self.epsilon,
+        )
 
 
 @keras.saving.register_keras_serializable(package="neural_style")
@@ -75,8 +82,12 @@ class ConditionalInstanceNormalization(keras.layers.Layer):
 
     def build(self, input_shape):
         channels = input_shape[0][-1]
-        self.scale = self.add_weight(shape=(self.styles, channels), initializer="ones", name="scale")
-        self.offset = self.add_weight(shape=(self.styles, channels), initializer="zeros", name="offset")
+        self.scale = self.add_weight(
+            shape=(self.styles, channels), initializer="ones", name="scale"
+        )
+        self.offset = self.add_weight(
+            shape=(self.styles, channels), initializer="zeros", name="offset"
+        )
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]
@@ -113,10 +124,18 @@ class DemodulatedConv2D(keras.layers.Layer):
 
     def build(self, input_shape):
         channels, rows = (input_shape[0] if self.styles else input_shape)[-1], max(self.styles, 1)
-        self.kernel = self.add_weight(shape=(self.size, self.size, channels, self.filters), initializer="glorot_uniform", name="kernel")
-        self.modulation = self.add_weight(shape=(rows, channels), initializer="ones", name="modulation")
+        self.kernel = self.add_weight(
+            shape=(self.size, self.size, channels, self.filters),
+            initializer="glorot_uniform",
+            name="kernel",
+        )
+        self.modulation = self.add_weight(
+            shape=(rows, channels), initializer="ones", name="modulation"
+        )
         self.scale = self.add_weight(shape=(rows, self.filters), initializer="ones", name="scale")
-        self.offset = self.add_weight(shape=(rows, self.filters), initializer="zeros", name="offset")
+        self.offset = self.add_weight(
+            shape=(rows, self.filters), initializer="zeros", name="offset"
+        )
 
     def compute_output_shape(self, input_shape):
         shape = input_shape[0] if self.styles else input_shape
@@ -127,10 +146,17 @@ class DemodulatedConv2D(keras.layers.Layer):
         x, weights = inputs if self.styles else (inputs, ops.ones((ops.shape(inputs)[0], 1)))
         s = ops.matmul(weights, self.modulation)  # (B, C)
         y = ops.conv(x * s[:, None, None, :], self.kernel, padding=self.padding)
-        spread = ops.matmul(ops.square(s), ops.sum(ops.square(self.kernel), axis=(0, 1)))  # (B, filters)
+        # (B, filters)
+        spread = ops.matmul(ops.square(s), ops.sum(ops.square(self.kernel), axis=(0, 1)))
         gain = ops.matmul(weights, self.scale) * ops.rsqrt(spread + self.epsilon)
         return y * gain[:, None, None, :] + ops.matmul(weights, self.offset)[:, None, None, :]
 
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "size": self.size, "styles": self.styles,
-                "padding": self.padding, "epsilon": self.epsilon}
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "size": self.size,
+            "styles": self.styles,
+            "padding": self.padding,
+            "epsilon": self.epsilon,
+        }

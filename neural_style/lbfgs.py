@@ -55,10 +55,13 @@ def new_history(shape, memory=10):
     initial Hessian scale and the step multiplier."""
     shape = tuple(shape)
     return dict(
-        S=ops.zeros((memory, *shape)), Y=ops.zeros((memory, *shape)), rho=ops.zeros((memory,)),
-        k=ops.convert_to_tensor(0, "int32"), h_diag=ops.convert_to_tensor(0.0, "float32"),
+        S=ops.zeros((memory, *shape)),
+        Y=ops.zeros((memory, *shape)),
+        rho=ops.zeros((memory,)),
+        k=ops.convert_to_tensor(0, "int32"),
+        h_diag=ops.convert_to_tensor(0.0, "float32"),
         t=ops.convert_to_tensor(1.0, "float32"),
-    )  # fmt: skip
+    )
 
 
 def lbfgs_device(value_and_grad, x0, maxfun, history=None, memory=10):
@@ -94,7 +97,9 @@ def lbfgs_start(value_and_grad, x0, history=None, memory=10):
     h_diag = ops.where(h["k"] > 0, h["h_diag"], 1.0 / ops.maximum(ops.sqrt(ops.sum(g * g)), 1e-30))
     d = _direction(g, h["S"], h["Y"], h["rho"], h["k"], h_diag, memory)
     best_f = ops.where(finite, f, float("inf"))
-    return dict(x=x, f=f, g=g, d=d, finite=finite, best_x=x, best_f=best_f, **{**h, "h_diag": h_diag})
+    return dict(
+        x=x, f=f, g=g, d=d, finite=finite, best_x=x, best_f=best_f, **{**h, "h_diag": h_diag}
+    )
 
 
 def lbfgs_step(value_and_grad, s):
@@ -126,10 +131,20 @@ def lbfgs_step(value_and_grad, s):
     t = ops.where(accept, ops.where(short, t * GROW, t), t * SHRINK)
     better = ops.logical_and(accept, f_try < s["best_f"])
     return dict(
-        x=x_new, f=f_new, g=g_new, d=d, finite=ops.logical_and(s["finite"], ok),
-        best_x=ops.where(better, x_try, s["best_x"]), best_f=ops.where(better, f_try, s["best_f"]),
-        S=S, Y=Y, rho=rho, k=k, h_diag=h_diag, t=ops.clip(t, T_MIN, T_MAX),
-    )  # fmt: skip
+        x=x_new,
+        f=f_new,
+        g=g_new,
+        d=d,
+        finite=ops.logical_and(s["finite"], ok),
+        best_x=ops.where(better, x_try, s["best_x"]),
+        best_f=ops.where(better, f_try, s["best_f"]),
+        S=S,
+        Y=Y,
+        rho=rho,
+        k=k,
+        h_diag=h_diag,
+        t=ops.clip(t, T_MIN, T_MAX),
+    )
 
 
 def lbfgs_result(s):

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from neural_style.vgg16_layers import layer_names, layer_shapes
 
-if TYPE_CHECKING:  # for the annotation only: config imports kinds, which import backend, which imports memory
+# for the annotation only: config imports kinds, which import backend, which imports memory
+if TYPE_CHECKING:
     from neural_style.config import Config
 
 # Memory model of one run, calibrated against measured peak resident memory (see
@@ -59,8 +60,11 @@ def _nvidia_smi_free():
     try:
         out = subprocess.run(
             ["nvidia-smi", "--query-gpu=memory.free", "--format=csv,noheader,nounits", "-i", "0"],
-            capture_output=True, text=True, timeout=10, check=True,
-        ).stdout  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
         return int(out.split()[0]) * 2**20
     except (OSError, subprocess.SubprocessError, ValueError, IndexError):
         return None
@@ -102,7 +106,11 @@ def estimate_memory(height, width, cfg: Config, gpu=False) -> int:
     n = height * width * 3
     if gpu:
         deepest = max(layers, key=layer_names().index)
-        weights = sum(4 * (9 * cin * cout + cout) for name, _, _, cin, cout in layer_shapes(1, 1, deepest) if "conv" in name)
+        weights = sum(
+            4 * (9 * cin * cout + cout)
+            for name, _, _, cin, cout in layer_shapes(1, 1, deepest)
+            if "conv" in name
+        )
         optimizer = 4 * (2 * 10 + 8) * n if cfg.optimizer == "lbfgs-device" else 4 * 4 * n
         return int(weights + activations + optimizer + GPU_CONTEXT_BYTES)
     return int(BASE_BYTES + activations + OPTIMIZER_BYTES_PER_VALUE * n)

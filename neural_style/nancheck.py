@@ -36,12 +36,28 @@ class StepKeeper(keras.callbacks.Callback):
         self.step = batch
         if self.state is None:  # the run's first step: the variables are still the model's own
             t = self.trainer
-            self.state = _host([[v.value for v in vs] for vs in (t.trainable_variables, t.non_trainable_variables, t.optimizer.variables, t.metrics_variables)])
+            self.state = _host(
+                [
+                    [v.value for v in vs]
+                    for vs in (
+                        t.trainable_variables,
+                        t.non_trainable_variables,
+                        t.optimizer.variables,
+                        t.metrics_variables,
+                    )
+                ]
+            )
 
     def on_train_batch_end(self, batch, logs=None):
         state = getattr(self.trainer, "_jax_state", None)
-        if state and np.isfinite(float(logs["loss"])):  # the state after a good step: the next one's start
-            keys = ("trainable_variables", "non_trainable_variables", "optimizer_variables", "metrics_variables")
+        # the state after a good step: the next one's start
+        if state and np.isfinite(float(logs["loss"])):
+            keys = (
+                "trainable_variables",
+                "non_trainable_variables",
+                "optimizer_variables",
+                "metrics_variables",
+            )
             self.state = _host([state[k] for k in keys])
 
 
@@ -61,8 +77,15 @@ class NonFinite:
     line: str  # the source line that called the primitive
 
     def __str__(self):
-        seen = {True: "its input finite everywhere", False: "its input already non-finite", None: "its input not seen"}[self.inputs_finite]
-        return f"{self.primitive} ({self.value}) in layer {self.layer} ({self.layer_type}, {seen}), at {self.line}"
+        seen = {
+            True: "its input finite everywhere",
+            False: "its input already non-finite",
+            None: "its input not seen",
+        }[self.inputs_finite]
+        return (
+            f"{self.primitive} ({self.value}) in layer {self.layer} ({self.layer_type}, {seen}), "
+            f"at {self.line}"
+        )
 
 
 def first_nonfinite(keeper, stream, folder=None) -> NonFinite | None:
@@ -74,10 +97,12 @@ def first_nonfinite(keeper, stream, folder=None) -> NonFinite | None:
 
     data = stream[keeper.step]
     filtering = keras.config.is_traceback_filtering_enabled()
-    keras.config.disable_traceback_filtering()  # keep the frames of the layer that failed, with its inputs
+    # keep the frames of the layer that failed, with its inputs
+    keras.config.disable_traceback_filtering()
     logger = logging.getLogger("jax")
     level = logger.level
-    logger.setLevel(logging.ERROR)  # "Invalid nan value ... Calling the de-optimized version.": what we ask for
+    # "Invalid nan value ... Calling the de-optimized version.": what we ask for
+    logger.setLevel(logging.ERROR)
     try:
         with jax.debug_nans(True), jax.debug_infs(True):
             keeper.trainer.train_step(keeper.state, data)
@@ -104,11 +129,27 @@ def _describe(error) -> NonFinite:
     layers = [x for x in layers if isinstance(x, keras.layers.Layer)]
     models = list(dict.fromkeys(x.name for x in layers if isinstance(x, keras.Model)))
     leaf = next((x for x in reversed(layers) if not isinstance(x, keras.Model)), None)
-    own = [tb for tb in frames if leaf is not None and tb.tb_frame.f_locals.get("self") is leaf] or frames
-    inputs = next((tb.tb_frame.f_locals["inputs"] for tb in reversed(own) if "inputs" in tb.tb_frame.f_locals), None)
+    own = [
+        tb for tb in frames if leaf is not None and tb.tb_frame.f_locals.get("self") is leaf
+    ] or frames
+    inputs = next(
+        (
+            tb.tb_frame.f_locals["inputs"]
+            for tb in reversed(own)
+            if "inputs" in tb.tb_frame.f_locals
+        ),
+        None,
+    )
     code = own[-1].tb_frame.f_code  # the layer's own line that led to the primitive
     line = f"{Path(code.co_filename).name}:{own[-1].tb_lineno} ({code.co_name})"
-    return NonFinite(primitive, value, "/".join([*models, leaf.name] if leaf else models), type(leaf).__name__ if leaf else "-", _finite(inputs), line)
+    return NonFinite(
+        primitive,
+        value,
+        "/".join([*models, leaf.name] if leaf else models),
+        type(leaf).__name__ if leaf else "-",
+        _finite(inputs),
+        line,
+    )
 
 
 def _finite(x) -> bool | None:

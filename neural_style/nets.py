@@ -52,8 +52,13 @@ def conv_block(x, filters, size, stride=(2, 2), mode="same", act=True, norm="bat
     the style-weights input (B, n) that conditions the normalisation."""
     if norm == "demod":
         if tuple(stride) != (1, 1):
-            raise NeuralStyleError(f"norm='demod' convolves with stride 1, not {tuple(stride)}; downsample with norm='instance'")
-        layer = DemodulatedConv2D(filters, size, 0 if styles is None else styles.shape[-1], padding=mode)
+            raise NeuralStyleError(
+                f"norm='demod' convolves with stride 1, not {tuple(stride)}; downsample with "
+                "norm='instance'"
+            )
+        layer = DemodulatedConv2D(
+            filters, size, 0 if styles is None else styles.shape[-1], padding=mode
+        )
         x = layer(x) if styles is None else layer([x, styles])
     else:
         x = keras.layers.Conv2D(filters, size, strides=stride, padding=mode)(x)
@@ -73,7 +78,9 @@ def deconv_block(x, filters, size, shape, stride=(2, 2), norm="batch"):
     for the lesson; ``up_block`` is what the networks use (no checkerboard pattern)."""
     x = keras.layers.Conv2DTranspose(filters, size, strides=stride, padding="same")(x)
     if shape is not None and tuple(x.shape[1:]) != tuple(shape):
-        raise NeuralStyleError(f"deconv_block gives {tuple(x.shape[1:])}, not the shape {tuple(shape)} asked for")
+        raise NeuralStyleError(
+            f"deconv_block gives {tuple(x.shape[1:])}, not the shape {tuple(shape)} asked for"
+        )
     x = _norm(norm)(x)
     return keras.layers.Activation("relu")(x)
 
@@ -139,7 +146,9 @@ def style_net(input_shape=(None, None, 3), norm=None, styles=0):
     cond = inputs[1] if styles else None
     norm = norm or ("instance" if styles else "batch")
     if styles and norm == "batch":
-        raise NeuralStyleError("a many-style network is normalised per image: norm='instance' or 'demod', not 'batch'")
+        raise NeuralStyleError(
+            "a many-style network is normalised per image: norm='instance' or 'demod', not 'batch'"
+        )
     down = "instance" if norm == "demod" else norm
     x = ReflectionPadding2D((40, 40))(inp)
     x = conv_block(x, 64, 9, (1, 1), norm=down, styles=cond)
@@ -149,5 +158,9 @@ def style_net(input_shape=(None, None, 3), norm=None, styles=0):
         x = res_crop_block(x, norm=norm, styles=cond)
     x = up_block(x, 64, 3, norm=norm, styles=cond)
     x = up_block(x, 64, 3, norm=norm, styles=cond)
-    name = (f"multistyle_{styles}" if norm == "instance" else f"multistyle_{styles}_{norm}") if styles else f"style_{norm}"
+    name = (
+        (f"multistyle_{styles}" if norm == "instance" else f"multistyle_{styles}_{norm}")
+        if styles
+        else f"style_{norm}"
+    )
     return keras.Model(inputs, _output(x), name=name)

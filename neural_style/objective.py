@@ -29,8 +29,8 @@ def as_batch(img) -> np.ndarray:
         raise NeuralStyleError(f"expected an RGB image of shape (H, W, 3), got {img.shape}")
     if min(img.shape[:2]) < MIN_SIDE:
         raise NeuralStyleError(
-            f"image of {img.shape[1]}x{img.shape[0]} px is too small: VGG16's five poolings "
-            f"need at least {MIN_SIDE} px on each side; use a larger image or --size"
+            f"image of {img.shape[1]}x{img.shape[0]} px is too small: VGG16's five poolings need "
+            f"at least {MIN_SIDE} px on each side; use a larger image or --size"
         )
     return preproc(img.astype(np.float32))[None].copy()
 
@@ -70,9 +70,15 @@ def style_targets(model, styles, n_style, blend=None) -> list:
             f"{len(blend)} style blend weights for {len(styles)} style images; give one per image"
         )
     blend = blend / blend.sum()
-    key = (n_style, tuple(blend), *((np.shape(s), hashlib.sha1(np.ascontiguousarray(s)).hexdigest()) for s in styles))
+    key = (
+        n_style,
+        tuple(blend),
+        *((np.shape(s), hashlib.sha1(np.ascontiguousarray(s)).hexdigest()) for s in styles),
+    )
     if _style_cache.get("model") is not model or _style_cache.get("key") != key:
-        _style_cache.update(model=model, key=key, targets=_style_targets(model, styles, n_style, blend))
+        _style_cache.update(
+            model=model, key=key, targets=_style_targets(model, styles, n_style, blend)
+        )
     return _style_cache["targets"]
 
 
@@ -105,7 +111,9 @@ def make_loss(model, cfg: Config, content_target=None, style_grams=(), parts=Fal
         for name, w, act, targ in zip(cfg.style_layers, layer_weights, outs[:n_style], style_grams):
             terms[f"style/{name}"] = cfg.style_weight * w * style_loss(act[0], targ)
         if cfg.content_layer:
-            terms["content"] = cfg.content_weight * content_loss(outs[n_style][0], content_target[0])
+            terms["content"] = cfg.content_weight * content_loss(
+                outs[n_style][0], content_target[0]
+            )
         if cfg.tv_weight:
             terms["tv"] = cfg.tv_weight * total_variation_loss(x)
         return terms if parts else ops.sum(ops.stack(list(terms.values())))

@@ -108,8 +108,20 @@ def rand_img(shape, scale=1.0, rng=None):
     return (rng.uniform(-2.5, 2.5, shape) / scale).astype(np.float32)
 
 
-def solve_image(evaluator, niter, x, maxfun=20, clip=127, out_dir=None, fname="res_at_iteration_{i}.png",
-                callback=None, optimizer="lbfgs-restart", save_every=1, bytescale=False, verbose=True):  # fmt: skip
+def solve_image(
+    evaluator,
+    niter,
+    x,
+    maxfun=20,
+    clip=127,
+    out_dir=None,
+    fname="res_at_iteration_{i}.png",
+    callback=None,
+    optimizer="lbfgs-restart",
+    save_every=1,
+    bytescale=False,
+    verbose=True,
+):
     """Optimise the image ``x`` (preprocessed BGR, shape ``evaluator.shp``).
 
     ``optimizer="lbfgs-restart"`` is the lesson's loop: ``niter`` times, run
@@ -141,7 +153,9 @@ def solve_image(evaluator, niter, x, maxfun=20, clip=127, out_dir=None, fname="r
         if verbose:
             print("Current loss value:", loss)
         if out_dir is not None and (i + 1) % save_every == 0:
-            save_image(Path(out_dir) / fname.format(i=i), deproc(x.copy(), shp), bytescale=bytescale)
+            save_image(
+                Path(out_dir) / fname.format(i=i), deproc(x.copy(), shp), bytescale=bytescale
+            )
         if callback:
             callback(i, x, loss)
 
@@ -165,11 +179,13 @@ def solve_image(evaluator, niter, x, maxfun=20, clip=127, out_dir=None, fname="r
 
 def _check_optimizer(evaluator, optimizer):
     if optimizer not in OPTIMIZERS:
-        raise NeuralStyleError(f"optimizer={optimizer!r} is not valid; use one of {', '.join(OPTIMIZERS)}")
+        raise NeuralStyleError(
+            f"optimizer={optimizer!r} is not valid; use one of {', '.join(OPTIMIZERS)}"
+        )
     if optimizer == "lbfgs-device" and not hasattr(evaluator.f, "value_and_grad"):
         raise NeuralStyleError(
-            "optimizer='lbfgs-device' needs an Evaluator(loss_and_grads_fn(loss_fn, shape), shape); "
-            "this one wraps a plain function"
+            "optimizer='lbfgs-device' needs an Evaluator(loss_and_grads_fn(loss_fn, shape), "
+            "shape); this one wraps a plain function"
         )
 
 

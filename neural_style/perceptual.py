@@ -84,24 +84,39 @@ class ContentLossB(keras.layers.Layer):
 @keras.saving.register_keras_serializable(package="neural_style")
 class StyleLossB(keras.layers.Layer):
     """Real-time style loss, per layer ``style_weight * mean_sqr_b(gram_matrix_b(out) -
-    G_style) / 2 + mean_sqr_b(out - input) * w`` (the lesson: ``style_weight`` 1).  Input: the input photo's activations, then the
+    G_style) / 2 + mean_sqr_b(out - input) * w`` (the lesson: ``style_weight`` 1).  Input: the input
+    photo's activations, then the
     output's; with ``styles`` > 1 also the style weights (B, styles), which mix the styles'
     Gram matrices into each image's target (one-hot: that style's).  Output: {"loss",
-    "style", "content"}, each (B, 1); "style" before ``style_weight``.  The Gram matrices are weights of the layer (saved
+    "style", "content"}, each (B, 1); "style" before ``style_weight``.  The Gram matrices are
+    weights of the layer (saved
     with it), set by ``set_style``: (C, C) per layer, or (styles, C, C)."""
 
-    def __init__(self, content_weights=CONTENT_WEIGHTS, channels=(128, 256, 512, 512), styles=1, style_weight=1.0, **kwargs):
+    def __init__(
+        self,
+        content_weights=CONTENT_WEIGHTS,
+        channels=(128, 256, 512, 512),
+        styles=1,
+        style_weight=1.0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
-        self.content_weights, self.channels, self.styles = tuple(content_weights), tuple(channels), int(styles)
+        self.content_weights, self.channels, self.styles = (
+            tuple(content_weights),
+            tuple(channels),
+            int(styles),
+        )
         self.style_weight = float(style_weight)
         shape = (lambda c: (c, c)) if self.styles == 1 else (lambda c: (self.styles, c, c))
         self.grams = [
-            self.add_weight(shape=shape(c), initializer="zeros", trainable=False, name=f"style_gram_{i}")
+            self.add_weight(
+                shape=shape(c), initializer="zeros", trainable=False, name=f"style_gram_{i}"
+            )
             for i, c in enumerate(self.channels)
         ]
 
     def set_style(self, grams):
-        """The style images' Gram matrices per layer: (C, C), or (styles, C, C); saved with the layer."""
+        """Style Gram matrices per layer, (C, C) or (styles, C, C); saved with the layer."""
         for var, g in zip(self.grams, grams):
             var.assign(np.asarray(g, dtype="float32"))
 
@@ -110,15 +125,24 @@ class StyleLossB(keras.layers.Layer):
         style = content = 0.0
         for i, w in enumerate(self.content_weights):
             x, out = acts[i], acts[i + n]
-            target = self.grams[i][None] if style_weights is None else ops.einsum("bs,scd->bcd", style_weights, self.grams[i])
+            target = (
+                self.grams[i][None]
+                if style_weights is None
+                else ops.einsum("bs,scd->bcd", style_weights, self.grams[i])
+            )
             style = style + mean_sqr_b(gram_matrix_b(out) - target) / 2.0
             content = content + mean_sqr_b(out - x) * w
         loss = style * self.style_weight + content
         return {"loss": loss[:, None], "style": style[:, None], "content": content[:, None]}
 
     def get_config(self):
-        return {**super().get_config(), "content_weights": self.content_weights, "channels": self.channels, "styles": self.styles,
-                "style_weight": self.style_weight}
+        return {
+            **super().get_config(),
+            "content_weights": self.content_weights,
+            "channels": self.channels,
+            "styles": self.styles,
+            "style_weight": self.style_weight,
+        }
 
 
 def style_grams(vgg, style):
@@ -139,7 +163,9 @@ def superres_trainer(net, weights="imagenet", layer_weights=SUPERRES_WEIGHTS):
     return keras.Model([lo, hi], ContentLossB(layer_weights, name="loss")(acts), name="m_sr")
 
 
-def style_trainer(net, style, weights="imagenet", content_weights=CONTENT_WEIGHTS, style_weight=1.0, **terms):
+def style_trainer(
+    net, style, weights="imagenet", content_weights=CONTENT_WEIGHTS, style_weight=1.0, **terms
+):
     """The lesson's ``m_style``: inputs [photo, photo] (B, H, W, 3) RGB 0..255 (one feeds
     the network, one the content target); outputs {"loss", "style", "content"} (B, 1).
     Compile with ``mae`` on "loss", which weighs the style term by ``style_weight``.
@@ -154,10 +180,13 @@ def style_trainer(net, style, weights="imagenet", content_weights=CONTENT_WEIGHT
     vgg = vgg_features(STYLE_LAYERS, weights)
     inp = keras.Input(net.inputs[0].shape[1:], name="photo")
     vgg_inp = keras.Input(net.inputs[0].shape[1:], name="content_target")
-    inputs = [inp, vgg_inp] + ([keras.Input((len(styles),), name="style_weights")] if len(net.inputs) > 1 else [])
+    inputs = [inp, vgg_inp] + (
+        [keras.Input((len(styles),), name="style_weights")] if len(net.inputs) > 1 else []
+    )
     extra = inputs[2:]
     conv = nets.output_conv(net)
-    body = keras.Model(net.inputs, [net.output, conv.input], name=net.name)  # same layers, same weights
+    # same layers, same weights
+    body = keras.Model(net.inputs, [net.output, conv.input], name=net.name)
     out, feats = body([inp, *extra]) if extra else body(inp)
     acts = list(vgg(vgg_inp)) + list(vgg(out))
     channels = [a.shape[-1] for a in acts[: len(content_weights)]]
@@ -169,7 +198,9 @@ def style_trainer(net, style, weights="imagenet", content_weights=CONTENT_WEIGHT
             term, more = terms_module.TERMS[name](seen)
             inputs += more
             outputs[name] = term
-            outputs["loss"] = keras.layers.Add(name=f"total_{name}")([outputs["loss"], term * weight])
+            outputs["loss"] = keras.layers.Add(name=f"total_{name}")(
+                [outputs["loss"], term * weight]
+            )
     model = keras.Model(inputs, outputs, name="m_style")
     grams = [style_grams(vgg, s) for s in styles]
     loss.set_style(grams[0] if len(styles) == 1 else [np.stack(g) for g in zip(*grams)])

@@ -66,7 +66,9 @@ def check_shards(shards, n_files):
     if shards < 1:
         raise NeuralStyleError(f"--shards {shards} is not valid; give 1 or more")
     if shards > n_files:
-        raise NeuralStyleError(f"{shards} shards for {n_files} image(s); give at most one shard per image (--shards)")
+        raise NeuralStyleError(
+            f"{shards} shards for {n_files} image(s); give at most one shard per image (--shards)"
+        )
 
 
 def _example(path):
@@ -110,7 +112,9 @@ def pack(files, out_dir, shards=1, on_file=None) -> dict:
             on_file(path)
     written = sum(map(len, examples))
     if not written:
-        raise NeuralStyleError(f"{files[0].parent}: none of the {len(files)} file(s) is an image Pillow can read")
+        raise NeuralStyleError(
+            f"{files[0].parent}: none of the {len(files)} file(s) is an image Pillow can read"
+        )
     paths = [out_dir / name for name in shard_names(shards)]
     for path, records in zip(paths, examples):
 
@@ -131,10 +135,16 @@ def _scan(shard) -> list[Record]:
         while offset < size:
             header = f.read(HEADER)
             if len(header) < HEADER:
-                raise NeuralStyleError(f"{shard}: cut short at byte {offset}; pack the images again (neural-style pack)")
+                raise NeuralStyleError(
+                    f"{shard}: cut short at byte {offset}; pack the images again (neural-style "
+                    "pack)"
+                )
             (length,) = struct.unpack("<Q", header[:8])
             if offset + HEADER + length + FOOTER > size:
-                raise NeuralStyleError(f"{shard}: cut short at byte {offset}; pack the images again (neural-style pack)")
+                raise NeuralStyleError(
+                    f"{shard}: cut short at byte {offset}; pack the images again (neural-style "
+                    "pack)"
+                )
             records.append(Record(shard, offset + HEADER, length))
             offset += HEADER + length + FOOTER
             f.seek(offset)
@@ -149,7 +159,8 @@ def index(shards) -> list[Record]:
     if names != set(shard_names(len(shards))):
         found = ", ".join(sorted(names))
         raise NeuralStyleError(
-            f"{shards[0].parent}: the shards are not one whole pack ({found}); give every images-*-of-N.tfrecord of it"
+            f"{shards[0].parent}: the shards are not one whole pack ({found}); give every "
+            "images-*-of-N.tfrecord of it"
         )
     per_shard = [_scan(s) for s in shards]
     return [per_shard[i % len(shards)][i // len(shards)] for i in range(sum(map(len, per_shard)))]

@@ -28,7 +28,9 @@ import numpy as np
 MAX_PIXELS = 4096 * 4096  # per image: a 16-megapixel photo (a style network needs ~15 GB for it)
 MAX_INSTANCES = 64
 FORMATS = ("JPEG", "PNG")  # what the API takes; Pillow would open many more
-_PATH = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)(?:/versions/(?P<version>\d+))?(?::(?P<verb>[a-z]+))?$")
+_PATH = re.compile(
+    r"^(?P<name>[A-Za-z0-9_.-]+)(?:/versions/(?P<version>\d+))?(?::(?P<verb>[a-z]+))?$"
+)
 
 
 class RestError(Exception):
@@ -47,7 +49,9 @@ def parse_path(spec) -> tuple[str, int | None, str | None]:
     None, verb or None)."""
     match = _PATH.match(spec or "")
     if not match:
-        raise RestError(404, f"no such path /v1/models/{spec}; use /v1/models/NAME[/versions/N]:predict")
+        raise RestError(
+            404, f"no such path /v1/models/{spec}; use /v1/models/NAME[/versions/N]:predict"
+        )
     version = match["version"]
     return match["name"], int(version) if version else None, match["verb"]
 
@@ -60,20 +64,31 @@ def open_body(raw: bytes, max_pixels=MAX_PIXELS, max_request_pixels=None) -> lis
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
-        raise RestError(400, "the request body is not JSON; send {\"instances\": [{\"b64\": \"<base64 JPEG or PNG>\"}]}") from None
+        raise RestError(
+            400,
+            'the request body is not JSON; send {"instances": [{"b64": "<base64 JPEG or PNG>"}]}',
+        ) from None
     if not isinstance(body, dict):
-        raise RestError(400, "the request body must be a JSON object with \"instances\" or \"inputs\"")
+        raise RestError(400, 'the request body must be a JSON object with "instances" or "inputs"')
     instances = body.get("instances", body.get("inputs"))
     if isinstance(instances, dict):  # columnar: {"inputs": {"images": [...]}} with one input
         instances = next(iter(instances.values()), None) if len(instances) == 1 else None
     if not isinstance(instances, list) or not instances:
-        raise RestError(400, "no instances: send {\"instances\": [{\"b64\": \"<base64 JPEG or PNG>\"}, ...]}")
+        raise RestError(
+            400, 'no instances: send {"instances": [{"b64": "<base64 JPEG or PNG>"}, ...]}'
+        )
     if len(instances) > MAX_INSTANCES:
-        raise RestError(400, f"{len(instances)} instances in one request; send at most {MAX_INSTANCES}")
+        raise RestError(
+            400, f"{len(instances)} instances in one request; send at most {MAX_INSTANCES}"
+        )
     opened = [_open(item, k, max_pixels) for k, item in enumerate(instances)]
     total, budget = pixels(opened), max_request_pixels or max_pixels
     if total > budget:
-        raise RestError(413, f"the request's images hold {total:,} pixels, over this server's limit of {budget:,} per request; send fewer or smaller images")
+        raise RestError(
+            413,
+            f"the request's images hold {total:,} pixels, over this server's limit of {budget:,} "
+            "per request; send fewer or smaller images",
+        )
     return opened
 
 
@@ -97,13 +112,20 @@ def pixels(opened) -> int:
 def _open(item, k, max_pixels):
     """(the opened image, its looks): the size read from the header, nothing decoded yet."""
     if not (isinstance(item, dict) and isinstance(item.get("b64"), str)):
-        raise RestError(400, f"instance {k} is not {{\"b64\": \"<base64 JPEG or PNG>\"}}")
+        raise RestError(400, f'instance {k} is not {{"b64": "<base64 JPEG or PNG>"}}')
     looks = {key: item[key] for key in ("style", "style_mix") if item.get(key) is not None}
     if not isinstance(looks.get("style", ""), str):
-        raise RestError(400, f"instance {k}: \"style\" must be a style's name (a string)")
+        raise RestError(400, f'instance {k}: "style" must be a style\'s name (a string)')
     mix = looks.get("style_mix")
-    if mix is not None and not (isinstance(mix, dict) and all(isinstance(w, (int, float)) and not isinstance(w, bool) for w in mix.values())):
-        raise RestError(400, f"instance {k}: \"style_mix\" must be an object of style names and numbers, such as {{\"starry_night\": 0.7, \"the_scream\": 0.3}}")
+    if mix is not None and not (
+        isinstance(mix, dict)
+        and all(isinstance(w, (int, float)) and not isinstance(w, bool) for w in mix.values())
+    ):
+        raise RestError(
+            400,
+            f'instance {k}: "style_mix" must be an object of style names and numbers, such as '
+            '{"starry_night": 0.7, "the_scream": 0.3}',
+        )
     return open_image(item["b64"], k, max_pixels), looks
 
 
@@ -121,17 +143,26 @@ def open_image(b64, k=0, max_pixels=MAX_PIXELS):
     try:
         data = base64.b64decode(b64, validate=True)
     except (binascii.Error, ValueError):
-        raise RestError(400, f"instance {k}: \"b64\" is not base64") from None
+        raise RestError(400, f'instance {k}: "b64" is not base64') from None
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit decides, below
+            # our own limit decides, below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=FORMATS)
     except Image.DecompressionBombError:  # declares far more pixels than Pillow's own limit
-        raise RestError(413, f"instance {k}: the image declares more pixels than this server's limit of {max_pixels:,}; send a smaller image") from None
+        raise RestError(
+            413,
+            f"instance {k}: the image declares more pixels than this server's limit of "
+            f"{max_pixels:,}; send a smaller image",
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError):
-        raise RestError(400, f"instance {k}: \"b64\" is not a JPEG or PNG image") from None
+        raise RestError(400, f'instance {k}: "b64" is not a JPEG or PNG image') from None
     if image.width * image.height > max_pixels:
-        raise RestError(413, f"instance {k}: {image.width}x{image.height} px is over this server's limit of {max_pixels:,} pixels; send a smaller image")
+        raise RestError(
+            413,
+            f"instance {k}: {image.width}x{image.height} px is over this server's limit of "
+            f"{max_pixels:,} pixels; send a smaller image",
+        )
     return image
 
 
@@ -141,7 +172,9 @@ def _decode(image, k) -> np.ndarray:
     try:
         return rgb_array(image)
     except (OSError, ValueError, SyntaxError):
-        raise RestError(400, f"instance {k}: \"b64\" is a damaged or truncated {image.format} image") from None
+        raise RestError(
+            400, f'instance {k}: "b64" is a damaged or truncated {image.format} image'
+        ) from None
 
 
 def encode_png(image) -> str:
@@ -163,8 +196,21 @@ def version_status(versions: dict, version=None, errors=None) -> dict:
     status reply, for one version or all; ``errors`` ``{version: message}`` for versions
     that failed to load (END, error code UNKNOWN, as TF Serving reports them)."""
     if version is not None and version not in versions:
-        raise RestError(404, f"version {version} is not known; versions: {', '.join(map(str, sorted(versions))) or 'none'}")
+        raise RestError(
+            404,
+            f"version {version} is not known; versions: "
+            f"{', '.join(map(str, sorted(versions))) or 'none'}",
+        )
     errors = errors or {}
     chosen = [version] if version is not None else sorted(versions)
-    status = {v: {"error_code": "UNKNOWN", "error_message": errors[v]} if v in errors else {"error_code": "OK", "error_message": ""} for v in chosen}
-    return {"model_version_status": [{"version": str(v), "state": versions[v], "status": status[v]} for v in chosen]}
+    status = {
+        v: {"error_code": "UNKNOWN", "error_message": errors[v]}
+        if v in errors
+        else {"error_code": "OK", "error_message": ""}
+        for v in chosen
+    }
+    return {
+        "model_version_status": [
+            {"version": str(v), "state": versions[v], "status": status[v]} for v in chosen
+        ]
+    }

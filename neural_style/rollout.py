@@ -24,13 +24,21 @@ def versions_in(folder) -> list[int]:
     """The complete version folders of an exported model (``N/`` holding a format of
     ``formats.FORMATS``: ``saved_model.pb``, ``model.onnx``, ...), sorted."""
     folder = Path(folder)
-    return sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit() and formats.of(p)) if folder.is_dir() else []
+    return (
+        sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit() and formats.of(p))
+        if folder.is_dir()
+        else []
+    )
 
 
 def signature(source) -> tuple:
     """What identifies the files of a version folder as they are now (names, sizes, times):
     a version that failed to load is tried again only once this changes."""
-    files = sorted(p for p in Path(source).rglob("*") if p.is_file()) if Path(source).is_dir() else [Path(source)]
+    files = (
+        sorted(p for p in Path(source).rglob("*") if p.is_file())
+        if Path(source).is_dir()
+        else [Path(source)]
+    )
     return tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files if p.exists())
 
 
@@ -43,10 +51,24 @@ def one_line(error) -> str:
 class Server:
     """Ray, Ray Serve, the ingress and the models, from the command's process."""
 
-    def __init__(self, sources: dict, host="127.0.0.1", port=8501, batching=True, max_pixels=restapi.MAX_PIXELS, address=None,
-                 max_memory=None, replicas=1):  # fmt: skip
+    def __init__(
+        self,
+        sources: dict,
+        host="127.0.0.1",
+        port=8501,
+        batching=True,
+        max_pixels=restapi.MAX_PIXELS,
+        address=None,
+        max_memory=None,
+        replicas=1,
+    ):
         self.sources, self.host, self.port = dict(sources), host, port
-        self.batching, self.max_pixels, self.address, self.max_memory = batching, max_pixels, address, max_memory
+        self.batching, self.max_pixels, self.address, self.max_memory = (
+            batching,
+            max_pixels,
+            address,
+            max_memory,
+        )
         self.replicas = replicas
         self.current = {}  # name -> served version
         self.states = {}  # name -> {version: (state, info, error)}: what the ingress was told
@@ -55,7 +77,8 @@ class Server:
     def start(self):
         import ray
 
-        logging.getLogger("ray.serve").setLevel(logging.WARNING)  # "Application ... is ready": ours says it once
+        # "Application ... is ready": ours says it once
+        logging.getLogger("ray.serve").setLevel(logging.WARNING)
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report from a local server
         # Ray's processes inherit it: glibc's malloc otherwise keeps a heap (arena) per
         # thread that ran the network, each holding its largest image's memory for good.
@@ -63,19 +86,36 @@ class Server:
         if not ray.is_initialized():
             # Without --address: a new cluster of our own ("local": never one already running
             # here), on the loopback address only where ``LOCAL_ONLY`` was set before Ray's import.
-            ray.init(address=self.address or "local", include_dashboard=False, log_to_driver=False, configure_logging=False)
+            ray.init(
+                address=self.address or "local",
+                include_dashboard=False,
+                log_to_driver=False,
+                configure_logging=False,
+            )
         # One proxy, on the head node (where `neural-style serve` runs in the recipe), so the
         # API has one address however many nodes hold replicas.
-        serve.start(proxy_location="HeadOnly", http_options={"host": self.host, "port": self.port}, logging_config={"log_level": "WARNING"})
-        self.ingress = serve.run(Ingress.bind(self.max_pixels, self.max_memory), name="ingress", route_prefix="/")
+        serve.start(
+            proxy_location="HeadOnly",
+            http_options={"host": self.host, "port": self.port},
+            logging_config={"log_level": "WARNING"},
+        )
+        self.ingress = serve.run(
+            Ingress.bind(self.max_pixels, self.max_memory), name="ingress", route_prefix="/"
+        )
         for name, source in self.sources.items():
             versions = versions_in(source)
             if not versions:
                 if not self.roll_out(name, 1, source):
-                    raise NeuralStyleError(f"--model {source}: failed to load: {self.failed[name][2]}")
+                    raise NeuralStyleError(
+                        f"--model {source}: failed to load: {self.failed[name][2]}"
+                    )
                 continue
-            if not any(self.roll_out(name, v, Path(source) / str(v)) for v in reversed(versions)):  # newest that loads
-                raise NeuralStyleError(f"--model {source}: no version loads; the newest failed with: {self.failed[name][2]}")
+            # newest that loads
+            if not any(self.roll_out(name, v, Path(source) / str(v)) for v in reversed(versions)):
+                raise NeuralStyleError(
+                    f"--model {source}: no version loads; the newest failed with: "
+                    f"{self.failed[name][2]}"
+                )
 
     def route(self, name, version, state, info=None, current=False, error=None):
         """Tell the ingress ``version``'s state (``Ingress.route``), and keep it: an ingress
@@ -88,8 +128,11 @@ class Server:
         try:
             if self.ingress.served.remote().result(timeout_s=30) == self.current:
                 return
-            routes = [(name, version, state, info, self.current.get(name) == version, error)
-                      for name, versions in self.states.items() for version, (state, info, error) in versions.items()]  # fmt: skip
+            routes = [
+                (name, version, state, info, self.current.get(name) == version, error)
+                for name, versions in self.states.items()
+                for version, (state, info, error) in versions.items()
+            ]
             self.ingress.restore.remote(routes).result()
         except Exception:  # noqa: BLE001 - the ingress is being started again: at the next poll
             pass
@@ -102,7 +145,10 @@ class Server:
         if self.replicas == 1:
             return {"num_replicas": 1}
         nodes = sum(1 for node in ray.nodes() if node["Alive"])
-        return {"num_replicas": self.replicas, "max_replicas_per_node": math.ceil(self.replicas / max(nodes, 1))}
+        return {
+            "num_replicas": self.replicas,
+            "max_replicas_per_node": math.ceil(self.replicas / max(nodes, 1)),
+        }
 
     def roll_out(self, name, version, source) -> bool:
         """Serve ``source`` as ``name`` version ``version``: started beside the current
@@ -112,7 +158,11 @@ class Server:
         app_name = f"{name}-v{version}"
         files = signature(source)
         try:
-            handle = serve.run(ModelVersion.options(**self.placement()).bind(str(source), self.batching), name=app_name, route_prefix=None)
+            handle = serve.run(
+                ModelVersion.options(**self.placement()).bind(str(source), self.batching),
+                name=app_name,
+                route_prefix=None,
+            )
             info = handle.describe.remote().result()
         except Exception as e:  # noqa: BLE001 - whatever the replica raised, Ray has given up on it
             serve.delete(app_name)
@@ -177,14 +227,22 @@ def check_sources(models) -> dict:
         path = Path(item)
         if path.is_dir():
             if not versions_in(path):
-                raise NeuralStyleError(f"--model {item}: no version folder (N/ with {' or '.join(f.loads for f in formats.FORMATS.values())}); give DIR/NAME from `neural-style export`")
+                raise NeuralStyleError(
+                    f"--model {item}: no version folder (N/ with "
+                    f"{' or '.join(f.loads for f in formats.FORMATS.values())}); give DIR/NAME "
+                    "from `neural-style export`"
+                )
             sources[path.name] = str(path.resolve())
         elif item in inference.shipped_models() and not path.exists():
             sources[item] = item
         elif path.suffix == ".keras" and path.is_file():
             sources[path.stem] = str(path.resolve())
         else:
-            raise NeuralStyleError(f"--model {item}: not a shipped network ({', '.join(inference.shipped_models())}), a .keras file or an exported model's folder")
+            raise NeuralStyleError(
+                f"--model {item}: not a shipped network "
+                f"({', '.join(inference.shipped_models())}), a .keras file or an exported model's "
+                "folder"
+            )
     return sources
 
 
@@ -195,4 +253,3 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-

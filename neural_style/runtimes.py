@@ -1,6 +1,7 @@
 """Exported networks run by their own runtimes, without Keras: ``model.onnx`` with ONNX
 Runtime, ``model*.tflite`` with LiteRT (``ai-edge-litert``, XNNPACK), a SavedModel
-folder with TensorFlow alone.  ``pip install ".[onnx]"`` (or ``".[litert]"``) in the project's folder
+folder with TensorFlow alone.  ``pip install ".[onnx]"`` (or ``".[litert]"``) in the project's
+folder
 installs only that runtime and what the command needs: applying an exported network
 imports no TensorFlow (a SavedModel aside), JAX or PyTorch.
 
@@ -38,7 +39,8 @@ def _threads() -> int:
 
 def _needs(module, extra):
     raise NeuralStyleError(
-        f"running this exported network needs {module}: pip install '.[{extra}]' in the neural_style folder"
+        f"running this exported network needs {module}: pip install '.[{extra}]' in the "
+        "neural_style folder"
     ) from None
 
 
@@ -138,11 +140,15 @@ def load(path):
     meta = kinds.read_meta(path)
     if meta.get("kind") not in kinds.KINDS:
         raise NeuralStyleError(
-            f"--model {path}: no {META_FILE} beside it naming its kind; export it again with `neural-style export`"
+            f"--model {path}: no {META_FILE} beside it naming its kind; export it again with "
+            "`neural-style export`"
         )
     fmt = formats.of(path)
     if fmt is None:
-        raise NeuralStyleError(f"--model {path}: not an exported network ({', '.join(formats.FORMATS)}); export it with `neural-style export`")
+        raise NeuralStyleError(
+            f"--model {path}: not an exported network ({', '.join(formats.FORMATS)}); export it "
+            "with `neural-style export`"
+        )
     runner = fmt.runner
     try:
         model = runner(formats.entry(path))

@@ -26,13 +26,16 @@ from neural_style.errors import NeuralStyleError
 
 PAGE = browser.PAGE / "index.html"
 MAX_BATCH = 16
+EXPORT_ONNX = "export it with `neural-style export --format onnx`"
 app = FastAPI(title="neural_style", docs_url=None, redoc_url=None)
 
 
 @app.exception_handler(StarletteHTTPException)
 async def _tf_serving_errors(request, exc):
     """FastAPI's own 404 and 405 in TF Serving's shape: ``{"error": ...}``."""
-    return JSONResponse({"error": f"{request.method} {request.url.path}: {exc.detail}"}, status_code=exc.status_code)
+    return JSONResponse(
+        {"error": f"{request.method} {request.url.path}: {exc.detail}"}, status_code=exc.status_code
+    )
 
 
 def load_network(source):
@@ -68,11 +71,15 @@ def paint(network, items, together=True) -> list:
                 for k, y in zip(ks, paint(network, [items[k] for k in ks], together=False)):
                     results[k] = y
             else:
-                results[ks[0]] = PaintError(f"the network failed on this image ({type(e).__name__})")
+                results[ks[0]] = PaintError(
+                    f"the network failed on this image ({type(e).__name__})"
+                )
     return results
 
 
-@serve.deployment(max_ongoing_requests=64, graceful_shutdown_wait_loop_s=0.5, ray_actor_options={"num_cpus": 0})
+@serve.deployment(
+    max_ongoing_requests=64, graceful_shutdown_wait_loop_s=0.5, ray_actor_options={"num_cpus": 0}
+)
 class ModelVersion:
     """One version of one network, batched where the network's kind allows."""
 
@@ -82,8 +89,11 @@ class ModelVersion:
         self.together = not self.network.kind.mixes_batch(self.network.meta)
         self.predict_batch.set_max_batch_size(MAX_BATCH if batching else 1)
         kind = self.network.kind
-        self.info = {**kind.describe(self.network.meta), "bytes_per_pixel": round(admission.bytes_per_pixel(self.network)),
-                     "onnx": browser.has_onnx(source, self.network)}  # fmt: skip
+        self.info = {
+            **kind.describe(self.network.meta),
+            "bytes_per_pixel": round(admission.bytes_per_pixel(self.network)),
+            "onnx": browser.has_onnx(source, self.network),
+        }
         warm = np.zeros((64, 64, 3), np.uint8)  # the warm-up request: ready only once answered
         result = paint(self.network, [(warm, kind.request_inputs(self.info, {}))])[0]
         if isinstance(result, Exception):
@@ -95,7 +105,9 @@ class ModelVersion:
     async def onnx(self) -> bytes | None:
         """The network as ONNX for the page's camera mode (``browser.onnx_bytes``), made once."""
         if self.onnx_cache is None:
-            self.onnx_cache = asyncio.ensure_future(asyncio.to_thread(browser.onnx_bytes, self.source, self.network))
+            self.onnx_cache = asyncio.ensure_future(
+                asyncio.to_thread(browser.onnx_bytes, self.source, self.network)
+            )
         return await self.onnx_cache
 
     @serve.batch(max_batch_size=MAX_BATCH, batch_wait_timeout_s=0.01)
@@ -122,7 +134,9 @@ class Ingress:
         self.bodies = admission.Budget(admission.BODIES_AT_ONCE * admission.body_limit(max_pixels))
         self.memory = admission.Budget(max_memory or admission.default_memory())
         self.models = {}  # name -> {"current": N, "versions": {N: state}, "info": {...}}
-        self.told = False  # routes come from the rollout, again after a restart: until then, "retry"
+        self.told = (
+            False  # routes come from the rollout, again after a restart: until then, "retry"
+        )
         self.handles = {}
 
     def route(self, name, version, state, info=None, current=False, error=None):
@@ -132,7 +146,9 @@ class Ingress:
         self.told = True  # after the route: a request in between would find no model
 
     def _route(self, name, version, state, info, current, error):
-        model = self.models.setdefault(name, {"current": None, "versions": {}, "info": {}, "errors": {}})
+        model = self.models.setdefault(
+            name, {"current": None, "versions": {}, "info": {}, "errors": {}}
+        )
         model["versions"][version] = state
         if error:
             model["errors"][version] = error
@@ -161,15 +177,29 @@ class Ingress:
 
     @app.get("/camera.js")
     def camera(self):
-        return FileResponse(browser.PAGE / "camera.js", media_type="text/javascript", headers=browser.ISOLATED)
+        return FileResponse(
+            browser.PAGE / "camera.js", media_type="text/javascript", headers=browser.ISOLATED
+        )
 
     @app.get("/runtime/{file}")
     def runtime(self, file: str):
         """ONNX Runtime Web's files for the camera mode, from the installed npm package."""
         path = browser.runtime_file(file)
         if path is None:
-            return JSONResponse({"error": f"no runtime file {file!r}: ONNX Runtime Web is not installed (`make page-runtime`)"}, status_code=404)
-        return FileResponse(path, media_type=browser.media_type(path), headers={**browser.ISOLATED, "Cache-Control": "public, max-age=86400"})
+            return JSONResponse(
+                {
+                    "error": (
+                        f"no runtime file {file!r}: ONNX Runtime Web is not installed (`make "
+                        "page-runtime`)"
+                    )
+                },
+                status_code=404,
+            )
+        return FileResponse(
+            path,
+            media_type=browser.media_type(path),
+            headers={**browser.ISOLATED, "Cache-Control": "public, max-age=86400"},
+        )
 
     @app.get("/v1/models/{name}/versions/{version}/model.onnx")
     async def onnx(self, name: str, version: int):
@@ -177,29 +207,57 @@ class Ingress:
         try:
             model = self._model(name)
             if version != model["current"]:
-                raise restapi.RestError(404, f"model {name} version {version} is not served; the served version is {model['current']}")
+                raise restapi.RestError(
+                    404,
+                    f"model {name} version {version} is not served; the served version is "
+                    f"{model['current']}",
+                )
             data = await self.handles[name].onnx.remote()
         except restapi.RestError as e:
             return JSONResponse(e.body(), status_code=e.status)
         except Exception as e:  # the conversion failed, or the replica died (Ray restarts it)
-            return JSONResponse({"error": f"model {name}: no ONNX network ({type(e).__name__}); the page paints through the server"}, status_code=503)
+            return JSONResponse(
+                {
+                    "error": (
+                        f"model {name}: no ONNX network ({type(e).__name__}); the page paints "
+                        "through the server"
+                    )
+                },
+                status_code=503,
+            )
         if data is None:
-            return JSONResponse({"error": f"model {name} has no ONNX network: export it with `neural-style export --format onnx`"}, status_code=404)
-        return Response(data, media_type="application/octet-stream", headers={"Cache-Control": "public, max-age=31536000, immutable"})
+            return JSONResponse(
+                {"error": f"model {name} has no ONNX network: {EXPORT_ONNX}"},
+                status_code=404,
+            )
+        return Response(
+            data,
+            media_type="application/octet-stream",
+            headers={"Cache-Control": "public, max-age=31536000, immutable"},
+        )
 
     @app.get("/v1/models")
     def list_models(self):
-        return {name: {**m["info"], "version": m["current"]} for name, m in self.models.items() if m["current"] is not None}
+        return {
+            name: {**m["info"], "version": m["current"]}
+            for name, m in self.models.items()
+            if m["current"] is not None
+        }
 
     @app.get("/v1/models/{spec:path}")
     def status(self, spec: str):
         try:
             name, version, verb = restapi.parse_path(spec)
             if verb is not None:
-                raise restapi.RestError(405, f"GET /v1/models/{spec}: :{verb} takes POST with a JSON body")
+                raise restapi.RestError(
+                    405, f"GET /v1/models/{spec}: :{verb} takes POST with a JSON body"
+                )
             model = self.models.get(name)
             if model is None:
-                raise restapi.RestError(404, f"no model {name!r}; models: {', '.join(sorted(self.list_models())) or 'none'}")
+                raise restapi.RestError(
+                    404,
+                    f"no model {name!r}; models: {', '.join(sorted(self.list_models())) or 'none'}",
+                )
             return restapi.version_status(model["versions"], version, model["errors"])
         except restapi.RestError as e:
             return JSONResponse(e.body(), status_code=e.status)
@@ -212,18 +270,35 @@ class Ingress:
                 raise restapi.RestError(404, f"/v1/models/{spec}: this server answers :predict")
             model = self._model(name)
             if version is not None and version != model["current"]:
-                raise restapi.RestError(404, f"model {name} version {version} is not served; the served version is {model['current']}")
+                raise restapi.RestError(
+                    404,
+                    f"model {name} version {version} is not served; the served version is "
+                    f"{model['current']}",
+                )
             limit = admission.body_limit(self.max_pixels)
-            async with self.bodies.hold(min(admission.declared_length(request) or limit, limit), "the request body"):
+            async with self.bodies.hold(
+                min(admission.declared_length(request) or limit, limit), "the request body"
+            ):
                 raw = await admission.read_body(request, limit)
                 opened = await asyncio.to_thread(restapi.open_body, raw, self.max_pixels)
                 del raw
                 weights = [self._weights(model, looks) for _, looks in opened]
                 pixels = restapi.pixels(opened)
-                async with self.memory.hold(pixels * model["info"]["bytes_per_pixel"], f"painting {pixels:,} px with {name}"):
+                async with self.memory.hold(
+                    pixels * model["info"]["bytes_per_pixel"], f"painting {pixels:,} px with {name}"
+                ):
                     instances = await asyncio.to_thread(restapi.decode_body, opened)
-                    handle, served = self.handles[name], model["current"]  # together: a rollout may switch both while we wait
-                    outputs = await asyncio.gather(*(handle.predict.remote(item["image"], w) for item, w in zip(instances, weights)))
+                    # together: a rollout may switch both while we wait
+                    handle, served = (
+                        self.handles[name],
+                        model["current"],
+                    )
+                    outputs = await asyncio.gather(
+                        *(
+                            handle.predict.remote(item["image"], w)
+                            for item, w in zip(instances, weights)
+                        )
+                    )
                     reply = await asyncio.to_thread(restapi.predictions, outputs)
             return JSONResponse(reply, headers={"X-Model-Version": str(served)})
         except restapi.RestError as e:
@@ -231,14 +306,21 @@ class Ingress:
         except PaintError as e:
             return JSONResponse({"error": f"model {name}: {e}"}, status_code=500)
         except Exception as e:  # the replica died or timed out (Ray's errors): Ray restarts it
-            return JSONResponse({"error": f"model {name} failed to answer ({type(e).__name__}); retry"}, status_code=503)
+            return JSONResponse(
+                {"error": f"model {name} failed to answer ({type(e).__name__}); retry"},
+                status_code=503,
+            )
 
     def _model(self, name):
         if not self.told:
-            raise restapi.RestError(503, "the server is starting (its models are being routed); retry")
+            raise restapi.RestError(
+                503, "the server is starting (its models are being routed); retry"
+            )
         model = self.models.get(name)
         if model is None or model["current"] is None:
-            raise restapi.RestError(404, f"no model {name!r}; models: {', '.join(sorted(self.list_models())) or 'none'}")
+            raise restapi.RestError(
+                404, f"no model {name!r}; models: {', '.join(sorted(self.list_models())) or 'none'}"
+            )
         return model
 
     @staticmethod

@@ -51,9 +51,15 @@ def continuous(evaluator, niter, x, maxfun, report):
     # step has unit length.  factr=0, pgtol=0: spend the whole budget, as the paper's
     # fixed iteration counts do, rather than stop on tolerances whose scale is the loss's.
     fmin_l_bfgs_b(
-        evaluator.loss, x, fprime=evaluator.grads, maxfun=niter * maxfun, maxiter=10**9,
-        callback=on_step, factr=0.0, pgtol=0.0,
-    )  # fmt: skip
+        evaluator.loss,
+        x,
+        fprime=evaluator.grads,
+        maxfun=niter * maxfun,
+        maxiter=10**9,
+        callback=on_step,
+        factr=0.0,
+        pgtol=0.0,
+    )
     if done[0] < niter:  # converged early or stopped between reports: report the end point
         report(done[0], evaluator.best_x, evaluator.best_loss)
 
@@ -62,7 +68,9 @@ def _device_run(value_and_grad, maxfun, jit_compile):
     """``(x0, history) -> (best_x, best_loss, finite, history)`` after ``maxfun``
     evaluations: one compiled loop, or compiled steps where the backend loops slowly."""
     if backend.compiles_loops():
-        return backend.compile(lambda x0, h: lbfgs_device(value_and_grad, x0, maxfun, h), jit_compile)
+        return backend.compile(
+            lambda x0, h: lbfgs_device(value_and_grad, x0, maxfun, h), jit_compile
+        )
     start = backend.compile(lambda x0, h: lbfgs_start(value_and_grad, x0, h), jit_compile)
     step = backend.compile(lambda s: lbfgs_step(value_and_grad, s), jit_compile)
 
@@ -91,7 +99,11 @@ def device(evaluator, niter, x, maxfun, clip, report):
         start = time.perf_counter()
         best_x, best_loss, finite, history = f.device_run(xt, history)
         xt = ops.clip(best_x, -clip, clip)
-        x, loss, finite = backend.to_numpy(xt), float(backend.to_numpy(best_loss)), bool(backend.to_numpy(finite))
+        x, loss, finite = (
+            backend.to_numpy(xt),
+            float(backend.to_numpy(best_loss)),
+            bool(backend.to_numpy(finite)),
+        )
         evaluator.seconds_in_f += time.perf_counter() - start
         evaluator.n_evals += maxfun
         if math.isfinite(loss) and loss < evaluator.best_loss:
@@ -101,8 +113,9 @@ def device(evaluator, niter, x, maxfun, clip, report):
                 evaluator.on_eval(loss)
         if not finite:
             raise NonFiniteLoss(
-                f"the loss became non-finite within evaluations {evaluator.n_evals - maxfun + 1}-"
-                f"{evaluator.n_evals}; lower the loss weights; the last finite image was kept"
+                "the loss became non-finite within evaluations "
+                f"{evaluator.n_evals - maxfun + 1}-{evaluator.n_evals}; lower the loss weights; "
+                "the last finite image was kept"
             )
         report(i, x.reshape(-1), loss)
     return x.reshape(-1)

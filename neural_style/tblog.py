@@ -79,7 +79,9 @@ class TensorBoardLogger:
         self.writer = SummaryWriter(logdir)
         self.parts_fn = backend.compile(parts_fn)
         self.step_offset = step_offset
-        settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("callbacks", "on_eval")}
+        settings = {
+            k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("callbacks", "on_eval")
+        }
         text = "```\n" + json.dumps(settings, indent=2, default=str) + "\n```"
         self.writer.text("settings", text, step_offset)
         self.writer.flush()

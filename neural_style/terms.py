@@ -46,13 +46,16 @@ def stability_b(net, photo, out, motion, noise, style_weights=None):
     moved = warp(photo, motion, interpolation="nearest", fill_mode="reflect") + noise
     m = STABILITY_MARGIN
     inner = ops.pad(ops.ones_like(photo[:, m:-m, m:-m, :1]), ((0, 0), (m, m), (m, m), (0, 0)))
-    kept = inner * warp(inner, motion, interpolation="nearest")  # away from the edges of both frames
+    # away from the edges of both frames
+    kept = inner * warp(inner, motion, interpolation="nearest")
     moved_out = net([moved, style_weights]) if style_weights is not None else net(moved)
     diff = ops.abs(moved_out - warp(out, motion, interpolation="nearest")) * kept
     return ops.sum(diff, axis=(1, 2, 3)) / (3 * ops.sum(kept, axis=(1, 2, 3)) + 1.0)
 
 
-SATURATION_LIMIT = 2.0  # tanh(2) = 0.964: 250.3 of 255 levels; beyond it tanh passes back under 7% of a gradient
+SATURATION_LIMIT = (
+    2.0  # tanh(2) = 0.964: 250.3 of 255 levels; beyond it tanh passes back under 7% of a gradient
+)
 
 
 def saturation_b(z, limit=SATURATION_LIMIT):
@@ -64,7 +67,9 @@ def saturation_b(z, limit=SATURATION_LIMIT):
     return ops.mean(ops.relu(ops.abs(z) - limit), axis=(1, 2, 3))
 
 
-SPIKE_LIMIT = 6.0  # times the image's mean feature magnitude; before the residual blocks no pixel reaches it
+SPIKE_LIMIT = (
+    6.0  # times the image's mean feature magnitude; before the residual blocks no pixel reaches it
+)
 
 
 def spikes_b(feats, limit=None):
@@ -95,15 +100,22 @@ def glow_b(photo, out, pool=GLOW_POOL, margin=GLOW_MARGIN):
 
 
 def _stability(seen):
-    motion, noise = keras.Input((8,), name="motion"), keras.Input(seen.net.inputs[0].shape[1:], name="noise")
+    motion, noise = (
+        keras.Input((8,), name="motion"),
+        keras.Input(seen.net.inputs[0].shape[1:], name="noise"),
+    )
     args = [seen.photo, seen.out, motion, noise, *seen.extra]
-    term = keras.layers.Lambda(lambda t: stability_b(seen.net, *t)[:, None], name="stability_term")(args)
+    term = keras.layers.Lambda(lambda t: stability_b(seen.net, *t)[:, None], name="stability_term")(
+        args
+    )
     return term, [motion, noise]
 
 
 def _saturation(seen):
     conv = seen.conv
-    z = keras.layers.Lambda(lambda f: ops.conv(f, conv.kernel, padding="same") + conv.bias, name="tanh_input")(seen.feats)
+    z = keras.layers.Lambda(
+        lambda f: ops.conv(f, conv.kernel, padding="same") + conv.bias, name="tanh_input"
+    )(seen.feats)
     return keras.layers.Lambda(lambda t: saturation_b(t)[:, None], name="saturation_term")(z), []
 
 
@@ -112,8 +124,11 @@ def _spikes(seen):
 
 
 def _glow(seen):
-    return keras.layers.Lambda(lambda t: glow_b(*t)[:, None], name="glow_term")([seen.photo, seen.out]), []
+    return keras.layers.Lambda(lambda t: glow_b(*t)[:, None], name="glow_term")(
+        [seen.photo, seen.out]
+    ), []
 
 
-# name -> builder: Seen -> (the term (B, 1), the inputs it adds); the names are config.OPTIONAL_TERMS'
+# name -> builder: Seen -> (the term (B, 1), the inputs it adds); the names are
+# config.OPTIONAL_TERMS'
 TERMS = {"stability": _stability, "saturation": _saturation, "spikes": _spikes, "glow": _glow}

@@ -60,13 +60,21 @@ def load_checkpoint(net, trainer, output) -> dict:
     """Restore what ``save_checkpoint`` wrote; returns its metadata (``epoch``, ...)."""
     path = checkpoint_path(output)
     if not path.exists():
-        raise NeuralStyleError(f"{path}: no checkpoint to resume from; train without --resume first")
+        raise NeuralStyleError(
+            f"{path}: no checkpoint to resume from; train without --resume first"
+        )
     with np.load(path) as z:
         if not trainer.optimizer.built:
             trainer.optimizer.build(trainer.trainable_variables)
         n_net, n_opt = len(net.weights), sum(k.startswith("opt_") for k in z.files)
-        if sum(k.startswith("net_") for k in z.files) != n_net or n_opt not in (0, len(trainer.optimizer.variables)):
-            raise NeuralStyleError(f"{path}: the checkpoint is of another network; train it afresh or choose another -o")
+        if sum(k.startswith("net_") for k in z.files) != n_net or n_opt not in (
+            0,
+            len(trainer.optimizer.variables),
+        ):
+            raise NeuralStyleError(
+                f"{path}: the checkpoint is of another network; train it afresh or choose another "
+                "-o"
+            )
         for i, v in enumerate(net.weights):
             v.assign(z[f"net_{i}"])
         for i in range(n_opt):  # none: a warm start (release/warm_start.py), Adam starts afresh
@@ -80,7 +88,14 @@ class _Progress(keras.callbacks.Callback):
     def __init__(self, total, initial, enabled):
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, initial=initial, unit="step", desc="training", disable=not enabled, dynamic_ncols=True)
+        self.bar = tqdm(
+            total=total,
+            initial=initial,
+            unit="step",
+            desc="training",
+            disable=not enabled,
+            dynamic_ncols=True,
+        )
 
     def on_train_batch_end(self, batch, logs=None):
         self.bar.update(1)
@@ -92,7 +107,14 @@ class _Log(keras.callbacks.Callback):
     writer, the loss terms per step and the network's output on ``samples`` per epoch."""
 
     def __init__(self, net, kind, writer, samples, shown):
-        self.net, self.kind, self.writer, self.samples, self.shown, self.losses = net, kind, writer, samples, shown, []
+        self.net, self.kind, self.writer, self.samples, self.shown, self.losses = (
+            net,
+            kind,
+            writer,
+            samples,
+            shown,
+            [],
+        )
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
@@ -115,7 +137,13 @@ class _Checkpoint(keras.callbacks.Callback):
     loss) is not complete: nothing is saved."""
 
     def __init__(self, net, output, cfg, first, writes=True):
-        self.net, self.output, self.cfg, self.epochs_done, self.writes = net, output, cfg, first, writes
+        self.net, self.output, self.cfg, self.epochs_done, self.writes = (
+            net,
+            output,
+            cfg,
+            first,
+            writes,
+        )
 
     def on_epoch_end(self, epoch, logs=None):
         if not self.model.stop_training:
@@ -156,7 +184,17 @@ class TrainResult:
     step_losses: list  # after each step: Keras' running mean of the loss over its epoch
 
 
-def train(cfg: TrainConfig, files, output, style=None, logdir=None, resume=False, weights="imagenet", progress=True, debug_dump=None):
+def train(
+    cfg: TrainConfig,
+    files,
+    output,
+    style=None,
+    logdir=None,
+    resume=False,
+    weights="imagenet",
+    progress=True,
+    debug_dump=None,
+):
     """Train a network on image ``files`` and save it to ``output`` (``.keras``).
 
     Args:
@@ -178,29 +216,76 @@ def train(cfg: TrainConfig, files, output, style=None, logdir=None, resume=False
     distribution, n_devices = backend.data_parallel()
     index, count = distributed.process()
     if cfg.batch_size % n_devices:
-        raise NeuralStyleError(f"batch size {cfg.batch_size} does not divide over {n_devices} devices; give a multiple of {n_devices}")
+        raise NeuralStyleError(
+            f"batch size {cfg.batch_size} does not divide over {n_devices} devices; give a "
+            f"multiple of {n_devices}"
+        )
     with distribution:
         net, trainer = build(cfg, style, weights)
         watchers = debugdump.start(debug_dump, trainer) if debug_dump else []
         first = load_checkpoint(net, trainer, output)["epoch"] if resume else 0
-        stream = ImageStream(files, cfg.size, cfg.batch_size, cfg.task, cfg.steps, cfg.seed, cfg.workers, shard=(index, count), cfg=cfg)
+        stream = ImageStream(
+            files,
+            cfg.size,
+            cfg.batch_size,
+            cfg.task,
+            cfg.steps,
+            cfg.seed,
+            cfg.workers,
+            shard=(index, count),
+            cfg=cfg,
+        )
         stream.epoch = first
-        progress = _Progress(cfg.epochs * stream.steps, first * stream.steps, progress and index == 0)
+        progress = _Progress(
+            cfg.epochs * stream.steps, first * stream.steps, progress and index == 0
+        )
         # samples only in one process: predicting across processes would need them all
-        log = _Log(net, stream.kind, _writer(logdir, cfg) if index == 0 else None, _samples(stream, cfg.samples, n_devices) if count == 1 else None, cfg.samples)
-        checkpoint, interrupt, history = _Checkpoint(net, output, cfg, first, writes=index == 0), _Interrupt(trainer, count), keras.callbacks.History()
-        callbacks = [progress, log, *watchers, keras.callbacks.TerminateOnNaN(raise_error=True), interrupt, checkpoint, history,
-                     keras.callbacks.LearningRateScheduler(lambda epoch, lr: cfg.lr_at(epoch))]  # fmt: skip
+        log = _Log(
+            net,
+            stream.kind,
+            _writer(logdir, cfg) if index == 0 else None,
+            _samples(stream, cfg.samples, n_devices) if count == 1 else None,
+            cfg.samples,
+        )
+        checkpoint, interrupt, history = (
+            _Checkpoint(net, output, cfg, first, writes=index == 0),
+            _Interrupt(trainer, count),
+            keras.callbacks.History(),
+        )
+        callbacks = [
+            progress,
+            log,
+            *watchers,
+            keras.callbacks.TerminateOnNaN(raise_error=True),
+            interrupt,
+            checkpoint,
+            history,
+            keras.callbacks.LearningRateScheduler(lambda epoch, lr: cfg.lr_at(epoch)),
+        ]
         stopped, start = None, time.perf_counter()
         with stop_requests(interrupt.request):
-            try:  # shuffle=False: the stream shuffles by (seed, epoch) itself, so a resumed run sees the same batches
-                trainer.fit(stream, epochs=cfg.epochs, initial_epoch=first, callbacks=callbacks, verbose=0, shuffle=False)
-            except RuntimeError as e:  # TerminateOnNaN(raise_error=True): stops before the epoch's end is saved
+            # shuffle=False: the stream shuffles by (seed, epoch) itself, so a resumed run sees the
+            # same batches
+            try:
+                trainer.fit(
+                    stream,
+                    epochs=cfg.epochs,
+                    initial_epoch=first,
+                    callbacks=callbacks,
+                    verbose=0,
+                    shuffle=False,
+                )
+            # TerminateOnNaN(raise_error=True): stops before the epoch's end is saved
+            except RuntimeError as e:
                 if "NaN or Inf loss" not in str(e):
                     raise
                 stopped = f"the loss became {log.losses[-1]}"
             finally:
-                stopped = debugdump.finish(debug_dump, stopped, watchers, stream) if debug_dump else stopped
+                stopped = (
+                    debugdump.finish(debug_dump, stopped, watchers, stream)
+                    if debug_dump
+                    else stopped
+                )
         seconds = time.perf_counter() - start
     progress.bar.close()
     if log.writer:
@@ -208,12 +293,25 @@ def train(cfg: TrainConfig, files, output, style=None, logdir=None, resume=False
     if interrupt.asked:  # resume repeats the interrupted epoch, from these weights
         stopped = "interrupted"
         if index == 0:
-            save_checkpoint(net, trainer, output, checkpoint.epochs_done, cfg, {"interrupted": True})
+            save_checkpoint(
+                net, trainer, output, checkpoint.epochs_done, cfg, {"interrupted": True}
+            )
     elif stopped and not checkpoint_path(output).exists():
-        raise NeuralStyleError(f"{stopped} after {len(log.losses)} steps, before any checkpoint; lower --lr")
+        raise NeuralStyleError(
+            f"{stopped} after {len(log.losses)} steps, before any checkpoint; lower --lr"
+        )
     elif stopped:
         load_checkpoint(net, trainer, output)
-    return TrainResult(net, history.history, checkpoint.epochs_done, len(log.losses), seconds, stopped, sorted(map(str, stream.skipped)), log.losses)
+    return TrainResult(
+        net,
+        history.history,
+        checkpoint.epochs_done,
+        len(log.losses),
+        seconds,
+        stopped,
+        sorted(map(str, stream.skipped)),
+        log.losses,
+    )
 
 
 def _check(cfg, output) -> Path:
@@ -221,7 +319,10 @@ def _check(cfg, output) -> Path:
     cfg.validate()
     output = Path(output)
     if output.suffix != kinds.NET_SUFFIX:
-        raise NeuralStyleError(f"-o {output}: a network is saved as a {kinds.NET_SUFFIX} file; give a name ending in {kinds.NET_SUFFIX}")
+        raise NeuralStyleError(
+            f"-o {output}: a network is saved as a {kinds.NET_SUFFIX} file; give a name ending in "
+            f"{kinds.NET_SUFFIX}"
+        )
     return output
 
 

@@ -56,10 +56,19 @@ def run(loss_fn, x0, cfg: Config, parts_fn=None) -> Result:
 
     start = time.perf_counter()
     x, losses = solve_image(
-        evaluator, cfg.iterations, x0, maxfun=cfg.maxfun, clip=cfg.clip, out_dir=cfg.out_dir,
-        fname=cfg.fname, callback=collect, optimizer=cfg.optimizer, save_every=cfg.save_every,
-        bytescale=cfg.bytescale, verbose=cfg.verbose,
-    )  # fmt: skip
+        evaluator,
+        cfg.iterations,
+        x0,
+        maxfun=cfg.maxfun,
+        clip=cfg.clip,
+        out_dir=cfg.out_dir,
+        fname=cfg.fname,
+        callback=collect,
+        optimizer=cfg.optimizer,
+        save_every=cfg.save_every,
+        bytescale=cfg.bytescale,
+        verbose=cfg.verbose,
+    )
     seconds = time.perf_counter() - start
     image = to_uint8(deproc(x.copy(), shape))
     return Result(image, images, losses, x, cfg, seconds, evaluator.n_evals, evaluator.stopped)
@@ -137,4 +146,6 @@ def transfer_problem(content, style, config=None, **overrides) -> Problem:
         content_target=features(model, as_batch(content))[-1] if cfg.content_layer else None,
     )
     x0 = initial_image(cfg, (1, *np.shape(content)[:2], 3), content=content, style=styles[0])
-    return Problem(make_loss(model, cfg, **targets), make_loss(model, cfg, parts=True, **targets), x0, cfg)
+    return Problem(
+        make_loss(model, cfg, **targets), make_loss(model, cfg, parts=True, **targets), x0, cfg
+    )

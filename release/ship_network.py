@@ -26,7 +26,9 @@ def main(argv=None):
     args = p.parse_args(argv)
     meta = kinds.read_meta(args.network)
     if "kind" not in meta:
-        raise SystemExit(f"{args.network}: no kind recorded; ship a network saved by `neural-style train`")
+        raise SystemExit(
+            f"{args.network}: no kind recorded; ship a network saved by `neural-style train`"
+        )
     dest = MODELS / f"{args.name}{kinds.NET_SUFFIX}"
     shutil.copyfile(args.network, dest)
     manifest_path = MODELS / "manifest.json"
@@ -41,7 +43,10 @@ def main(argv=None):
         "notes": args.notes,
     }
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
-    print(f"{dest} ({dest.stat().st_size / 1e6:.1f} MB, {meta['kind']}), sha256 {manifest[args.name]['sha256']}")
+    print(
+        f"{dest} ({dest.stat().st_size / 1e6:.1f} MB, {meta['kind']}), sha256 "
+        f"{manifest[args.name]['sha256']}"
+    )
 
 
 if __name__ == "__main__":

@@ -39,7 +39,9 @@ def copy_weights(old, new):
         else:
             twin = next(source)
             if type(twin) is not type(layer):
-                raise SystemExit(f"{type(layer).__name__} has no twin in the old network ({type(twin).__name__})")
+                raise SystemExit(
+                    f"{type(layer).__name__} has no twin in the old network ({type(twin).__name__})"
+                )
             layer.set_weights(twin.get_weights())
     if next(source, None) is not None:
         raise SystemExit("the old network has weights left over: not the same architecture")
@@ -71,7 +73,9 @@ def photos_for(cfg, count=8):
         image = Image.open(path).convert("RGB")
         side = min(image.size)
         left, top = (image.width - side) // 2, (image.height - side) // 2
-        crop = image.crop((left, top, left + side, top + side)).resize((cfg.size, cfg.size), Image.BICUBIC)
+        crop = image.crop((left, top, left + side, top + side)).resize(
+            (cfg.size, cfg.size), Image.BICUBIC
+        )
         crops.append(np.asarray(crop, dtype="float32"))
     return np.stack(crops)
 
@@ -84,7 +88,9 @@ def main(argv=None):
     args = p.parse_args(argv)
     meta = kinds.read_meta(args.old)
     old = keras.saving.load_model(args.old)
-    cfg = TrainConfig(**{**meta["config"], "norm": args.norm, "style_names": tuple(meta["config"]["style_names"])})
+    cfg = TrainConfig(
+        **{**meta["config"], "norm": args.norm, "style_names": tuple(meta["config"]["style_names"])}
+    )
     new = kinds.get(cfg.task).build(cfg)
     copy_weights(old, new)
     if args.norm == "demod":
@@ -92,8 +98,14 @@ def main(argv=None):
     kinds.save_net(new, args.new, cfg.task, config=dataclasses.asdict(cfg), epochs=0)
     state = {f"net_{i}": np.asarray(v) for i, v in enumerate(new.weights)}
     meta = {"epoch": 0, "config": dataclasses.asdict(cfg), "warm_start": str(args.old)}
-    atomic_write(training.checkpoint_path(args.new), lambda tmp: np.savez(tmp, meta=json.dumps(meta), **state))
-    print(f"{args.new}: {cfg.task} network, norm {args.norm}, weights from {args.old}; train on with --norm {args.norm} --resume")
+    atomic_write(
+        training.checkpoint_path(args.new),
+        lambda tmp: np.savez(tmp, meta=json.dumps(meta), **state),
+    )
+    print(
+        f"{args.new}: {cfg.task} network, norm {args.norm}, weights from {args.old}; train on "
+        f"with --norm {args.norm} --resume"
+    )
 
 
 if __name__ == "__main__":

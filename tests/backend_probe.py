@@ -24,9 +24,18 @@ def main(out):
     loss, grad = f(x)
     parts = {k: float(backend.to_numpy(v)) for k, v in parts_fn(backend.to_tensor(x)).items()}
     ev = Evaluator(f, x.shape)
-    _, device_losses = solve_image(ev, 2, x.copy(), maxfun=10, optimizer="lbfgs-device", verbose=False)
-    np.savez(out, loss=loss, grad=grad, device_losses=device_losses, parts_names=list(parts),
-             parts=list(parts.values()), backend=backend.name())  # fmt: skip
+    _, device_losses = solve_image(
+        ev, 2, x.copy(), maxfun=10, optimizer="lbfgs-device", verbose=False
+    )
+    np.savez(
+        out,
+        loss=loss,
+        grad=grad,
+        device_losses=device_losses,
+        parts_names=list(parts),
+        parts=list(parts.values()),
+        backend=backend.name(),
+    )
 
 
 if __name__ == "__main__":

@@ -29,7 +29,8 @@ def test_the_work_in_flight_never_needs_more_than_the_budget():
         await asyncio.gather(*(work(k, n) for k, n in enumerate([4, 4, 4, 6, 3, 7, 1, 10])))
 
     run(main())
-    assert sorted(done) == list(range(8)) and max(peak) <= 10 and max(peak) >= 8  # shared, not one at a time
+    # shared, not one at a time
+    assert sorted(done) == list(range(8)) and max(peak) <= 10 and max(peak) >= 8
     assert budget.held == 0
 
 
@@ -60,10 +61,17 @@ def test_a_large_request_is_not_passed_over_by_small_ones():
             await asyncio.sleep(seconds)
 
     async def main():
-        await asyncio.gather(work("first", 6, 0, 0.1), work("large", 8, 0.01, 0.01), work("small", 2, 0.02, 0.01))
+        await asyncio.gather(
+            work("first", 6, 0, 0.1), work("large", 8, 0.01, 0.01), work("small", 2, 0.02, 0.01)
+        )
 
     run(main())
-    assert order == ["first", "large", "small"]  # "small" fits beside "first" but came after "large"
+    # "small" fits beside "first" but came after "large"
+    assert order == [
+        "first",
+        "large",
+        "small",
+    ]
 
 
 MEASURE = """
@@ -73,7 +81,8 @@ from neural_style import admission, inference
 name, side = sys.argv[1], int(sys.argv[2])
 net = inference.load(name)
 net.apply(np.zeros((64, 64, 3), np.uint8))  # the framework's own memory, before the peak
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # a high-water mark: one network a process
+# a high-water mark: one network a process
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 net.apply(np.random.default_rng(0).integers(0, 256, (side, side, 3), dtype=np.uint8))
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(name, (after - before) / side**2, admission.bytes_per_pixel(net))
@@ -82,7 +91,9 @@ print(name, (after - before) / side**2, admission.bytes_per_pixel(net))
 
 @pytest.mark.parametrize("name, side", [("starry_night", 768), ("superres", 192)])
 def test_bytes_per_pixel_bound_the_measured_peak_of_each_served_kind(name, side):
-    out = subprocess.run([sys.executable, "-c", MEASURE, name, str(side)], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", MEASURE, name, str(side)], capture_output=True, text=True, check=True
+    ).stdout
     _, measured, estimate = out.split()
     # The budget counts on the estimate: it must not be under the peak resident memory a
     # request adds, nor so far over it that the server turns away work it could do.

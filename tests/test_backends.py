@@ -22,7 +22,9 @@ def probe(name, tmp_path_factory):
         pytest.skip(f"{name} is not installed (make setup BACKEND={name})")
     out = tmp_path_factory.mktemp(name) / "probe.npz"
     env = {**os.environ, "KERAS_BACKEND": name}
-    proc = subprocess.run([sys.executable, str(PROBE), str(out)], env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(PROBE), str(out)], env=env, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return dict(np.load(out))
 

@@ -15,7 +15,9 @@ TINY = ["--iterations", "2", "--maxfun", "5", "--size", "64", "--init", "noise",
 
 def run(tmp_path, *args, name="out.png"):
     out = tmp_path / name
-    code = cli.main(["--content", "tubingen", "--style", "starry_night", "-o", str(out), *TINY, *args])
+    code = cli.main(
+        ["--content", "tubingen", "--style", "starry_night", "-o", str(out), *TINY, *args]
+    )
     return code, out
 
 
@@ -24,12 +26,32 @@ def test_help_lists_every_option(capsys):
         cli.main(["--help"])
     text = capsys.readouterr().out
     for option in (
-        "--content", "--style", "--style-blend", "--output", "--size", "--style-scale",
-        "--iterations", "--maxfun", "--optimizer", "--content-weight", "--style-weight",
-        "--tv-weight", "--content-layer", "--style-layers", "--layer-weights", "--pooling",
-        "--init", "--seed", "--original-colors", "--scales", "--save-every",
-        "--iterations-dir", "--gif", "--logdir", "--quiet",
-    ):  # fmt: skip
+        "--content",
+        "--style",
+        "--style-blend",
+        "--output",
+        "--size",
+        "--style-scale",
+        "--iterations",
+        "--maxfun",
+        "--optimizer",
+        "--content-weight",
+        "--style-weight",
+        "--tv-weight",
+        "--content-layer",
+        "--style-layers",
+        "--layer-weights",
+        "--pooling",
+        "--init",
+        "--seed",
+        "--original-colors",
+        "--scales",
+        "--save-every",
+        "--iterations-dir",
+        "--gif",
+        "--logdir",
+        "--quiet",
+    ):
         assert option in text
     assert "normalised" in text and "(default: 256)" in text
 
@@ -51,7 +73,9 @@ def test_original_colors_keep_content_chroma(weights_path, tmp_path):
     code, out = run(tmp_path, "--original-colors", "--seed", "0")
     assert code == 0
     result = Image.open(out).convert("YCbCr")
-    content = Image.fromarray(resize(data.load("tubingen"), size=64, resample="bicubic")).convert("YCbCr")
+    content = Image.fromarray(resize(data.load("tubingen"), size=64, resample="bicubic")).convert(
+        "YCbCr"
+    )
     assert result.size == content.size
     diff = np.abs(np.asarray(result, int) - np.asarray(content, int))
     # chroma: the content's (a few out-of-gamut pixels are clipped on the way back to RGB)
@@ -69,9 +93,21 @@ def test_scales_run_each_stage(weights_path, tmp_path):
 
 
 def test_gif_has_one_frame_per_saved_iteration(weights_path, tmp_path):
-    code, out = run(tmp_path, "--gif", "--iterations", "4", "--save-every", "2", "--iterations-dir", str(tmp_path / "it"))
+    code, out = run(
+        tmp_path,
+        "--gif",
+        "--iterations",
+        "4",
+        "--save-every",
+        "2",
+        "--iterations-dir",
+        str(tmp_path / "it"),
+    )
     assert code == 0
-    assert sorted(p.name for p in (tmp_path / "it").iterdir()) == ["iteration_001.png", "iteration_003.png"]
+    assert sorted(p.name for p in (tmp_path / "it").iterdir()) == [
+        "iteration_001.png",
+        "iteration_003.png",
+    ]
     gif = Image.open(out.with_suffix(".gif"))
     assert gif.is_animated and gif.n_frames == 2
 
@@ -107,16 +143,20 @@ def test_each_option_sets_what_it_names_and_changes_the_result(weights_path, tmp
         "init-content": (["--init", "content"], {"init": "content"}),
         "pooling": (["--pooling", "max"], {"pooling": "max"}),
         "init-path": (["--init", str(base)], {"init": str(base)}),
-        "style-layers": (["--style-layers", "block1_conv1,block2_conv1", "--layer-weights", "1,2"],
-                         {"style_layers": ["block1_conv1", "block2_conv1"], "layer_weights": [1.0, 2.0]}),
+        "style-layers": (
+            ["--style-layers", "block1_conv1,block2_conv1", "--layer-weights", "1,2"],
+            {"style_layers": ["block1_conv1", "block2_conv1"], "layer_weights": [1.0, 2.0]},
+        ),
         "content-layer": (["--content-layer", "block3_conv1"], {"content_layer": "block3_conv1"}),
         "style-scale": (["--style-scale", "2"], {}),  # not a Config field: the style image's size
         "content-weight": (["--content-weight", "5"], {"content_weight": 5.0}),
         "style-weight": (["--style-weight", "0.01"], {"style_weight": 0.01}),
         "tv-weight": (["--tv-weight", "50"], {"tv_weight": 50.0}),
-    }  # fmt: skip
+    }
     for name, (args, expected) in cases.items():
-        code, out = run(tmp_path, "--seed", "0", "--logdir", str(tmp_path / name), *args, name=f"{name}.png")
+        code, out = run(
+            tmp_path, "--seed", "0", "--logdir", str(tmp_path / name), *args, name=f"{name}.png"
+        )
         assert code == 0, name
         settings = logged_settings(tmp_path / name)
         assert {k: settings[k] for k in expected} == expected, name
@@ -179,8 +219,24 @@ def test_progress_total_is_the_evaluations_run(weights_path, tmp_path, capsys, m
             bars.append(self)
 
     monkeypatch.setattr(tqdm, "tqdm", Kept)
-    code = cli.main(["--content", "tubingen", "-o", str(tmp_path / "p.png"), "--size", "64",
-                     "--iterations", "3", "--maxfun", "4", "--init", "noise", "--optimizer", "lbfgs-restart"])  # fmt: skip
+    code = cli.main(
+        [
+            "--content",
+            "tubingen",
+            "-o",
+            str(tmp_path / "p.png"),
+            "--size",
+            "64",
+            "--iterations",
+            "3",
+            "--maxfun",
+            "4",
+            "--init",
+            "noise",
+            "--optimizer",
+            "lbfgs-restart",
+        ]
+    )
     assert code == 0
     assert bars[0].n == bars[0].total > 0
 
@@ -194,15 +250,32 @@ def test_batch_folder_skips_bad_file_and_summarises(weights_path, tmp_path, caps
     Image.fromarray(data.load("grace_hopper", size=64)).save(folder / "b.png")
     (folder / "c.jpg").write_bytes(b"not an image")
     out = tmp_path / "out"
-    code = cli.main(["--content", str(folder), "--style", "starry_night", "-o", str(out),
-                     "--iterations", "1", "--maxfun", "3", "--size", "64"])  # fmt: skip
+    code = cli.main(
+        [
+            "--content",
+            str(folder),
+            "--style",
+            "starry_night",
+            "-o",
+            str(out),
+            "--iterations",
+            "1",
+            "--maxfun",
+            "3",
+            "--size",
+            "64",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 1  # one failed
     assert sorted(p.name for p in out.iterdir()) == ["a_starry_night.png", "b_starry_night.png"]
     errors = [line for line in captured.err.splitlines() if "error:" in line]
     assert len(errors) == 1 and "c.jpg" in errors[0] and "skipped" in errors[0]
     assert "done 2, failed 1" in captured.err
-    assert captured.out.split() == [str(out / "a_starry_night.png"), str(out / "b_starry_night.png")]
+    assert captured.out.split() == [
+        str(out / "a_starry_night.png"),
+        str(out / "b_starry_night.png"),
+    ]
 
 
 def test_batch_builds_model_and_style_targets_once(weights_path, tmp_path, monkeypatch):
@@ -212,8 +285,24 @@ def test_batch_builds_model_and_style_targets_once(weights_path, tmp_path, monke
     targets = objective._style_targets
     monkeypatch.setattr(objective, "_style_targets", lambda *a: calls.append(1) or targets(*a))
     objective._feature_model.cache_clear()
-    code = cli.main(["--content", "tubingen", "grace_hopper", "--style", "the_scream", "-o", str(tmp_path),
-                     "--iterations", "1", "--maxfun", "2", "--size", "48", "--quiet"])  # fmt: skip
+    code = cli.main(
+        [
+            "--content",
+            "tubingen",
+            "grace_hopper",
+            "--style",
+            "the_scream",
+            "-o",
+            str(tmp_path),
+            "--iterations",
+            "1",
+            "--maxfun",
+            "2",
+            "--size",
+            "48",
+            "--quiet",
+        ]
+    )
     info = objective._feature_model.cache_info()  # the implementation's own cache
     assert code == 0 and info.misses == 1 and info.hits >= 1 and len(calls) == 1
     assert len(list(tmp_path.glob("*_the_scream.png"))) == 2
@@ -224,8 +313,12 @@ def test_unknown_backend_is_one_line(tmp_path):
     import sys
 
     for name, message in [("mxnet", "is not a backend"), ("nonexistent_pkg", "is not a backend")]:
-        proc = subprocess.run([sys.executable, "-m", "neural_style", "-o", str(tmp_path / "x.png")],
-                              env={**os.environ, "KERAS_BACKEND": name}, capture_output=True, text=True)  # fmt: skip
+        proc = subprocess.run(
+            [sys.executable, "-m", "neural_style", "-o", str(tmp_path / "x.png")],
+            env={**os.environ, "KERAS_BACKEND": name},
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 2 and message in proc.stderr and name in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
 
@@ -237,9 +330,14 @@ def test_uninstalled_backend_names_the_setup_command(monkeypatch):
     from neural_style.errors import NeuralStyleError
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "jax" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "jax" else real(name, *a)
+    )
     monkeypatch.setenv("KERAS_BACKEND", "jax")
-    with pytest.raises(NeuralStyleError, match=r"KERAS_BACKEND=jax but JAX is not installed.*make setup BACKEND=jax"):
+    with pytest.raises(
+        NeuralStyleError,
+        match=r"KERAS_BACKEND=jax but JAX is not installed.*make setup BACKEND=jax",
+    ):
         backend.check()
 
 
@@ -247,11 +345,35 @@ def test_sweep_grid_contact_sheet_and_hparams(weights_path, tmp_path, capsys):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     out, tb = tmp_path / "out.png", tmp_path / "tb"
-    code = cli.main(["--content", "tubingen", "--style", "starry_night", "-o", str(out), "--logdir", str(tb),
-                     "--sweep", "content-weight=0.1,1", "--sweep", "style-layers=block1_conv1;block1_conv1,block2_conv1",
-                     "--iterations", "1", "--maxfun", "3", "--size", "64", "--quiet"])  # fmt: skip
+    code = cli.main(
+        [
+            "--content",
+            "tubingen",
+            "--style",
+            "starry_night",
+            "-o",
+            str(out),
+            "--logdir",
+            str(tb),
+            "--sweep",
+            "content-weight=0.1,1",
+            "--sweep",
+            "style-layers=block1_conv1;block1_conv1,block2_conv1",
+            "--iterations",
+            "1",
+            "--maxfun",
+            "3",
+            "--size",
+            "64",
+            "--quiet",
+        ]
+    )
     assert code == 0
-    runs = [f"content-weight={cw}_style-layers={sl}" for cw in ("0.1", "1") for sl in ("block1_conv1", "block1_conv1+block2_conv1")]
+    runs = [
+        f"content-weight={cw}_style-layers={sl}"
+        for cw in ("0.1", "1")
+        for sl in ("block1_conv1", "block1_conv1+block2_conv1")
+    ]
     assert sorted(p.stem for p in (tmp_path / "out_sweep").iterdir()) == sorted(runs)
     sheet = Image.open(tmp_path / "out_sweep.png")
     assert sheet.width > 2 * 64 and sheet.height > 2 * 48  # two rows, two columns
@@ -270,7 +392,12 @@ def test_sweep_grid_contact_sheet_and_hparams(weights_path, tmp_path, capsys):
 def test_sweep_of_an_unknown_option_is_one_line(tmp_path, capsys):
     code = cli.main(["--sweep", "colour=1,2", "-o", str(tmp_path / "x.png"), "--quiet"])
     err = capsys.readouterr().err.strip()
-    assert code == 2 and "--sweep colour" in err and "content-weight" in err and len(err.splitlines()) == 1
+    assert (
+        code == 2
+        and "--sweep colour" in err
+        and "content-weight" in err
+        and len(err.splitlines()) == 1
+    )
 
 
 def test_style_blend_and_a_glob_of_contents_from_the_command(weights_path, tmp_path):
@@ -278,9 +405,28 @@ def test_style_blend_and_a_glob_of_contents_from_the_command(weights_path, tmp_p
 
     for name in ("a", "b"):
         Image.fromarray(data.load("tubingen", size=64)).save(tmp_path / f"{name}.png")
-    code = cli.main(["--content", str(tmp_path / "*.png"), "--style", "starry_night", "--style", "the_scream",
-                     "--style-blend", "3,1", "-o", str(tmp_path / "out"), "--logdir", str(tmp_path / "tb"),
-                     *TINY, "--seed", "0"])  # fmt: skip
+    code = cli.main(
+        [
+            "--content",
+            str(tmp_path / "*.png"),
+            "--style",
+            "starry_night",
+            "--style",
+            "the_scream",
+            "--style-blend",
+            "3,1",
+            "-o",
+            str(tmp_path / "out"),
+            "--logdir",
+            str(tmp_path / "tb"),
+            *TINY,
+            "--seed",
+            "0",
+        ]
+    )
     assert code == 0
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a_starry_night+the_scream.png", "b_starry_night+the_scream.png"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "a_starry_night+the_scream.png",
+        "b_starry_night+the_scream.png",
+    ]
     assert logged_settings(tmp_path / "tb")["style_blend"] == [3.0, 1.0]

@@ -16,7 +16,9 @@ def nothing_shipped(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "shipped_dir", lambda: tmp_path / "data")
     monkeypatch.setattr(data, "cache_dir", lambda: tmp_path / "cache")
     monkeypatch.delenv("NEURAL_STYLE_DATA", raising=False)
-    monkeypatch.setattr(data, "_download", lambda img, dest: (_ for _ in ()).throw(OSError("offline")))
+    monkeypatch.setattr(
+        data, "_download", lambda img, dest: (_ for _ in ()).throw(OSError("offline"))
+    )
     return tmp_path
 
 
@@ -31,7 +33,9 @@ def test_shipped_images_need_no_network_nor_settings(monkeypatch):
 
 
 def test_sha256sums_file_agrees_with_manifest():
-    sums = dict(line.split()[::-1] for line in (data.shipped_dir() / "SHA256SUMS").read_text().splitlines())
+    sums = dict(
+        line.split()[::-1] for line in (data.shipped_dir() / "SHA256SUMS").read_text().splitlines()
+    )
     assert sums == {img.filename: img.sha256 for img in data.MANIFEST.values()}
 
 

@@ -30,8 +30,13 @@ def test_a_pan_is_the_known_motion(photo):
 
 def test_the_inputs_error_is_that_of_the_sensor_noise(photo):
     # |X - Y| for X, Y ~ N(0, s^2): mean 2 s / sqrt(pi) (2.26 levels for s = 2), before rounding
-    for clip, step in ((evaluate.still_clip(photo, frames=6), 0), (evaluate.pan_clip(photo, frames=6), evaluate.PAN_STEP)):
-        assert evaluate.warping_error(clip, step) == pytest.approx(2 * evaluate.NOISE / np.sqrt(np.pi), rel=0.05)
+    for clip, step in (
+        (evaluate.still_clip(photo, frames=6), 0),
+        (evaluate.pan_clip(photo, frames=6), evaluate.PAN_STEP),
+    ):
+        assert evaluate.warping_error(clip, step) == pytest.approx(
+            2 * evaluate.NOISE / np.sqrt(np.pi), rel=0.05
+        )
 
 
 def test_an_identity_network_is_exactly_as_steady_as_its_input(photo):
@@ -61,11 +66,16 @@ def test_flat_bright_patches(rng):
 
 def test_flat_dark_patches_count_only_where_the_photo_is_lit(rng):
     lit, night = np.full((40, 40, 3), 180, np.uint8), np.full((40, 40, 3), 30, np.uint8)
-    black = np.full((40, 40, 3), 10, np.uint8)  # the black blob a glow penalty taught paintings2 to paint
-    painted = np.clip(20 + rng.normal(0, 25, (40, 40, 3)), 0, 255).astype(np.uint8)  # dark, but painted
+    # the black blob a glow penalty taught paintings2 to paint
+    black = np.full((40, 40, 3), 10, np.uint8)
+    # dark, but painted
+    painted = np.clip(20 + rng.normal(0, 25, (40, 40, 3)), 0, 255).astype(np.uint8)
     assert evaluate.flat_dark_share(black, lit) == 1 and evaluate.flat_dark_share(black, night) == 0
     assert evaluate.flat_dark_share(painted, lit) == 0 and evaluate.flat_dark_share(lit, lit) == 0
-    assert evaluate.blob_share(black, lit) == 1 and evaluate.blob_share(np.full_like(lit, 240), lit) == 1
+    assert (
+        evaluate.blob_share(black, lit) == 1
+        and evaluate.blob_share(np.full_like(lit, 240), lit) == 1
+    )
 
 
 def test_style_distance_is_zero_for_the_painting_itself(weights_path, rng):
@@ -77,18 +87,26 @@ def test_style_distance_is_zero_for_the_painting_itself(weights_path, rng):
 def test_texture_where_flat_sees_strokes_not_colour(rng):
     from scipy.ndimage import gaussian_filter
 
-    sky = np.full((64, 96, 3), 150.0) + np.linspace(0, 20, 96)[None, :, None]  # a smooth gradient: flat
-    photo = np.concatenate([sky, rng.uniform(0, 255, (64, 96, 3))]).astype(np.uint8)  # top flat, bottom busy
+    # a smooth gradient: flat
+    sky = np.full((64, 96, 3), 150.0) + np.linspace(0, 20, 96)[None, :, None]
+    # top flat, bottom busy
+    photo = np.concatenate([sky, rng.uniform(0, 255, (64, 96, 3))]).astype(np.uint8)
     flat = evaluate.flat_mask(photo)
     assert flat[4:60].all() and not flat[68:].any()
     painting = rng.uniform(0, 255, (80, 80, 3)).astype(np.uint8)
-    painted = np.clip(photo + rng.normal(0, 60, photo.shape), 0, 255).astype(np.uint8)  # strokes everywhere
+    # strokes everywhere
+    painted = np.clip(photo + rng.normal(0, 60, photo.shape), 0, 255).astype(np.uint8)
     tinted = np.clip(photo * [1.1, 0.9, 0.6], 0, 255).astype(np.uint8)  # a colour filter
-    blurred = gaussian_filter(painted.astype(float), (3, 3, 0)).astype(np.uint8)  # the strokes smoothed away
-    assert evaluate.texture_where_flat(painting[:64, :64], painting[:64, :64] * 0 + 100, painting) == pytest.approx(1, abs=0.05)
+    # the strokes smoothed away
+    blurred = gaussian_filter(painted.astype(float), (3, 3, 0)).astype(np.uint8)
+    assert evaluate.texture_where_flat(
+        painting[:64, :64], painting[:64, :64] * 0 + 100, painting
+    ) == pytest.approx(1, abs=0.05)
     assert evaluate.texture_where_flat(painted, photo, painting) > 0.5
     assert evaluate.texture_where_flat(tinted, photo, painting) < 0.05
-    assert evaluate.texture_where_flat(blurred, photo, painting) < 0.5 * evaluate.texture_where_flat(painted, photo, painting)
+    assert evaluate.texture_where_flat(
+        blurred, photo, painting
+    ) < 0.5 * evaluate.texture_where_flat(painted, photo, painting)
     with pytest.raises(ValueError, match="give them at one size"):
         evaluate.texture_where_flat(painted[:10], photo, painting)
 
@@ -104,9 +122,19 @@ def test_a_flat_result_is_steady_but_does_not_paint(photo, rng):
     sky = np.full((60, 80, 3), 140, np.uint8)
     steady = evaluate.steadiness(Flat(), photo, frames=3)
     assert steady["pan"][2] < 1 and steady["still"][2] < 1
-    verdict = evaluate.paints_steadily(evaluate.texture_where_flat(Flat().apply(sky), sky, painting), steady)
+    verdict = evaluate.paints_steadily(
+        evaluate.texture_where_flat(Flat().apply(sky), sky, painting), steady
+    )
     assert verdict == {"texture": False, "pan": True, "still": True}
-    noisy = evaluate.steadiness(type("Noise", (), {"apply": lambda self, im, **k: rng.integers(0, 256, np.shape(im), np.uint8)})(), photo, frames=3)
+    noisy = evaluate.steadiness(
+        type(
+            "Noise",
+            (),
+            {"apply": lambda self, im, **k: rng.integers(0, 256, np.shape(im), np.uint8)},
+        )(),
+        photo,
+        frames=3,
+    )
     assert evaluate.paints_steadily(0.9, noisy) == {"texture": True, "pan": False, "still": False}
 
 
@@ -117,14 +145,20 @@ def test_a_glowing_blob_fails_the_verdict_that_texture_and_steadiness_pass(photo
     blob[(yy - 40) ** 2 / 20**2 + (xx - 64) ** 2 / 35**2 < 1] = 250  # a white oval in the sky
     steady = {"pan": (1, 1, 1.0), "still": (1, 1, 1.0)}
     photo_share = evaluate.flat_bright_share(photo)
-    ok = evaluate.paints_steadily(0.5, steady, blobs=(evaluate.flat_bright_share(textured), photo_share))
+    ok = evaluate.paints_steadily(
+        0.5, steady, blobs=(evaluate.flat_bright_share(textured), photo_share)
+    )
     assert ok == {"texture": True, "pan": True, "still": True, "blobs": True}
     assert evaluate.flat_bright_share(blob) > 0.05
-    assert not evaluate.paints_steadily(0.5, steady, blobs=(evaluate.flat_bright_share(blob), photo_share))["blobs"]
+    assert not evaluate.paints_steadily(
+        0.5, steady, blobs=(evaluate.flat_bright_share(blob), photo_share)
+    )["blobs"]
     lit = np.full_like(textured, 160)  # the same oval black where the photo is lit: a blob too
     blob[(yy - 40) ** 2 / 20**2 + (xx - 64) ** 2 / 35**2 < 1] = 5
     assert evaluate.flat_bright_share(blob) == 0 and evaluate.blob_share(blob, lit) > 0.05
-    assert not evaluate.paints_steadily(0.5, steady, blobs=(evaluate.blob_share(blob, lit), photo_share))["blobs"]
+    assert not evaluate.paints_steadily(
+        0.5, steady, blobs=(evaluate.blob_share(blob, lit), photo_share)
+    )["blobs"]
 
 
 def test_the_optimisation_paints_where_the_photo_is_flat_and_its_blur_does_not(weights_path):
@@ -133,8 +167,16 @@ def test_the_optimisation_paints_where_the_photo_is_flat_and_its_blur_does_not(w
     from neural_style import data, transfer
 
     photo, painting = data.load("tubingen", size=192), data.load("starry_night", size=192)
-    result = transfer.style_transfer(photo, painting, crop_content=False, iterations=3, seed=0, verbose=False).image
+    result = transfer.style_transfer(
+        photo, painting, crop_content=False, iterations=3, seed=0, verbose=False
+    ).image
     blurred = gaussian_filter(result.astype(np.float32), (2, 2, 0)).astype(np.uint8)
-    painted, smoothed, unpainted = (evaluate.texture_where_flat(r, photo, painting) for r in (result, blurred, photo))
+    painted, smoothed, unpainted = (
+        evaluate.texture_where_flat(r, photo, painting) for r in (result, blurred, photo)
+    )
     assert painted > 0.6, painted  # Gatys' optimisation paints the sky (0.85 at 512 px)
-    assert smoothed < 0.5 * painted and unpainted < 0.25, (smoothed, unpainted)  # its blur and the photo do not
+    # its blur and the photo do not
+    assert smoothed < 0.5 * painted and unpainted < 0.25, (
+        smoothed,
+        unpainted,
+    )

@@ -16,7 +16,9 @@ def test_lesson_values():
     np.testing.assert_allclose(rn_mean, [123.68, 116.779, 103.939], rtol=1e-6)
     x = np.array([[[[200.0, 100.0, 50.0]]]], np.float32)
     # subtract the RGB mean, then reverse to BGR
-    np.testing.assert_allclose(preproc(x)[0, 0, 0], [50 - 103.939, 100 - 116.779, 200 - 123.68], rtol=1e-5)
+    np.testing.assert_allclose(
+        preproc(x)[0, 0, 0], [50 - 103.939, 100 - 116.779, 200 - 123.68], rtol=1e-5
+    )
 
 
 def test_preproc_deproc_round_trip(rng):
@@ -39,7 +41,15 @@ def _save(tmp_path, name, im, **kw):
 
 @pytest.mark.parametrize(
     "mode, fmt",
-    [("RGBA", "png"), ("LA", "png"), ("L", "png"), ("L", "jpeg"), ("P", "png"), ("CMYK", "jpeg"), ("1", "png")],
+    [
+        ("RGBA", "png"),
+        ("LA", "png"),
+        ("L", "png"),
+        ("L", "jpeg"),
+        ("P", "png"),
+        ("CMYK", "jpeg"),
+        ("1", "png"),
+    ],
 )
 def test_modes_give_rgb(tmp_path, mode, fmt):
     im = Image.new("RGB", (40, 30), (10, 200, 30)).convert(mode)
@@ -95,7 +105,9 @@ def test_bad_files_clear_error(tmp_path, make, message):
 
 def test_truncated_jpeg(tmp_path):
     buf = io.BytesIO()
-    Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8)).save(buf, "jpeg")
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8)).save(
+        buf, "jpeg"
+    )
     p = tmp_path / "cut.jpg"
     p.write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
     with pytest.raises(NeuralStyleError, match="truncated"):
@@ -144,5 +156,7 @@ def test_back_project_removes_a_colour_cast_exactly_and_gives_back_the_input():
     # accuracy, and far closer than before the correction
     blurred = _resize_float(_resize_float(hi, (64, 48)), (128, 96)) * 0.8 + 30
     before = np.abs(_resize_float(blurred, (32, 24)) - low).mean()
-    after = np.abs(_resize_float(back_project(blurred, low).astype(np.float32), (32, 24)) - low).mean()
+    after = np.abs(
+        _resize_float(back_project(blurred, low).astype(np.float32), (32, 24)) - low
+    ).mean()
     assert after < before / 5, (before, after)

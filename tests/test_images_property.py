@@ -10,7 +10,9 @@ from PIL import Image
 from neural_style.errors import NeuralStyleError
 from neural_style.images import load_image
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def _check(path):
@@ -31,11 +33,13 @@ def test_random_bytes(tmp_path, data):
 
 @SETTINGS
 @given(
-    st.integers(1, 40), st.integers(1, 40),
+    st.integers(1, 40),
+    st.integers(1, 40),
     st.sampled_from(["RGB", "RGBA", "L", "LA", "P", "CMYK", "I;16"]),
     st.sampled_from(["png", "jpeg", "gif", "bmp", "tiff", "webp"]),
-    st.integers(0, 2**32 - 1), st.integers(0, 64),
-)  # fmt: skip
+    st.integers(0, 2**32 - 1),
+    st.integers(0, 64),
+)
 def test_random_small_images(tmp_path, w, h, mode, fmt, seed, cut):
     rgb = np.random.default_rng(seed).integers(0, 256, (h, w, 3), np.uint8)
     im = Image.fromarray(rgb).convert("L" if mode == "I;16" else mode)
@@ -52,5 +56,6 @@ def test_random_small_images(tmp_path, w, h, mode, fmt, seed, cut):
     p = tmp_path / f"img.{fmt}"
     p.write_bytes(data)
     _check(p)
-    if not cut and mode == "RGB" and fmt in ("png", "bmp", "tiff"):  # whole and lossless: the very pixels
+    # whole and lossless: the very pixels
+    if not cut and mode == "RGB" and fmt in ("png", "bmp", "tiff"):
         np.testing.assert_array_equal(load_image(p), rgb)

@@ -25,7 +25,9 @@ class Identity(kinds.Kind):
 
     def trainer(self, net, cfg, style=None, weights="imagenet"):
         x = keras.Input((None, None, 3))
-        per_image = keras.layers.Lambda(lambda t: ops.mean(ops.abs(t[0] - t[1]) / 255, axis=(1, 2, 3))[:, None])
+        per_image = keras.layers.Lambda(
+            lambda t: ops.mean(ops.abs(t[0] - t[1]) / 255, axis=(1, 2, 3))[:, None]
+        )
         trainer = keras.Model(x, per_image([net(x), x]))
         trainer.compile(keras.optimizers.Adam(cfg.lr), loss="mae")
         return trainer
@@ -53,21 +55,62 @@ def test_a_new_kind_trains_saves_loads_and_applies_through_the_command(identity,
     for p in data.training_photos()[:3]:
         Image.open(p).convert("RGB").save(folder / f"{p.stem}.png")
     net = tmp_path / "toy.keras"
-    train = ["train", "--task", "identity", "--images", str(folder), "-o", str(net), "--size", "16",
-             "--batch-size", "2", "--steps", "4", "--epochs", "3", "--lr", "0.05", "--workers", "1"]  # fmt: skip
+    train = [
+        "train",
+        "--task",
+        "identity",
+        "--images",
+        str(folder),
+        "-o",
+        str(net),
+        "--size",
+        "16",
+        "--batch-size",
+        "2",
+        "--steps",
+        "4",
+        "--epochs",
+        "3",
+        "--lr",
+        "0.05",
+        "--workers",
+        "1",
+    ]
     assert cli.main(train) == 0, capsys.readouterr().err
     losses = [float(v) for v in capsys.readouterr().err.split("loss by epoch ")[1].split()[0::2]]
     assert len(losses) == 3 and losses[-1] < losses[0]
-    assert kinds.read_meta(net)["kind"] == "identity" and kinds.read_meta(net)["config"]["size"] == 16
+    assert (
+        kinds.read_meta(net)["kind"] == "identity" and kinds.read_meta(net)["config"]["size"] == 16
+    )
 
     photo = data.load("grace_hopper", size=40)
     Image.fromarray(photo).save(tmp_path / "photo.png")
-    assert cli.main(["--model", str(net), "--content", str(tmp_path / "photo.png"), "-o", str(tmp_path / "out.png")]) == 0
+    assert (
+        cli.main(
+            [
+                "--model",
+                str(net),
+                "--content",
+                str(tmp_path / "photo.png"),
+                "-o",
+                str(tmp_path / "out.png"),
+            ]
+        )
+        == 0
+    )
     network = inference.load(net)
-    assert network.kind is identity and network.model.name == "toy"  # the kind came from the file, not the name
+    # the kind came from the file, not the name
+    assert network.kind is identity and network.model.name == "toy"
     expected = Identity().apply(keras.saving.load_model(net), photo)
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "out.png")), expected)
-    args = ["--model", str(net), "--content", str(tmp_path / "photo.png"), "-o", str(tmp_path / "o.png")]
+    args = [
+        "--model",
+        str(net),
+        "--content",
+        str(tmp_path / "photo.png"),
+        "-o",
+        str(tmp_path / "o.png"),
+    ]
     assert cli.main([*args, "--strength", "0.5"]) == 2  # no looks for this kind: one line
     assert "identity network: --strength" in capsys.readouterr().err
 
@@ -76,9 +119,13 @@ def test_a_kind_this_version_does_not_know_is_one_clear_line(identity, tmp_path)
     from neural_style.config import TrainConfig
     from neural_style.errors import NeuralStyleError
 
-    kinds.save_net(identity.build(TrainConfig(task="identity", size=16)), tmp_path / "toy.keras", "identity")
+    kinds.save_net(
+        identity.build(TrainConfig(task="identity", size=16)), tmp_path / "toy.keras", "identity"
+    )
     del kinds.KINDS["identity"]
-    with pytest.raises(NeuralStyleError, match="kind 'identity', which this version of neural_style does not know"):
+    with pytest.raises(
+        NeuralStyleError, match="kind 'identity', which this version of neural_style does not know"
+    ):
         inference.load(tmp_path / "toy.keras")
 
 
@@ -100,8 +147,11 @@ def _functions():
 
 
 def test_no_function_is_longer_than_60_lines():
-    long = [f"{path}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
-            for path, node in _functions() if node.end_lineno - node.lineno + 1 > 60]  # fmt: skip
+    long = [
+        f"{path}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
+        for path, node in _functions()
+        if node.end_lineno - node.lineno + 1 > 60
+    ]
     assert not long
 
 
@@ -123,9 +173,12 @@ def test_the_commands_defaults_are_the_configs():
     from neural_style.config import TrainConfig
 
     args = run.build_parser().parse_args([])
-    assert plan.config_for(args, "lbfgs-restart", 0) == plan.DEFAULTS  # the lesson's settings but init and iterations
+    # the lesson's settings but init and iterations
+    assert plan.config_for(args, "lbfgs-restart", 0) == plan.DEFAULTS
     assert (plan.DEFAULTS.init, plan.DEFAULTS.iterations) == ("content", 6)
-    assert train._config(train.build_parser().parse_args(["-i", "x", "-o", "n.keras"])) == TrainConfig(style_names=("starry_night",))
+    assert train._config(
+        train.build_parser().parse_args(["-i", "x", "-o", "n.keras"])
+    ) == TrainConfig(style_names=("starry_night",))
 
 
 def test_every_public_name_of_the_library_has_a_docstring():
@@ -135,7 +188,11 @@ def test_every_public_name_of_the_library_has_a_docstring():
         if path.parent.name == "cli":
             continue
         for node in ast.parse(path.read_text()).body:
-            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_") and not ast.get_docstring(node):
+            if (
+                isinstance(node, (ast.FunctionDef, ast.ClassDef))
+                and not node.name.startswith("_")
+                and not ast.get_docstring(node)
+            ):
                 missing.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name}")
     assert not missing
 
@@ -144,7 +201,12 @@ def _imports(path, modules):
     """The neural_style modules ``path`` imports, at its top or inside its functions (not
     under ``if TYPE_CHECKING``)."""
     tree = ast.parse(path.read_text())
-    typing_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test) for n in ast.walk(node)}
+    typing_only = {
+        id(n)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for n in ast.walk(node)
+    }
     found = set()
     for node in ast.walk(tree):
         if id(node) in typing_only:
@@ -152,14 +214,21 @@ def _imports(path, modules):
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module for a in node.names}
+            found |= {
+                f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
+                for a in node.names
+            }
     return {m for m in found if m in modules}
 
 
 def test_the_architecture_page_names_every_module():
     page = (PACKAGE.parent / "docs" / "architecture.md").read_text()
     modules = [p for p in sorted(PACKAGE.rglob("*.py")) if p.name != "__init__.py"]
-    missing = [str(p.relative_to(PACKAGE)) for p in modules if f"`{p.name}`" not in page and f"/{p.name}`" not in page]
+    missing = [
+        str(p.relative_to(PACKAGE))
+        for p in modules
+        if f"`{p.name}`" not in page and f"/{p.name}`" not in page
+    ]
     assert not missing, f"docs/architecture.md does not say where these live: {missing}"
 
 
@@ -169,7 +238,8 @@ def test_imports_run_one_way():
         parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
         modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     graph = {name: _imports(path, modules) - {name} for name, path in modules.items()}
-    assert graph["neural_style.backend"] and graph["neural_style.kinds"]  # the walk sees imports inside functions too
+    # the walk sees imports inside functions too
+    assert graph["neural_style.backend"] and graph["neural_style.kinds"]
 
     def circle_from(start, node, path):
         for nxt in sorted(graph[node]):

@@ -12,9 +12,15 @@ from neural_style.optimize import Evaluator, loss_and_grads_fn, solve_image
 
 def run(loss_fn, x0, maxfun, history=None):
     vg = backend.value_and_grad(loss_fn)
-    compiled = backend.compile(lambda x, h: lbfgs_device(vg, x, maxfun, h) if h else lbfgs_device(vg, x, maxfun))
+    compiled = backend.compile(
+        lambda x, h: lbfgs_device(vg, x, maxfun, h) if h else lbfgs_device(vg, x, maxfun)
+    )
     x, loss, finite, history = compiled(backend.to_tensor(x0), history)
-    return backend.to_numpy(x).astype(np.float64), float(backend.to_numpy(loss)), bool(backend.to_numpy(finite))
+    return (
+        backend.to_numpy(x).astype(np.float64),
+        float(backend.to_numpy(loss)),
+        bool(backend.to_numpy(finite)),
+    )
 
 
 def test_quadratic_reaches_the_known_minimum():
@@ -34,7 +40,9 @@ def test_quadratic_reaches_the_known_minimum():
     np.testing.assert_allclose(x, x_star, atol=1e-3)
     assert loss == pytest.approx(f_star, abs=1e-5)
     # scipy with the same budget gets there too: the same problem, the same answer
-    xs, fs, _ = fmin_l_bfgs_b(lambda v: 0.5 * v @ A @ v - b @ v, np.zeros(30), fprime=lambda v: A @ v - b, maxfun=60)
+    xs, fs, _ = fmin_l_bfgs_b(
+        lambda v: 0.5 * v @ A @ v - b @ v, np.zeros(30), fprime=lambda v: A @ v - b, maxfun=60
+    )
     np.testing.assert_allclose(x, xs, atol=1e-3)
 
 
@@ -88,5 +96,6 @@ def test_lesson_loss_ends_below_scipys(lesson_problem):
     (scipy_losses, scipy_evals), (device_losses, device_evals) = results.values()
     print("scipy:", scipy_losses, scipy_evals, "\ndevice:", device_losses, device_evals)
     assert device_evals == 200 <= scipy_evals  # the device loop never takes more evaluations
-    assert device_losses[-1] < scipy_losses[-1]  # measured: 720 against 810 (TensorFlow), 727 (JAX), 763 (PyTorch)
+    # measured: 720 against 810 (TensorFlow), 727 (JAX), 763 (PyTorch)
+    assert device_losses[-1] < scipy_losses[-1]
     assert device_losses[-1] < device_losses[0] / 5

@@ -124,7 +124,9 @@ def test_saved_and_loaded_network_gives_the_same_output(norm, styles, tmp_path, 
     np.testing.assert_allclose(run(loaded, x), run(net, x), atol=1e-4)
 
 
-@pytest.mark.parametrize("hw", [(37, 53), (64, 64), (3 * 17, 2 * 29), (1, 1), (2, 2), (3, 300), (300, 3), (1, 50)])
+@pytest.mark.parametrize(
+    "hw", [(37, 53), (64, 64), (3 * 17, 2 * 29), (1, 1), (2, 2), (3, 300), (300, 3), (1, 50)]
+)
 def test_stylise_keeps_any_size_by_reflection_padding(hw, rng):
     net = nets.style_net()
     img = rng.integers(0, 256, (*hw, 3), dtype=np.uint8)
@@ -132,10 +134,13 @@ def test_stylise_keeps_any_size_by_reflection_padding(hw, rng):
     assert out.shape == img.shape and out.dtype == np.uint8
     # the padded part is cropped away: the top-left corner equals the network on a padded input
     h4, w4 = (max(44, -(-n // 4) * 4) for n in hw)
-    padded = np.pad(img.astype("float32"), ((0, h4 - hw[0]), (0, w4 - hw[1]), (0, 0)), mode="reflect")
+    padded = np.pad(
+        img.astype("float32"), ((0, h4 - hw[0]), (0, w4 - hw[1]), (0, 0)), mode="reflect"
+    )
     direct = np.clip(run(net, padded[None])[0, : hw[0], : hw[1]], 0, 255).round()
     np.testing.assert_allclose(out, direct, atol=1)
-    assert style.stylise(net, img, size=32).shape == img.shape  # network sees 32 px, result full size
+    # network sees 32 px, result full size
+    assert style.stylise(net, img, size=32).shape == img.shape
 
 
 def test_stylise_strength_fades_into_the_photo_and_original_colors_keep_its_chroma(rng):
@@ -145,7 +150,9 @@ def test_stylise_strength_fades_into_the_photo_and_original_colors_keep_its_chro
     img = rng.integers(0, 256, (48, 52, 3), dtype=np.uint8)
     full = style.stylise(net, img).astype(np.float64)
     np.testing.assert_array_equal(style.stylise(net, img, strength=0), img)
-    np.testing.assert_allclose(style.stylise(net, img, strength=0.25), 0.25 * full + 0.75 * img, atol=0.51)
+    np.testing.assert_allclose(
+        style.stylise(net, img, strength=0.25), 0.25 * full + 0.75 * img, atol=0.51
+    )
 
     def ycbcr(a):
         return np.asarray(Image.fromarray(np.asarray(a, np.uint8)).convert("YCbCr"), np.float64)
@@ -164,7 +171,8 @@ def test_stylise_strength_fades_into_the_photo_and_original_colors_keep_its_chro
     assert in_gamut.mean() > 0.5
     assert np.abs(kept[..., 0] - ycbcr(full)[..., 0])[in_gamut].mean() < 1.0
     assert np.abs(kept[..., 1:] - ycbcr(img)[..., 1:])[in_gamut].mean() < 1.0
-    assert np.abs(ycbcr(full)[..., 1:] - ycbcr(img)[..., 1:]).mean() > 5  # the network did change them
+    # the network did change them
+    assert np.abs(ycbcr(full)[..., 1:] - ycbcr(img)[..., 1:]).mean() > 5
     with pytest.raises(NeuralStyleError, match="strength=1.5"):
         style.stylise(net, img, strength=1.5)
 
@@ -172,32 +180,49 @@ def test_stylise_strength_fades_into_the_photo_and_original_colors_keep_its_chro
 def test_lesson_names_import_from_the_package():
     import neural_style
 
-    for name in ("conv_block", "res_block", "deconv_block", "up_block", "res_crop_block",
-                 "ReflectionPadding2D", "gram_matrix_b", "mean_sqr_b"):  # fmt: skip
+    for name in (
+        "conv_block",
+        "res_block",
+        "deconv_block",
+        "up_block",
+        "res_crop_block",
+        "ReflectionPadding2D",
+        "gram_matrix_b",
+        "mean_sqr_b",
+    ):
         assert callable(getattr(neural_style, name)) and name in dir(neural_style)
 
 
 # Conditional instance normalisation (the many-style network) runs on every backend: here.
 def numpy_cin(x, weights, scale, offset, eps=1e-3):
     mean, var = x.mean(axis=(1, 2), keepdims=True), x.var(axis=(1, 2), keepdims=True)
-    return (x - mean) / np.sqrt(var + eps) * (weights @ scale)[:, None, None] + (weights @ offset)[:, None, None]
+    return (x - mean) / np.sqrt(var + eps) * (weights @ scale)[:, None, None] + (weights @ offset)[
+        :, None, None
+    ]
 
 
 def test_conditional_instance_normalisation_against_numpy(rng):
     layer = nets.ConditionalInstanceNormalization(3)
     x = rng.normal(3, 2, (2, 5, 7, 4)).astype("float32")
     layer.build([x.shape, (None, 3)])
-    scale, offset = rng.normal(1, 0.3, (3, 4)).astype("float32"), rng.normal(0, 0.5, (3, 4)).astype("float32")
+    scale, offset = (
+        rng.normal(1, 0.3, (3, 4)).astype("float32"),
+        rng.normal(0, 0.5, (3, 4)).astype("float32"),
+    )
     layer.set_weights([scale, offset])
     one_hot = np.eye(3, dtype="float32")[[2, 0]]
     got = ops.convert_to_numpy(layer([x, one_hot]))
     np.testing.assert_allclose(got, numpy_cin(x, one_hot, scale, offset), atol=1e-4)
-    plain = keras.layers.GroupNormalization(groups=-1)  # one style: instance normalisation with its parameters
+    # one style: instance normalisation with its parameters
+    plain = keras.layers.GroupNormalization(groups=-1)
     plain.build(x.shape)
     plain.set_weights([scale[2], offset[2]])
     np.testing.assert_allclose(got[0], ops.convert_to_numpy(plain(x))[0], atol=1e-4)
-    blend = np.array([[0.25, 0.75, 0.0], [0.5, 0.0, 0.5]], "float32")  # a blend is the blended parameters
-    np.testing.assert_allclose(ops.convert_to_numpy(layer([x, blend])), numpy_cin(x, blend, scale, offset), atol=1e-4)
+    # a blend is the blended parameters
+    blend = np.array([[0.25, 0.75, 0.0], [0.5, 0.0, 0.5]], "float32")
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(layer([x, blend])), numpy_cin(x, blend, scale, offset), atol=1e-4
+    )
 
 
 def numpy_demod(x, weights, kernel, modulation, scale, offset):
@@ -214,7 +239,9 @@ def test_demodulated_convolution_against_numpy_per_image_kernels(rng):
     layer = nets.DemodulatedConv2D(5, 3, styles=3)
     x = rng.normal(1, 2, (2, 6, 7, 4)).astype("float32")
     layer.build([x.shape, (None, 3)])
-    values = [rng.normal(m, 0.5, v.shape).astype("float32") for m, v in zip((0, 1, 1, 0), layer.weights)]
+    values = [
+        rng.normal(m, 0.5, v.shape).astype("float32") for m, v in zip((0, 1, 1, 0), layer.weights)
+    ]
     layer.set_weights(values)
     blend = np.array([[0.0, 1.0, 0.0], [0.2, 0.5, 0.3]], "float32")
     got = ops.convert_to_numpy(layer([x, blend]))
@@ -231,7 +258,9 @@ def test_a_spike_moves_instance_normalisation_everywhere_and_demodulation_only_n
     normalised block (its statistics are the image's) and none outside a demodulated
     convolution's 3x3 reach."""
     inp, styles = keras.Input((32, 32, 4)), keras.Input((2,))
-    model = keras.Model([inp, styles], nets.conv_block(inp, 4, 3, (1, 1), act=False, norm=norm, styles=styles))
+    model = keras.Model(
+        [inp, styles], nets.conv_block(inp, 4, 3, (1, 1), act=False, norm=norm, styles=styles)
+    )
     x = rng.normal(0, 1, (1, 32, 32, 4)).astype("float32")
     spiked = x.copy()
     spiked[0, 28, 28] += 100.0
@@ -247,6 +276,7 @@ def test_demod_style_net_keeps_instance_normalisation_where_it_downsamples():
     net = nets.style_net(norm="demod", styles=2)
     kinds_of = [type(layer).__name__ for layer in net.layers]
     assert kinds_of.count("ConditionalInstanceNormalization") == 3  # the three downsampling blocks
-    assert kinds_of.count("DemodulatedConv2D") == 5 * 2 + 2  # five residual blocks of two, two upsampling blocks
+    # five residual blocks of two, two upsampling blocks
+    assert kinds_of.count("DemodulatedConv2D") == 5 * 2 + 2
     with pytest.raises(NeuralStyleError, match="stride 1"):
         nets.conv_block(keras.Input((8, 8, 3)), 4, 3, (2, 2), norm="demod")

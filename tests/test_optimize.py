@@ -17,9 +17,13 @@ def evaluator():
 
     keras.utils.set_random_seed(0)
     cfg = transfer.Config.lesson(
-        "transfer", weights=None, style_layers=("block1_conv1", "block2_conv1"),
-        layer_weights=(1.0, 1.0), content_layer="block2_conv2", tv_weight=0.1,
-    )  # fmt: skip
+        "transfer",
+        weights=None,
+        style_layers=("block1_conv1", "block2_conv1"),
+        layer_weights=(1.0, 1.0),
+        content_layer="block2_conv2",
+        tv_weight=0.1,
+    )
     model = feature_model(VGG16_Avg(weights=None), list(cfg.style_layers) + [cfg.content_layer])
     rng = np.random.default_rng(0)
     style = rng.integers(0, 256, (32, 32, 3)).astype(np.uint8)
@@ -69,10 +73,14 @@ def test_rand_img():
 def test_solve_image_lesson_loop(evaluator, tmp_path, capsys):
     x0 = rand_img(SHAPE, 1, rng=3) * 40
     seen = []
-    x, losses = solve_image(evaluator, 3, x0, maxfun=5, out_dir=tmp_path, callback=lambda i, x, l: seen.append(i))
+    x, losses = solve_image(
+        evaluator, 3, x0, maxfun=5, out_dir=tmp_path, callback=lambda i, x, l: seen.append(i)
+    )
     out = capsys.readouterr().out
     assert out.count("Current loss value:") == 3
-    assert sorted(p.name for p in tmp_path.iterdir()) == [f"res_at_iteration_{i}.png" for i in range(3)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"res_at_iteration_{i}.png" for i in range(3)
+    ]
     assert seen == [0, 1, 2] and x.shape == SHAPE and np.abs(x).max() <= 127
     assert losses[-1] < losses[0]
 
@@ -82,5 +90,7 @@ def test_solve_image_continuous(evaluator):
     before = evaluator.n_evals
     x, losses = solve_image(evaluator, 3, x0, maxfun=5, optimizer="lbfgs", verbose=False)
     assert len(losses) == 3 and np.abs(x).max() <= 127
-    assert losses[0] > losses[1] > losses[2] and not np.array_equal(x, x0)  # it moves, every outer iteration
-    assert 3 < evaluator.n_evals - before <= 3 * 5 + 3  # up to maxfun evaluations each (scipy may take one more)
+    # it moves, every outer iteration
+    assert losses[0] > losses[1] > losses[2] and not np.array_equal(x, x0)
+    # up to maxfun evaluations each (scipy may take one more)
+    assert 3 < evaluator.n_evals - before <= 3 * 5 + 3

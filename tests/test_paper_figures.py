@@ -23,14 +23,28 @@ def paper():
 def test_panels_are_kept_full_size_and_never_run_again(paper, weights_path, tmp_path, monkeypatch):
     from neural_style import transfer
 
-    args = ["--figure", "2", "--fig2-styles", "starry_night", "--size", "64", "--evals", "200",
-            "--results", str(tmp_path / "r"), "--figures", str(tmp_path / "f")]  # fmt: skip
+    args = [
+        "--figure",
+        "2",
+        "--fig2-styles",
+        "starry_night",
+        "--size",
+        "64",
+        "--evals",
+        "200",
+        "--results",
+        str(tmp_path / "r"),
+        "--figures",
+        str(tmp_path / "f"),
+    ]
     paper.main(args)
     record = json.loads((tmp_path / "f" / "paper_fig2.json").read_text())
     panel = record["panels"]["starry_night"]
     assert panel["evaluations"] >= 150 and panel["loss_last"] < panel["loss_first_block"]
     saved = json.loads((tmp_path / "r" / "fig2" / "starry_night.json").read_text())
-    assert panel["relative_change_last_100"] == pytest.approx((saved["losses"][-2] - saved["losses"][-1]) / saved["losses"][-2])
+    assert panel["relative_change_last_100"] == pytest.approx(
+        (saved["losses"][-2] - saved["losses"][-1]) / saved["losses"][-2]
+    )
     result = np.asarray(Image.open(tmp_path / "r" / "fig2" / "starry_night.png"))
     assert result.shape == (48, 64, 3) and result.std() > 10
     # the composite keeps both panels (photo and result) at no less than their own pixels
@@ -43,17 +57,32 @@ def test_panels_are_kept_full_size_and_never_run_again(paper, weights_path, tmp_
     (tmp_path / "f" / "paper_fig2.png").unlink()
     paper.main(args)
     assert (tmp_path / "f" / "paper_fig2.png").exists()
-    again = json.loads((tmp_path / "f" / "paper_fig2.json").read_text())  # the record the second run wrote
+    # the record the second run wrote
+    again = json.loads((tmp_path / "f" / "paper_fig2.json").read_text())
     assert again["panels"]["starry_night"] == panel and panel["budget"] == 200
 
 
-def test_a_larger_budget_continues_a_kept_panel_and_a_smaller_one_remakes_it(paper, weights_path, tmp_path, monkeypatch, capsys):
+def test_a_larger_budget_continues_a_kept_panel_and_a_smaller_one_remakes_it(
+    paper, weights_path, tmp_path, monkeypatch, capsys
+):
     from neural_style import transfer
 
     calls, real = [], transfer.style_transfer
-    monkeypatch.setattr(transfer, "style_transfer", lambda *a, **k: calls.append(k) or real(*a, **k))
-    args = ["--figure", "2", "--fig2-styles", "starry_night", "--size", "64",
-            "--results", str(tmp_path / "r"), "--figures", str(tmp_path / "f")]  # fmt: skip
+    monkeypatch.setattr(
+        transfer, "style_transfer", lambda *a, **k: calls.append(k) or real(*a, **k)
+    )
+    args = [
+        "--figure",
+        "2",
+        "--fig2-styles",
+        "starry_night",
+        "--size",
+        "64",
+        "--results",
+        str(tmp_path / "r"),
+        "--figures",
+        str(tmp_path / "f"),
+    ]
     saved = tmp_path / "r" / "fig2" / "starry_night"
     paper.main(args + ["--evals", "200"])
     first = json.loads(saved.with_suffix(".json").read_text())
@@ -65,7 +94,10 @@ def test_a_larger_budget_continues_a_kept_panel_and_a_smaller_one_remakes_it(pap
     info = json.loads(saved.with_suffix(".json").read_text())
     assert info["budget"] == 300 and info["continued_from"] == 200
     assert info["losses"][:2] == first["losses"] and len(info["losses"]) == 3
-    assert info["evaluations"] > first["evaluations"] and info["losses"][-1] <= first["losses"][-1] * 1.01
+    assert (
+        info["evaluations"] > first["evaluations"]
+        and info["losses"][-1] <= first["losses"][-1] * 1.01
+    )
     paper.main(args + ["--evals", "100"])  # a smaller budget: made again from noise
     assert calls[2]["iterations"] == 1 and "init" not in calls[2]
     out = capsys.readouterr().out
@@ -85,6 +117,20 @@ def test_a_stopped_panel_is_not_kept(paper, weights_path, tmp_path, monkeypatch)
 
     monkeypatch.setattr(transfer, "style_transfer", stopped)
     with pytest.raises(SystemExit, match="stopped"):
-        paper.main(["--figure", "2", "--fig2-styles", "starry_night", "--size", "64", "--evals", "100",
-                    "--results", str(tmp_path / "r"), "--figures", str(tmp_path / "f")])  # fmt: skip
+        paper.main(
+            [
+                "--figure",
+                "2",
+                "--fig2-styles",
+                "starry_night",
+                "--size",
+                "64",
+                "--evals",
+                "100",
+                "--results",
+                str(tmp_path / "r"),
+                "--figures",
+                str(tmp_path / "f"),
+            ]
+        )
     assert not list((tmp_path / "r" / "fig2").glob("*"))

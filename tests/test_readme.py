@@ -28,7 +28,9 @@ def parser_for(argv):
     from neural_style.cli import apply, run
 
     if argv[:1] and argv[0] in cli.JOBS:
-        return importlib.import_module(f"neural_style.cli.{cli.JOBS[argv[0]][0]}").build_parser(), argv[1:]
+        return importlib.import_module(
+            f"neural_style.cli.{cli.JOBS[argv[0]][0]}"
+        ).build_parser(), argv[1:]
     if any(cli._names_a_network(a) for a in argv):
         return apply.build_parser(), argv
     return run.build_parser(), argv
@@ -45,7 +47,9 @@ def test_each_make_target_exists(words):
     assert run.returncode == 0, run.stderr
 
 
-@pytest.mark.parametrize("words", [w for w in shell_lines() if w[0] == "neural-style"], ids=" ".join)
+@pytest.mark.parametrize(
+    "words", [w for w in shell_lines() if w[0] == "neural-style"], ids=" ".join
+)
 def test_each_command_parses(words):
     parser, argv = parser_for(words[1:])
     parser.parse_args(argv)  # an unknown option or a bad value exits with status 2
@@ -58,17 +62,28 @@ def test_make_notebooks_runs_the_projects_notebooks_by_name_only():
     assert run.returncode == 0, run.stderr
     line = next(line for line in run.stdout.splitlines() if "execute.py" in line)
     named = [w for w in shlex.split(line) if w.endswith(".ipynb")]
-    assert named == ["notebooks/neural-style.ipynb", "notebooks/gatys-2015-figures.ipynb",
-                     "notebooks/perceptual-losses.ipynb", "notebooks/tensorflow-notes.ipynb"]  # fmt: skip
-    tracked = subprocess.run(["git", "ls-files", "notebooks/*.ipynb"], cwd=ROOT, capture_output=True, text=True).stdout.split()
-    assert "*" not in line and sorted(named) == sorted(tracked)  # every committed notebook, and only those
+    assert named == [
+        "notebooks/neural-style.ipynb",
+        "notebooks/gatys-2015-figures.ipynb",
+        "notebooks/perceptual-losses.ipynb",
+        "notebooks/tensorflow-notes.ipynb",
+    ]
+    tracked = subprocess.run(
+        ["git", "ls-files", "notebooks/*.ipynb"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.split()
+    # every committed notebook, and only those
+    assert "*" not in line and sorted(named) == sorted(tracked)
 
 
 def test_every_pip_install_installs_this_checkout():
     # PyPI's neural-style (and neural_style, the same name there) is another project: an
     # install by name would fetch it.  Every pip command we print installs from the folder.
-    sources = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "notebooks").glob("*.ipynb")),
-               *sorted((ROOT / "neural_style").rglob("*.py"))]  # fmt: skip
+    sources = [
+        ROOT / "README.md",
+        *sorted((ROOT / "docs").glob("*.md")),
+        *sorted((ROOT / "notebooks").glob("*.ipynb")),
+        *sorted((ROOT / "neural_style").rglob("*.py")),
+    ]
     found = []
     for path in sources:
         text = " ".join(path.read_text().replace('\\\\"', '"').replace("\\\\n", " ").split())
@@ -82,12 +97,18 @@ def test_every_pip_install_installs_this_checkout():
     setup = configparser.ConfigParser(interpolation=None)
     setup.read(ROOT / "setup.cfg")
     dist = setup["metadata"]["name"]
-    assert re.sub(r"[-_.]+", "-", dist).lower() != "neural-style", dist  # never the index's other project
+    # never the index's other project
+    assert re.sub(r"[-_.]+", "-", dist).lower() != "neural-style", dist
     assert f'DISTRIBUTION = "{dist}"' in (ROOT / "benchmarks" / "install_size.py").read_text()
-    assert setup["options.extras_require"]["cpu"].split() == [f"{dist}[keras]", "tensorflow-cpu>=2.19"]
+    assert setup["options.extras_require"]["cpu"].split() == [
+        f"{dist}[keras]",
+        "tensorflow-cpu>=2.19",
+    ]
 
 
-def test_a_job_whose_extra_is_not_installed_names_the_install_in_one_line(tmp_path, capsys, monkeypatch):
+def test_a_job_whose_extra_is_not_installed_names_the_install_in_one_line(
+    tmp_path, capsys, monkeypatch
+):
     """`make setup` installs the lesson's packages only: serve and export say which extra
     they need.  Shown by hiding Ray (and the modules that import it) and tf2onnx."""
     import sys
@@ -100,11 +121,16 @@ def test_a_job_whose_extra_is_not_installed_names_the_install_in_one_line(tmp_pa
         monkeypatch.delattr(neural_style, name.rpartition(".")[2], raising=False)
     monkeypatch.setitem(sys.modules, "ray", None)  # import fails as if not installed
     monkeypatch.setitem(sys.modules, "tf2onnx", None)
-    cases = [(["serve", "--stop-after", "1"], "'.[serve]'"), (["export", "starry_night", "-f", "onnx", "-o", str(tmp_path / "m")], "'.[export]'")]
+    cases = [
+        (["serve", "--stop-after", "1"], "'.[serve]'"),
+        (["export", "starry_night", "-f", "onnx", "-o", str(tmp_path / "m")], "'.[export]'"),
+    ]
     for argv, extra in cases:
         assert cli.main(argv) == 2
         err = capsys.readouterr().err.strip()
-        assert f"pip install {extra} in the neural_style folder" in err and len(err.splitlines()) == 1, err
+        assert (
+            f"pip install {extra} in the neural_style folder" in err and len(err.splitlines()) == 1
+        ), err
     assert not (tmp_path / "m").exists()
 
 
@@ -118,7 +144,9 @@ def test_the_shipped_networks_formats_and_jobs_are_named_alike_everywhere(capsys
     words = {2: "Two", 3: "Three", 4: "Four"}
     readme = " ".join((ROOT / "README.md").read_text().split())
     sentence = re.search(r"(\w+) ship with the package: ([^.]+)\.", readme)
-    assert sentence[1] == words[len(shipped)] and sorted(re.findall(r"`(\w+)`", sentence[2])) == sorted(shipped), sentence[0]
+    assert sentence[1] == words[len(shipped)] and sorted(
+        re.findall(r"`(\w+)`", sentence[2])
+    ) == sorted(shipped), sentence[0]
     for doc in ("networks.md", "export.md"):
         text = " ".join((ROOT / "docs" / doc).read_text().split())
         named = re.search(r"one that ships: ([^)]+)\)", text)
@@ -131,5 +159,9 @@ def test_the_shipped_networks_formats_and_jobs_are_named_alike_everywhere(capsys
     assert all(f"neural-style {job}" in helps["--help"] for job in JOBS), helps["--help"]
     assert all(", ".join(shipped) in helps[job] for job in ("--model", "export"))
     assert all(f"{name}:" in helps["export"] for name in formats.FORMATS)
-    row = next(line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `--model NET`"))
+    row = next(
+        line
+        for line in (ROOT / "README.md").read_text().splitlines()
+        if line.startswith("| `--model NET`")
+    )
     assert all(f"`{name}`" in row for name in shipped), row

@@ -18,7 +18,17 @@ tf = pytest.importorskip("tensorflow")
 def folder(tmp_path_factory):
     """Seven photos of different sizes and formats, and a file that is no image."""
     root = tmp_path_factory.mktemp("photos")
-    for k, name in enumerate(("tubingen", "grace_hopper", "starry_night", "the_scream", "shipwreck", "woman_with_hat", "tubingen")):
+    for k, name in enumerate(
+        (
+            "tubingen",
+            "grace_hopper",
+            "starry_night",
+            "the_scream",
+            "shipwreck",
+            "woman_with_hat",
+            "tubingen",
+        )
+    ):
         image = Image.fromarray(data.load(name, size=96 + 16 * k))
         image.save(root / f"{k}_{name}.{'jpg' if k % 2 else 'png'}", quality=90)
     (root / "3b_broken.jpg").write_bytes(b"not an image")
@@ -26,7 +36,9 @@ def folder(tmp_path_factory):
 
 
 def test_pack_keeps_each_files_bytes_in_order_and_skips_the_unreadable(folder, tmp_path, capsys):
-    assert cli.main(["pack", str(folder), "-o", str(tmp_path / "packed"), "--shards", "3", "-q"]) == 0
+    assert (
+        cli.main(["pack", str(folder), "-o", str(tmp_path / "packed"), "--shards", "3", "-q"]) == 0
+    )
     assert capsys.readouterr().out.strip() == str(tmp_path / "packed")
     shards = sorted((tmp_path / "packed").glob("*.tfrecord"))
     assert [s.name for s in shards] == records.shard_names(3)
@@ -37,7 +49,10 @@ def test_pack_keeps_each_files_bytes_in_order_and_skips_the_unreadable(folder, t
     for example, path in zip(read, images):
         feature = example.features.feature
         assert feature["image"].bytes_list.value[0] == path.read_bytes()
-        assert (feature["width"].int64_list.value[0], feature["height"].int64_list.value[0]) == Image.open(path).size
+        assert (
+            feature["width"].int64_list.value[0],
+            feature["height"].int64_list.value[0],
+        ) == Image.open(path).size
     # TensorFlow's own reader agrees: every record, in each shard, is an Example it parses
     assert sum(1 for s in shards for _ in tf.data.TFRecordDataset(str(s))) == len(images)
 
@@ -52,7 +67,10 @@ def test_the_same_seed_gives_the_same_crops_from_shards_as_from_the_folder(folde
     shards = list_images([str(tmp_path / "packed" / "*.tfrecord")])
     assert all(isinstance(r, records.Record) for r in shards)
     cfg = TrainConfig(size=64, batch_size=2, steps=3, workers=1, seed=5)
-    streams = [ImageStream(files, 64, 2, "style", steps=3, seed=5, workers=1, cfg=cfg) for files in (list_images([readable]), shards)]
+    streams = [
+        ImageStream(files, 64, 2, "style", steps=3, seed=5, workers=1, cfg=cfg)
+        for files in (list_images([readable]), shards)
+    ]
     for _epoch in range(2):
         for step in range(3):
             folder_batch, shard_batch = (s[step][0] for s in streams)
@@ -76,10 +94,15 @@ def test_broken_packs_and_mixed_inputs_are_one_line(folder, tmp_path, capsys):
     (cut / second.name).write_bytes(second.read_bytes())
     with pytest.raises(NeuralStyleError, match="cut short"):
         list_images([str(cut)])
-    assert struct.unpack("<Q", first.read_bytes()[:8])[0] == records.index([first, second])[0].length
+    assert (
+        struct.unpack("<Q", first.read_bytes()[:8])[0] == records.index([first, second])[0].length
+    )
     bad = [
         (["pack", str(tmp_path / "none"), "-o", str(tmp_path / "x")], "none: no such file"),
-        (["pack", str(folder), "-o", str(tmp_path / "x"), "--shards", "0"], "--shards 0 is not valid"),
+        (
+            ["pack", str(folder), "-o", str(tmp_path / "x"), "--shards", "0"],
+            "--shards 0 is not valid",
+        ),
     ]
     for argv, message in bad:
         assert cli.main(argv) == 2

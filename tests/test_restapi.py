@@ -30,14 +30,25 @@ def test_paths():
 
 def test_a_body_round_trips_images_exactly(rng):
     image = rng.integers(0, 256, (5, 7, 3), np.uint8)
-    body = json.dumps({"instances": [{"b64": b64(image)}, {"b64": b64(image), "style": "a", "style_mix": {"a": 1}}]}).encode()
+    body = json.dumps(
+        {
+            "instances": [
+                {"b64": b64(image)},
+                {"b64": b64(image), "style": "a", "style_mix": {"a": 1}},
+            ]
+        }
+    ).encode()
     items = restapi.parse_body(body)
     assert np.array_equal(items[0]["image"], image) and set(items[0]) == {"image"}
     assert items[1]["style"] == "a" and items[1]["style_mix"] == {"a": 1}
-    columnar = restapi.parse_body(json.dumps({"inputs": {"images": [{"b64": b64(image)}]}}).encode())
+    columnar = restapi.parse_body(
+        json.dumps({"inputs": {"images": [{"b64": b64(image)}]}}).encode()
+    )
     assert np.array_equal(columnar[0]["image"], image)
     reply = restapi.predictions([image])
-    assert np.array_equal(np.asarray(Image.open(io.BytesIO(base64.b64decode(reply["predictions"][0]["b64"])))), image)
+    assert np.array_equal(
+        np.asarray(Image.open(io.BytesIO(base64.b64decode(reply["predictions"][0]["b64"])))), image
+    )
 
 
 def test_grey_and_rgba_images_become_rgb(rng):
@@ -46,20 +57,35 @@ def test_grey_and_rgba_images_become_rgb(rng):
     assert item["image"].shape == (4, 6, 3) and np.array_equal(item["image"][..., 1], grey)
 
 
-@pytest.mark.parametrize("body, status, message", [
-    (b"not json", 400, "not JSON"),
-    (b"[1, 2]", 400, "JSON object"),
-    (b"{}", 400, "no instances"),
-    (b'{"instances": []}', 400, "no instances"),
-    (b'{"instances": [{"image": 1}]}', 400, "instance 0 is not"),
-    (b'{"instances": [{"b64": "%%%"}]}', 400, "not base64"),
-    (b'{"instances": [{"b64": "aGVsbG8="}]}', 400, "not a JPEG or PNG"),
-    (b"[" * 100_000 + b"]" * 100_000, 400, "not JSON"),  # nested past Python's recursion limit
-    (b'{"instances": [{"b64": "", "style": ["the_scream"]}]}', 400, "must be a style's name"),
-    (b'{"instances": [{"b64": "", "style_mix": ["starry_night"]}]}', 400, "style names and numbers"),
-    (b'{"instances": [{"b64": "", "style_mix": {"starry_night": "abc"}}]}', 400, "style names and numbers"),
-    (b'{"instances": [{"b64": "", "style_mix": {"starry_night": true}}]}', 400, "style names and numbers"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "body, status, message",
+    [
+        (b"not json", 400, "not JSON"),
+        (b"[1, 2]", 400, "JSON object"),
+        (b"{}", 400, "no instances"),
+        (b'{"instances": []}', 400, "no instances"),
+        (b'{"instances": [{"image": 1}]}', 400, "instance 0 is not"),
+        (b'{"instances": [{"b64": "%%%"}]}', 400, "not base64"),
+        (b'{"instances": [{"b64": "aGVsbG8="}]}', 400, "not a JPEG or PNG"),
+        (b"[" * 100_000 + b"]" * 100_000, 400, "not JSON"),  # nested past Python's recursion limit
+        (b'{"instances": [{"b64": "", "style": ["the_scream"]}]}', 400, "must be a style's name"),
+        (
+            b'{"instances": [{"b64": "", "style_mix": ["starry_night"]}]}',
+            400,
+            "style names and numbers",
+        ),
+        (
+            b'{"instances": [{"b64": "", "style_mix": {"starry_night": "abc"}}]}',
+            400,
+            "style names and numbers",
+        ),
+        (
+            b'{"instances": [{"b64": "", "style_mix": {"starry_night": true}}]}',
+            400,
+            "style names and numbers",
+        ),
+    ],
+)
 def test_bad_bodies(body, status, message):
     with pytest.raises(RestError) as e:
         restapi.parse_body(body)
@@ -70,9 +96,13 @@ def test_bad_bodies(body, status, message):
 def test_an_image_over_the_pixel_limit_is_refused_before_it_is_decoded(rng):
     image = rng.integers(0, 256, (100, 100, 3), np.uint8)
     with pytest.raises(RestError) as e:
-        restapi.parse_body(json.dumps({"instances": [{"b64": b64(image, "JPEG")}]}).encode(), max_pixels=9999)
+        restapi.parse_body(
+            json.dumps({"instances": [{"b64": b64(image, "JPEG")}]}).encode(), max_pixels=9999
+        )
     assert e.value.status == 413 and "100x100 px" in str(e.value)
-    assert restapi.parse_body(json.dumps({"instances": [{"b64": b64(image, "JPEG")}]}).encode(), max_pixels=10000)[0]["image"].shape == (100, 100, 3)
+    assert restapi.parse_body(
+        json.dumps({"instances": [{"b64": b64(image, "JPEG")}]}).encode(), max_pixels=10000
+    )[0]["image"].shape == (100, 100, 3)
 
 
 def test_16_bit_grey_is_decoded_as_the_command_decodes_it(rng, tmp_path):
@@ -83,7 +113,11 @@ def test_16_bit_grey_is_decoded_as_the_command_decodes_it(rng, tmp_path):
     encoded = base64.b64encode((tmp_path / "grey16.png").read_bytes()).decode()
     item = restapi.parse_body(json.dumps({"instances": [{"b64": encoded}]}).encode())[0]
     want = images.load_image(tmp_path / "grey16.png")
-    assert np.array_equal(item["image"], want) and want.max() > 200 and np.abs(want[..., 0].astype(int) - grey // 257).max() <= 1
+    assert (
+        np.array_equal(item["image"], want)
+        and want.max() > 200
+        and np.abs(want[..., 0].astype(int) - grey // 257).max() <= 1
+    )
 
 
 @pytest.mark.parametrize("fmt", ["GIF", "BMP", "TIFF", "WEBP"])
@@ -111,14 +145,24 @@ def bomb(width, height):
 def test_bombs_are_refused_by_their_declared_size_before_decoding():
     small = bomb(2000, 2000)
     assert len(small) < 200  # under 200 bytes that declare 4 megapixels
-    for encoded, limit, message in [(bomb(30000, 30000), 16_000_000, "than this server's limit"), (small, 3_999_999, "2000x2000 px")]:
+    for encoded, limit, message in [
+        (bomb(30000, 30000), 16_000_000, "than this server's limit"),
+        (small, 3_999_999, "2000x2000 px"),
+    ]:
         with pytest.raises(RestError) as e:
-            restapi.parse_body(json.dumps({"instances": [{"b64": encoded}]}).encode(), max_pixels=limit)
+            restapi.parse_body(
+                json.dumps({"instances": [{"b64": encoded}]}).encode(), max_pixels=limit
+            )
         assert e.value.status == 413 and message in str(e.value)
-    two = json.dumps({"instances": [{"b64": small}, {"b64": small}]}).encode()  # each under the limit, together over it
+    # each under the limit, together over it
+    two = json.dumps({"instances": [{"b64": small}, {"b64": small}]}).encode()
     with pytest.raises(RestError) as e:
         restapi.parse_body(two, max_pixels=5_000_000)
-    assert e.value.status == 413 and "8,000,000 pixels" in str(e.value) and "per request" in str(e.value)
+    assert (
+        e.value.status == 413
+        and "8,000,000 pixels" in str(e.value)
+        and "per request" in str(e.value)
+    )
     with pytest.raises(RestError) as e:  # under both limits: decoded, and found to hold no pixels
         restapi.parse_body(two, max_pixels=5_000_000, max_request_pixels=8_000_000)
     assert e.value.status == 400 and "damaged or truncated PNG" in str(e.value)
@@ -126,7 +170,9 @@ def test_bombs_are_refused_by_their_declared_size_before_decoding():
 
 def test_too_many_instances():
     with pytest.raises(RestError) as e:
-        restapi.parse_body(json.dumps({"instances": [{"b64": "x"}] * (restapi.MAX_INSTANCES + 1)}).encode())
+        restapi.parse_body(
+            json.dumps({"instances": [{"b64": "x"}] * (restapi.MAX_INSTANCES + 1)}).encode()
+        )
     assert e.value.status == 400 and "at most" in str(e.value)
 
 

@@ -28,15 +28,37 @@ def node_of(process):
 
 def test_a_two_node_cluster_spreads_replicas_rolls_out_and_outlives_a_node(tmp_path):
     photo = data.load("tubingen", size=64)
-    export.export(random_network(tmp_path / "a.keras", 1), tmp_path, "net", ("saved_model",), version=1)
+    export.export(
+        random_network(tmp_path / "a.keras", 1), tmp_path, "net", ("saved_model",), version=1
+    )
     models = tmp_path / "net"
-    cluster = subprocess.Popen([sys.executable, str(Path(__file__).parent / "ray_cluster.py"), "600"],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
+    cluster = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "ray_cluster.py"), "600"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     address = cluster.stdout.readline().strip()
     assert address, "the cluster did not start"
     port = rollout.free_port()
-    command = [sys.executable, "-m", "neural_style", "serve", "--model", str(models), "--address", address, "--replicas", "2",
-               "--port", str(port), "--stop-after", "500", "-q"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "neural_style",
+        "serve",
+        "--model",
+        str(models),
+        "--address",
+        address,
+        "--replicas",
+        "2",
+        "--port",
+        str(port),
+        "--stop-after",
+        "500",
+        "-q",
+    ]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     body = json.dumps({"instances": [{"b64": b64(photo)}]}).encode()
@@ -48,8 +70,16 @@ def test_a_two_node_cluster_spreads_replicas_rolls_out_and_outlives_a_node(tmp_p
         third = random_network(tmp_path / "c.keras", 5)  # a rollout across both nodes
         export.export(third, tmp_path / "staging", "net", ("saved_model",), version=2)
         os.rename(tmp_path / "staging" / "net" / "2", models / "2")
-        assert wait_for(lambda: request(f"{url}/v1/models/net:predict", body)[2].get("x-model-version") == "2", 240)
-        assert wait_for(lambda: len({node_of(p) for p in replicas_of("net-v2")}) == 2 and not replicas_of("net-v1"), 60)
+        assert wait_for(
+            lambda: request(f"{url}/v1/models/net:predict", body)[2].get("x-model-version") == "2",
+            240,
+        )
+        assert wait_for(
+            lambda: (
+                len({node_of(p) for p in replicas_of("net-v2")}) == 2 and not replicas_of("net-v1")
+            ),
+            60,
+        )
         status, reply, _ = request(f"{url}/v1/models/net:predict", body)
         out = np.asarray(Image.open(io.BytesIO(base64.b64decode(reply["predictions"][0]["b64"]))))
         assert np.abs(out.astype(int) - third.apply(photo)).max() <= 1
@@ -57,8 +87,14 @@ def test_a_two_node_cluster_spreads_replicas_rolls_out_and_outlives_a_node(tmp_p
         cluster.stdin.flush()
         assert cluster.stdout.readline().strip() == "removed"
         replies = [request(f"{url}/v1/models/net:predict", body)[:2] for _ in range(4)]
-        assert {s for s, _ in replies} <= {200, 503}, [r for r in replies if r[0] != 200]  # on the dead node's replica: "retry"
-        assert wait_for(lambda: [request(f"{url}/v1/models/net:predict", body)[0] for _ in range(4)] == [200] * 4, 120)
+        # on the dead node's replica: "retry"
+        assert {s for s, _ in replies} <= {200, 503}, [r for r in replies if r[0] != 200]
+        assert wait_for(
+            lambda: (
+                [request(f"{url}/v1/models/net:predict", body)[0] for _ in range(4)] == [200] * 4
+            ),
+            120,
+        )
         assert len(replicas_of("net-v2")) == 1  # one a node: the other comes back when a node joins
     finally:
         server.send_signal(signal.SIGTERM)

@@ -51,7 +51,9 @@ def test_stream_gives_deterministic_crops_and_skips_a_broken_file(folder):
 
 
 def test_superres_stream_gives_quarter_size_inputs(folder):
-    (lo, hi), y = ImageStream(list_images([folder]), size=64, batch_size=2, kind="superres", workers=1)[0]
+    (lo, hi), y = ImageStream(
+        list_images([folder]), size=64, batch_size=2, kind="superres", workers=1
+    )[0]
     assert lo.shape == (2, 16, 16, 3) and hi.shape == (2, 64, 64, 3) and y.shape == (2, 1)
 
 
@@ -63,15 +65,22 @@ def test_a_folder_of_unreadable_files_is_one_clear_error(tmp_path):
 
 
 def test_config_errors_are_one_line():
-    for kwargs, match in [({"size": 50}, "multiple of 4"), ({"task": "x"}, "task"), ({"lr": -1}, "learning rate"),
-                          ({"norm": "group"}, "norm"), ({"batch_size": 0}, "batch_size")]:  # fmt: skip
+    for kwargs, match in [
+        ({"size": 50}, "multiple of 4"),
+        ({"task": "x"}, "task"),
+        ({"lr": -1}, "learning rate"),
+        ({"norm": "group"}, "norm"),
+        ({"batch_size": 0}, "batch_size"),
+    ]:
         with pytest.raises(NeuralStyleError, match=match):
             training.TrainConfig(**kwargs).validate()
     assert [training.TrainConfig().lr_at(e) for e in range(3)] == [1e-3, 1e-3, 1e-4]  # the lesson's
 
 
 def small(**kw):
-    return training.TrainConfig(**{"size": 48, "batch_size": 2, "epochs": 2, "steps": 2, "workers": 1, **kw})
+    return training.TrainConfig(
+        **{"size": 48, "batch_size": 2, "epochs": 2, "steps": 2, "workers": 1, **kw}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +91,9 @@ def style():
 def test_training_lowers_the_loss_and_saves_the_network(folder, style, tmp_path, weights_path):
     files = list_images([folder])
     cfg = small(epochs=3, steps=5)
-    r = training.train(cfg, files, tmp_path / "net.keras", style=style, logdir=tmp_path / "logs", progress=False)
+    r = training.train(
+        cfg, files, tmp_path / "net.keras", style=style, logdir=tmp_path / "logs", progress=False
+    )
     assert r.stopped is None and r.epochs_done == 3 and r.steps == 15
     assert r.skipped == [str(folder / "broken.jpg")]
     losses = r.history["loss"]  # mean per epoch, real weights, the lesson's lr
@@ -98,9 +109,11 @@ def test_training_lowers_the_loss_and_saves_the_network(folder, style, tmp_path,
     acc.Reload()
     logged = [(e.step, float(e.tensor_proto.float_val[0])) for e in acc.Tensors("train/loss")]
     assert [step for step, _ in logged] == list(range(1, 16))  # every step's loss ...
-    np.testing.assert_allclose([v for _, v in logged], r.step_losses, rtol=1e-6)  # ... as training saw it
+    # ... as training saw it
+    np.testing.assert_allclose([v for _, v in logged], r.step_losses, rtol=1e-6)
     assert {"train/style_mae", "train/content_mae"} <= set(acc.Tags()["tensors"])
-    for i in range(cfg.samples):  # each epoch's output on the sample inputs, as a PNG the size of a crop
+    # each epoch's output on the sample inputs, as a PNG the size of a crop
+    for i in range(cfg.samples):
         samples = acc.Tensors(f"sample/{i}")
         assert [e.step for e in samples] == [1, 2, 3]
         png = Image.open(io.BytesIO(samples[-1].tensor_proto.string_val[2]))
@@ -109,10 +122,28 @@ def test_training_lowers_the_loss_and_saves_the_network(folder, style, tmp_path,
 
 def test_resume_continues_epochs_and_optimiser_state(folder, style, tmp_path):
     files = list_images([folder])
-    whole = training.train(small(), files, tmp_path / "a.keras", style=style, weights=None, progress=False)
-    # the resumed run decodes with two threads (the command's default): the same batches in the same order
-    training.train(small(epochs=1, workers=2), files, tmp_path / "b.keras", style=style, weights=None, progress=False)
-    resumed = training.train(small(workers=2), files, tmp_path / "b.keras", style=style, weights=None, progress=False, resume=True)
+    whole = training.train(
+        small(), files, tmp_path / "a.keras", style=style, weights=None, progress=False
+    )
+    # the resumed run decodes with two threads (the command's default): the same batches in the same
+    # order
+    training.train(
+        small(epochs=1, workers=2),
+        files,
+        tmp_path / "b.keras",
+        style=style,
+        weights=None,
+        progress=False,
+    )
+    resumed = training.train(
+        small(workers=2),
+        files,
+        tmp_path / "b.keras",
+        style=style,
+        weights=None,
+        progress=False,
+        resume=True,
+    )
     assert resumed.epochs_done == 2 and len(resumed.history["loss"]) == 1
     for a, b in zip(whole.net.get_weights(), resumed.net.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
@@ -128,13 +159,16 @@ def test_non_finite_loss_keeps_the_last_good_checkpoint(folder, style, tmp_path,
         saved.append([w.copy() for w in net.get_weights()])
         return save(net, *args, **kwargs)
 
-    def overflow_at_epoch_2(self, index):  # once epoch 1 is saved, content targets whose squares overflow float32
+    # once epoch 1 is saved, content targets whose squares overflow float32
+    def overflow_at_epoch_2(self, index):
         (x, target), y = crops(self, index)
         return ((x, np.full_like(target, 1e30)), y) if saved else ((x, target), y)
 
     monkeypatch.setattr(ImageStream, "__getitem__", overflow_at_epoch_2)
     monkeypatch.setattr(training, "save_checkpoint", recording_save)
-    r = training.train(small(), files, tmp_path / "n.keras", style=style, weights=None, progress=False)
+    r = training.train(
+        small(), files, tmp_path / "n.keras", style=style, weights=None, progress=False
+    )
     assert r.stopped in ("the loss became nan", "the loss became inf"), r.stopped
     assert r.epochs_done == 1 and r.steps == 3
     assert len(saved) == 1  # the end of epoch 1; the NaN epoch saved nothing
@@ -145,20 +179,32 @@ def test_non_finite_loss_keeps_the_last_good_checkpoint(folder, style, tmp_path,
 
 def test_output_must_be_a_keras_file(folder, style, tmp_path):
     with pytest.raises(NeuralStyleError, match=r"\.keras"):
-        training.train(small(), list_images([folder]), tmp_path / "net.h5", style=style, weights=None)
+        training.train(
+            small(), list_images([folder]), tmp_path / "net.h5", style=style, weights=None
+        )
 
 
 def run_probe(args, env):
-    proc = subprocess.run([sys.executable, str(PROBE), *map(str, args)], env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, str(PROBE), *map(str, args)],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
-@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed (make setup BACKEND=jax)")
+@pytest.mark.skipif(
+    importlib.util.find_spec("jax") is None, reason="JAX is not installed (make setup BACKEND=jax)"
+)
 def test_two_virtual_devices_give_the_loss_sequence_of_one(tmp_path):
     one, two = tmp_path / "one.npz", tmp_path / "two.npz"
     run_probe(["train", one], {"KERAS_BACKEND": "jax", "XLA_FLAGS": ""})
-    run_probe(["train", two], {"KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"})
+    run_probe(
+        ["train", two],
+        {"KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"},
+    )
     a, b = np.load(one), np.load(two)
     assert int(a["devices"]) == 1 and int(b["devices"]) == 2
     # the first step is the same computation split in two: float32 round-off only; Adam
@@ -179,7 +225,10 @@ def test_network_forward_agrees_across_backends(name, tmp_path, rng):
     net.save(tmp_path / "net.keras")
     np.savez(tmp_path / "in.npz", x=rng.uniform(0, 255, (2, 48, 56, 3)).astype("float32"))
     for backend in ("tensorflow", name):
-        run_probe(["forward", tmp_path / "net.keras", tmp_path / "in.npz", tmp_path / f"{backend}.npz"], {"KERAS_BACKEND": backend})
+        run_probe(
+            ["forward", tmp_path / "net.keras", tmp_path / "in.npz", tmp_path / f"{backend}.npz"],
+            {"KERAS_BACKEND": backend},
+        )
     ref, other = np.load(tmp_path / "tensorflow.npz"), np.load(tmp_path / f"{name}.npz")
     assert str(other["backend"]) == name
     np.testing.assert_allclose(other["y"], ref["y"], rtol=1e-4, atol=1e-4 * 255)

@@ -17,7 +17,9 @@ def test_style_transfer_end_to_end(weights_path, painting, photo, tmp_path):
     start = float(problem.loss_fn(problem.x0))
     print("start loss:", start)
     assert start / result.losses[-1] >= 10
-    assert sorted(p.name for p in tmp_path.iterdir()) == [f"res_at_iteration_{i}.png" for i in range(4)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"res_at_iteration_{i}.png" for i in range(4)
+    ]
     assert result.image.shape == painting.shape and result.image.dtype == np.uint8
     assert len(result.images) == 4 and result.n_evals >= 4 * 5
 
@@ -46,7 +48,9 @@ def test_lesson_defaults():
 )
 def test_bad_settings_fail_before_computing(overrides, message):
     with pytest.raises(NeuralStyleError, match=message):
-        transfer.style_transfer(np.zeros((40, 40, 3), np.uint8), np.zeros((40, 40, 3), np.uint8), **overrides)
+        transfer.style_transfer(
+            np.zeros((40, 40, 3), np.uint8), np.zeros((40, 40, 3), np.uint8), **overrides
+        )
 
 
 def test_too_small_image():
@@ -60,16 +64,23 @@ def test_paper_weights_make_our_loss_the_papers(rng):
 
     layers, content_layer, ratio, beta = ("block1_conv1", "block2_conv1"), "block4_conv2", 1e-3, 7.0
     h, w = 64, 48
-    cfg = transfer.Config.lesson("transfer", weights=None, style_layers=layers, content_layer=content_layer)
+    cfg = transfer.Config.lesson(
+        "transfer", weights=None, style_layers=layers, content_layer=content_layer
+    )
     cw, lw = transfer.paper_weights(ratio, layers, content_layer, h, w)
     cfg = transfer.dataclasses.replace(cfg, content_weight=cw, layer_weights=lw)
     model = transfer.build_model(cfg)
     x, content = (rng.uniform(-100, 100, (1, h, w, 3)).astype(np.float32) for _ in range(2))
     style = rng.integers(0, 256, (h, w, 3)).astype(np.uint8)
     grams = transfer.style_targets(model, [style], 2)
-    style_acts = [to_numpy(a)[0].astype(np.float64) for a in objective.features(model, objective.as_batch(style))[:2]]
+    style_acts = [
+        to_numpy(a)[0].astype(np.float64)
+        for a in objective.features(model, objective.as_batch(style))[:2]
+    ]
     content_act = to_numpy(objective.features(model, content)[-1])[0].astype(np.float64)
-    ours = float(transfer.make_loss(model, cfg, content_target=content_act[None], style_grams=grams)(x))
+    ours = float(
+        transfer.make_loss(model, cfg, content_target=content_act[None], style_grams=grams)(x)
+    )
 
     outs = [to_numpy(a)[0].astype(np.float64) for a in objective.features(model, x)]
     l_content = 0.5 * np.sum((outs[-1] - content_act) ** 2)
@@ -93,8 +104,12 @@ def test_continuous_lbfgs_moves_a_near_grey_start_and_spends_its_budget(weights_
     cfg = transfer.Config.lesson("style", style_layers=("block1_conv1",), seed=0)
     model = transfer.build_model(cfg)
     x0 = transfer.initial_image(cfg, (1, *painting.shape[:2], 3))
-    start = float(transfer.make_loss(model, cfg, style_grams=transfer.style_targets(model, [painting], 1))(x0))
-    r = transfer.recreate_style(painting, cfg, iterations=2, maxfun=50, optimizer="lbfgs", verbose=False)
+    start = float(
+        transfer.make_loss(model, cfg, style_grams=transfer.style_targets(model, [painting], 1))(x0)
+    )
+    r = transfer.recreate_style(
+        painting, cfg, iterations=2, maxfun=50, optimizer="lbfgs", verbose=False
+    )
     assert r.n_evals >= 100 and r.losses[-1] < 1e-3 * start
     grey = np.clip(x0[0][..., ::-1] + 120, 0, 255).std()  # the start's spread: the +-2.5 noise
     assert grey < 2 and r.image.std() > 30

@@ -30,7 +30,9 @@ def test_no_max_pooling_left():
     assert "MaxPooling2D" not in kinds and "AveragePooling2D" in kinds
     pools = [l for l in model.layers if "pool" in l.name]
     assert len(pools) == 5 and all(p.pool_size == (2, 2) and p.strides == (2, 2) for p in pools)
-    assert "AveragePooling2D" not in {type(l).__name__ for l in VGG16_Avg(weights=None, pooling="max").layers}
+    assert "AveragePooling2D" not in {
+        type(l).__name__ for l in VGG16_Avg(weights=None, pooling="max").layers
+    }
 
 
 def test_any_input_size_from_32():
@@ -53,7 +55,9 @@ def test_feature_model_truncates_after_deepest_layer():
     model = VGG16_Avg(weights=None)
     fm = feature_model(model, ["block1_conv1", "block3_conv2"])
     names = [l.name for l in fm.layers]
-    assert names[-1] == "block3_conv2" and "block3_conv3" not in names and "block4_conv1" not in names
+    assert (
+        names[-1] == "block3_conv2" and "block3_conv3" not in names and "block4_conv1" not in names
+    )
     outs = fm(np.zeros((1, 64, 64, 3), np.float32))
     assert [tuple(o.shape) for o in outs] == [(1, 64, 64, 64), (1, 16, 16, 256)]
 

@@ -1,7 +1,7 @@
 """Run under one KERAS_BACKEND (and XLA_FLAGS): numbers the perceptual-loss tests compare.
 
-    python tests/training_probe.py forward NET.keras IN.npz OUT.npz   # a saved network's output
-    python tests/training_probe.py train OUT.npz                      # a short training run
+python tests/training_probe.py forward NET.keras IN.npz OUT.npz   # a saved network's output
+python tests/training_probe.py train OUT.npz                      # a short training run
 """
 
 import sys

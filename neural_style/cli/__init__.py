@@ -20,7 +20,11 @@ from neural_style.cli.jobs import JOBS, jobs_help  # noqa: F401 - the table the 
 
 def _names_a_network(arg) -> bool:
     """``--model NET``, ``--model=NET``, ``-m NET`` or ``-mNET``: the job that applies one."""
-    return arg in ("--model", "-m") or arg.startswith("--model=") or (arg.startswith("-m") and not arg.startswith("--"))
+    return (
+        arg in ("--model", "-m")
+        or arg.startswith("--model=")
+        or (arg.startswith("-m") and not arg.startswith("--"))
+    )
 
 
 def main(argv=None) -> int:

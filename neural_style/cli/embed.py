@@ -11,16 +11,36 @@ from neural_style.cli.options import HelpFormatter, expand_contents, run_job, sa
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="neural-style embed",
-        description="Write images' styles (the Gram matrices of VGG16's block1-3_conv2, as the lesson defines style) "
-        "for TensorBoard's Embedding Projector: tensorboard --logdir DIR, then Projector. Without IMAGES: the lesson's "
-        "four paintings, four tiles of each, the photos of --photos and what every shipped style network makes of them.",
+        description=(
+            "Write images' styles (the Gram matrices of VGG16's block1-3_conv2, as the lesson "
+            "defines style) for TensorBoard's Embedding Projector: tensorboard --logdir DIR, then "
+            "Projector. Without IMAGES: the lesson's four paintings, four tiles of each, the "
+            "photos of --photos and what every shipped style network makes of them."
+        ),
         formatter_class=HelpFormatter,
     )
     a = p.add_argument
-    a("images", nargs="*", help="image files, folders, glob patterns or lesson names (default: the lesson's set)")
+    a(
+        "images",
+        nargs="*",
+        help="image files, folders, glob patterns or lesson names (default: the lesson's set)",
+    )
     a("--logdir", default="runs/styles", help="the TensorBoard folder to write")
-    a("--photos", nargs="+", default=["tubingen"], help="with no IMAGES: the photos the shipped networks paint")
-    a("--size", type=int, default=256, help="each image's longest side when its style is measured, px (strokes are measured in pixels)")
+    a(
+        "--photos",
+        nargs="+",
+        default=["tubingen"],
+        help="with no IMAGES: the photos the shipped networks paint",
+    )
+    a(
+        "--size",
+        type=int,
+        default=256,
+        help=(
+            "each image's longest side when its style is measured, px (strokes are measured in "
+            "pixels)"
+        ),
+    )
     a("--quiet", "-q", action="store_true", help="print only errors and the folder")
     a("--debug", action="store_true", help="show full tracebacks and TensorFlow's own messages")
     return p

@@ -14,18 +14,41 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(
         prog="neural-style export",
-        description="Export a trained network (a .keras file from `neural-style train`, or a shipped name) to "
-        "DIR/NAME/VERSION/: a SavedModel with two signatures (uint8 images of any size; encoded JPEG/PNG bytes to "
-        "PNG), model.onnx, and TFLite files (float32, float16, int8). Serve DIR with TF Serving: docker run -p 8501:8501 -v DIR:/models "
-        "-e MODEL_NAME=NAME tensorflow/serving.",
+        description=(
+            "Export a trained network (a .keras file from `neural-style train`, or a shipped "
+            "name) to DIR/NAME/VERSION/: a SavedModel with two signatures (uint8 images of any "
+            "size; encoded JPEG/PNG bytes to PNG), model.onnx, and TFLite files (float32, "
+            "float16, int8). Serve DIR with TF Serving: docker run -p 8501:8501 -v DIR:/models -e "
+            "MODEL_NAME=NAME tensorflow/serving."
+        ),
         formatter_class=HelpFormatter,
     )
     a = p.add_argument
-    a("network", help=f"a .keras file, or the name of a shipped network ({', '.join(inference.shipped_models())})")
-    a("--output", "-o", default="exported", help="the folder of exported models (TF Serving's model base path)")
-    a("--format", "-f", default="saved_model", help=f"{formats.help_text()}; or all (comma-separated for several)")
+    a(
+        "network",
+        help=(
+            "a .keras file, or the name of a shipped network "
+            f"({', '.join(inference.shipped_models())})"
+        ),
+    )
+    a(
+        "--output",
+        "-o",
+        default="exported",
+        help="the folder of exported models (TF Serving's model base path)",
+    )
+    a(
+        "--format",
+        "-f",
+        default="saved_model",
+        help=f"{formats.help_text()}; or all (comma-separated for several)",
+    )
     a("--name", help="the model's name in DIR (default: the network's file or shipped name)")
-    a("--version", type=int, help="version number (default: the next free one; an existing one is never overwritten)")
+    a(
+        "--version",
+        type=int,
+        help="version number (default: the next free one; an existing one is never overwritten)",
+    )
     a("--quiet", "-q", action="store_true", help="print only errors and the version folder")
     a("--debug", action="store_true", help="show full tracebacks and TensorFlow's own messages")
     return p
@@ -35,9 +58,15 @@ def _main(args) -> int:
     from neural_style import export, inference
 
     say = say_fn(args.quiet)
-    chosen = export.FORMATS if args.format == "all" else tuple(f.strip() for f in args.format.split(",") if f.strip())
+    chosen = (
+        export.FORMATS
+        if args.format == "all"
+        else tuple(f.strip() for f in args.format.split(",") if f.strip())
+    )
     network = inference.load(args.network)
-    dest = export.export(network, args.output, args.name or stem(args.network), chosen, args.version)
+    dest = export.export(
+        network, args.output, args.name or stem(args.network), chosen, args.version
+    )
     say(f"{network.kind.title} exported as {', '.join(chosen)}")
     print(dest)
     return 0

@@ -16,5 +16,8 @@ APPLY = "`neural-style --model NET --content PHOTO|FOLDER|VIDEO` (or -m) applies
 
 def jobs_help() -> str:
     """The other jobs, one line each, for the main --help."""
-    return "Other jobs, each with its own --help: " + ", ".join(
-        [f"`neural-style {name}` {line}" for name, (_, line) in JOBS.items()] + [APPLY]) + "."  # fmt: skip
+    return (
+        "Other jobs, each with its own --help: "
+        + ", ".join([f"`neural-style {name}` {line}" for name, (_, line) in JOBS.items()] + [APPLY])
+        + "."
+    )

@@ -30,7 +30,13 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         """Paragraphs wrapped at spaces only: never "neural-" at a line's end, "style" below."""
         import textwrap
 
-        return textwrap.fill(" ".join(text.split()), width, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False)
+        return textwrap.fill(
+            " ".join(text.split()),
+            width,
+            initial_indent=indent,
+            subsequent_indent=indent,
+            break_on_hyphens=False,
+        )
 
     def _split_lines(self, text, width):
         import textwrap
@@ -42,14 +48,18 @@ def floats(text):
     try:
         return tuple(float(v) for v in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of numbers"
+        ) from None
 
 
 def ints(text):
     try:
         return tuple(int(v) for v in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of whole numbers") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of whole numbers"
+        ) from None
 
 
 def names(text):
@@ -76,7 +86,9 @@ def check_output(path: Path, suffixes=OUTPUT_IMAGE_SUFFIXES, kind="image"):
     """Create the output folder, or fail before computing if it cannot be written."""
     writable_folder(path.parent)
     if path.suffix.lower() not in suffixes:
-        raise NeuralStyleError(f"--output {path}: unknown {kind} type {path.suffix!r}; use {' or '.join(suffixes[:2])}")
+        raise NeuralStyleError(
+            f"--output {path}: unknown {kind} type {path.suffix!r}; use {' or '.join(suffixes[:2])}"
+        )
 
 
 def expand_contents(items, suffixes=IMAGE_SUFFIXES) -> list[str]:
@@ -86,7 +98,9 @@ def expand_contents(items, suffixes=IMAGE_SUFFIXES) -> list[str]:
     for item in items:
         found = expand(item, suffixes)
         if found == [] and Path(item).expanduser().is_dir():
-            raise NeuralStyleError(f"--content {item}: the folder holds no image ({', '.join(suffixes)})")
+            raise NeuralStyleError(
+                f"--content {item}: the folder holds no image ({', '.join(suffixes)})"
+            )
         if found == []:
             raise NeuralStyleError(f"--content {item}: the pattern matches no file")
         out += [str(p) for p in found] if found is not None else [item]

@@ -11,16 +11,30 @@ from neural_style.cli.options import HelpFormatter, run_job, say_fn
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="neural-style pack",
-        description="Pack training images into TFRecord shards (the format the TensorFlow notes prepare data in): "
-        "each readable file's bytes, unchanged, with its size and name; unreadable files are skipped and counted. "
-        "Train on them with: neural-style train --images DIR (or DIR/*.tfrecord); the same seed gives the same crops "
-        "as the folder.",
+        description=(
+            "Pack training images into TFRecord shards (the format the TensorFlow notes prepare "
+            "data in): each readable file's bytes, unchanged, with its size and name; unreadable "
+            "files are skipped and counted. Train on them with: neural-style train --images DIR "
+            "(or DIR/*.tfrecord); the same seed gives the same crops as the folder."
+        ),
         formatter_class=HelpFormatter,
     )
     a = p.add_argument
     a("images", nargs="+", help="image files, folders (searched recursively) or glob patterns")
-    a("-o", "--output", required=True, help="the folder to write images-0000i-of-0000N.tfrecord into")
-    a("--shards", type=int, default=1, help="how many files to spread the images over (one or more per process of a multi-host run)")
+    a(
+        "-o",
+        "--output",
+        required=True,
+        help="the folder to write images-0000i-of-0000N.tfrecord into",
+    )
+    a(
+        "--shards",
+        type=int,
+        default=1,
+        help=(
+            "how many files to spread the images over (one or more per process of a multi-host run)"
+        ),
+    )
     a("--quiet", "-q", action="store_true", help="print only errors and the folder")
     a("--debug", action="store_true", help="show full tracebacks and TensorFlow's own messages")
     return p
@@ -38,11 +52,18 @@ def _main(args) -> int:
     say = say_fn(args.quiet)
     files = list_images(args.images)  # the training stream's own listing and its errors
     if any(isinstance(f, records.Record) for f in files):
-        raise NeuralStyleError(f"{args.images[0]}: these are TFRecord shards already; give image files or folders")
+        raise NeuralStyleError(
+            f"{args.images[0]}: these are TFRecord shards already; give image files or folders"
+        )
     records.check_shards(args.shards, len(files))
     with tqdm(total=len(files), unit="image", disable=args.quiet) as bar:
         done = records.pack(files, args.output, args.shards, on_file=lambda _: bar.update())
-    skipped = f"; {len(done['skipped'])} unreadable file(s) skipped: {', '.join(map(str, done['skipped'][:3]))}" if done["skipped"] else ""
+    skipped = (
+        f"; {len(done['skipped'])} unreadable file(s) skipped: "
+        f"{', '.join(map(str, done['skipped'][:3]))}"
+        if done["skipped"]
+        else ""
+    )
     say(f"{done['written']} images in {len(done['shards'])} shard(s){skipped}")
     print(Path(args.output))
     return 0

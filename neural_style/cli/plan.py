@@ -17,31 +17,52 @@ from neural_style.errors import NeuralStyleError
 from neural_style.files import IMAGE_SUFFIXES
 
 # The command's defaults are Config's, the lesson's but for two (see the module's docstring).
-DEFAULTS = Config.lesson("transfer", init="content", iterations=6, crop_content=False, verbose=False)
+DEFAULTS = Config.lesson(
+    "transfer", init="content", iterations=6, crop_content=False, verbose=False
+)
 # The numeric options, each (type, default, help): the parser's and --sweep's one table.
 NUMBERS = {
     "size": (int, 256, "longest side of the result in px"),
     "style-scale": (float, 1.0, "style image's longest side as a multiple of --size"),
-    "iterations": (int, DEFAULTS.iterations, "outer iterations of --maxfun evaluations each (the lesson: 10; from the content image 6 suffice)"),
+    "iterations": (
+        int,
+        DEFAULTS.iterations,
+        "outer iterations of --maxfun evaluations each (the lesson: 10; from the content image 6 "
+        "suffice)",
+    ),
     "maxfun": (int, DEFAULTS.maxfun, "loss evaluations per outer iteration"),
-    "content-weight": (float, DEFAULTS.content_weight, "weight of the content loss (the lesson's 1/10); larger keeps the photo clearer"),
+    "content-weight": (
+        float,
+        DEFAULTS.content_weight,
+        "weight of the content loss (the lesson's 1/10); larger keeps the photo clearer",
+    ),
     "style-weight": (float, DEFAULTS.style_weight, "multiplier of the style loss"),
     "tv-weight": (float, DEFAULTS.tv_weight, "weight of the total variation loss (smoothness)"),
-    "seed": (int, DEFAULTS.seed, "random seed of the noise start; same seed, same machine, same output"),
+    "seed": (
+        int,
+        DEFAULTS.seed,
+        "random seed of the noise start; same seed, same machine, same output",
+    ),
     "save-every": (int, 0, "save every N-th outer iteration as PNG (0: none, 1 with --gif)"),
-}  # fmt: skip
-
+}
 
 
 def check_args(args, styles):
     """One-line errors for settings that need no image and no model."""
     sizes_wanted = args.scales or (args.size,)
     if any(s <= 0 for s in sizes_wanted):
-        raise NeuralStyleError(f"size {min(sizes_wanted)} is not valid; give a positive number of pixels")
+        raise NeuralStyleError(
+            f"size {min(sizes_wanted)} is not valid; give a positive number of pixels"
+        )
     if args.style_blend is not None and len(args.style_blend) != len(styles):
-        raise NeuralStyleError(f"--style-blend has {len(args.style_blend)} weights for {len(styles)} --style images; give one per style")
+        raise NeuralStyleError(
+            f"--style-blend has {len(args.style_blend)} weights for {len(styles)} --style images; "
+            "give one per style"
+        )
     if args.style_scale <= 0:
-        raise NeuralStyleError(f"--style-scale {args.style_scale} is not valid; give a positive number")
+        raise NeuralStyleError(
+            f"--style-scale {args.style_scale} is not valid; give a positive number"
+        )
     if args.save_every < 0:
         raise NeuralStyleError(f"--save-every {args.save_every} is not valid; give 0 or more")
 
@@ -49,7 +70,14 @@ def check_args(args, styles):
 def config_for(args, optimizer, save_every):
     """The run's Config: each option named like a Config field sets that field."""
     init = args.init if args.init in ("noise", "content", "style") else Path(args.init)
-    return config_from(args, DEFAULTS, skip=("logdir",), optimizer=optimizer, save_every=max(save_every, 1), init=init)
+    return config_from(
+        args,
+        DEFAULTS,
+        skip=("logdir",),
+        optimizer=optimizer,
+        save_every=max(save_every, 1),
+        init=init,
+    )
 
 
 @dataclasses.dataclass
@@ -71,17 +99,31 @@ def jobs_for(args, contents, style_tag) -> list[Job]:
         output = Path(args.output or f"results/{stem(contents[0])}_{style_tag}.png")
         folder = output.with_name(output.stem + "_sweep")
         jobs = []
-        for setting in sweep.grid(args.sweep, {name: kind for name, (kind, _, _) in NUMBERS.items()}):
+        for setting in sweep.grid(
+            args.sweep, {name: kind for name, (kind, _, _) in NUMBERS.items()}
+        ):
             label = sweep.label(setting)
             logdir = str(Path(args.logdir) / label) if args.logdir else None
-            jobs.append(Job(contents[0], folder / f"{label}.png", argparse.Namespace(**{**vars(sweep.apply(args, setting)), "logdir": logdir}), label, setting))
+            jobs.append(
+                Job(
+                    contents[0],
+                    folder / f"{label}.png",
+                    argparse.Namespace(**{**vars(sweep.apply(args, setting)), "logdir": logdir}),
+                    label,
+                    setting,
+                )
+            )
         return jobs
     if len(contents) > 1:  # --output names a folder; each result is named after its content
         folder = Path(args.output or "results")
         if folder.suffix.lower() in IMAGE_SUFFIXES:
-            raise NeuralStyleError(f"--output {folder}: with {len(contents)} content images give a folder, not a file")
+            raise NeuralStyleError(
+                f"--output {folder}: with {len(contents)} content images give a folder, not a file"
+            )
         return [Job(c, folder / f"{stem(c)}_{style_tag}.png", args) for c in contents]
-    return [Job(contents[0], Path(args.output or f"results/{stem(contents[0])}_{style_tag}.png"), args)]
+    return [
+        Job(contents[0], Path(args.output or f"results/{stem(contents[0])}_{style_tag}.png"), args)
+    ]
 
 
 @dataclasses.dataclass
@@ -96,7 +138,9 @@ class Plan:
     def budget(self, k) -> int:
         """Evaluations of job ``k``: iterations x maxfun per stage."""
         cfg = self.configs[k]
-        return cfg.iterations * cfg.maxfun * len(self.jobs[k].args.scales or (self.jobs[k].args.size,))
+        return (
+            cfg.iterations * cfg.maxfun * len(self.jobs[k].args.scales or (self.jobs[k].args.size,))
+        )
 
 
 def make_plan(args, say) -> Plan:
@@ -116,7 +160,10 @@ def make_plan(args, say) -> Plan:
     configs = [config_for(job.args, optimizer, save_every) for job in jobs]
     if isinstance(configs[0].init, Path):
         data.load(configs[0].init)  # a bad --init file fails now, not after the first stage
-    style_full = [data.load(s, stand_in_ok=(s == DEFAULT_STYLE and not getattr(args, "style", None))) for s in styles]
+    style_full = [
+        data.load(s, stand_in_ok=(s == DEFAULT_STYLE and not getattr(args, "style", None)))
+        for s in styles
+    ]
     for name, arr in zip(styles, style_full):
         check_side(name, arr)
     say(f"{backend.name()} on {backend.device()}, optimizer {optimizer}")

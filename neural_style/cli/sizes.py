@@ -20,10 +20,16 @@ def check_memory(sizes, cfg, say):
     worst = max(memory.estimate_memory(h, w, cfg, gpu=gpu) for h, w in sizes)
     h, w = sizes[-1]
     where = "on the GPU" if gpu else ""
-    say(f"result {w}x{h} px, estimated peak memory {worst / 1e9:.1f} GB of {available / 1e9:.1f} GB available {where}".rstrip())
+    say(
+        f"result {w}x{h} px, estimated peak memory {worst / 1e9:.1f} GB of "
+        f"{available / 1e9:.1f} GB available {where}".rstrip()
+    )
     if worst > available:
         fit = max(sizes[-1])
-        while fit > 32 and memory.estimate_memory(*scaled_shape((h, w), fit), cfg, gpu=gpu) > available:
+        while (
+            fit > 32
+            and memory.estimate_memory(*scaled_shape((h, w), fit), cfg, gpu=gpu) > available
+        ):
             fit = int(fit * 0.9)
         raise NeuralStyleError(
             f"a {w}x{h} px run needs about {worst / 1e9:.1f} GB but {available / 1e9:.1f} GB is "
@@ -40,8 +46,8 @@ def style_size(shape, longest):
 def check_side(name, arr):
     if min(arr.shape[:2]) < MIN_SIDE:
         raise NeuralStyleError(
-            f"{name}: {arr.shape[1]}x{arr.shape[0]} px is too small for VGG16's five "
-            f"poolings; give an image of at least {MIN_SIDE} px a side"
+            f"{name}: {arr.shape[1]}x{arr.shape[0]} px is too small for VGG16's five poolings; "
+            f"give an image of at least {MIN_SIDE} px a side"
         )
 
 
@@ -51,7 +57,7 @@ def sizes_for(content_full, sizes_wanted):
         h, w = content_full.shape[:2]
         need = math.ceil(MIN_SIDE * max(h, w) / min(h, w))
         raise NeuralStyleError(
-            f"a {sizes[0][1]}x{sizes[0][0]} px result is too small for VGG16's five poolings "
-            f"(at least {MIN_SIDE} px a side); use --size {need} or more"
+            f"a {sizes[0][1]}x{sizes[0][0]} px result is too small for VGG16's five poolings (at "
+            f"least {MIN_SIDE} px a side); use --size {need} or more"
         )
     return sizes

@@ -38,12 +38,19 @@ def grid(sweeps, numbers) -> list[dict]:
     for name, raw in sweeps:
         if not (name in numbers or name == LAYER_SETS):
             raise NeuralStyleError(
-                f"--sweep {name}: not an option that can be swept; use {LAYER_SETS} or one of {', '.join(sorted(numbers))}"
+                f"--sweep {name}: not an option that can be swept; use {LAYER_SETS} or one of "
+                f"{', '.join(sorted(numbers))}"
             )
         try:
-            values = [numbers[name](v) for v in raw] if name in numbers else [tuple(x.strip() for x in v.split(",") if x.strip()) for v in raw]
+            values = (
+                [numbers[name](v) for v in raw]
+                if name in numbers
+                else [tuple(x.strip() for x in v.split(",") if x.strip()) for v in raw]
+            )
         except ValueError:
-            raise NeuralStyleError(f"--sweep {name}={','.join(raw)}: not all values are numbers") from None
+            raise NeuralStyleError(
+                f"--sweep {name}={','.join(raw)}: not all values are numbers"
+            ) from None
         axes.append([(name, v) for v in values])
     if len({name for name, _ in sweeps}) != len(sweeps):
         raise NeuralStyleError("--sweep names an option twice; give each option once")
@@ -88,7 +95,11 @@ def contact_sheet(sweeps, grid, results, path) -> Path:
     row_keys = list(itertools.product(*axes[:-1]))
     by_setting = {tuple(_text(s[n]) for n in names): img for s, img in results}
     rows = [[by_setting.get((*row, col)) for col in cols] for row in row_keys]
-    row_titles = ["\n".join(f"{n}={v}" for n, v in zip(names[:-1], row)) for row in row_keys] if len(names) > 1 else None
+    row_titles = (
+        ["\n".join(f"{n}={v}" for n, v in zip(names[:-1], row)) for row in row_keys]
+        if len(names) > 1
+        else None
+    )
     fig = labelled_grid(rows, row_titles, [f"{names[-1]}={c}" for c in cols])
     path = save_figure(fig, Path(path))
     plt.close(fig)
@@ -103,10 +114,17 @@ def _axes(names, grid):
 def finish(args, grid, done, say):
     """After a sweep: the contact sheet beside ``--output`` and, with ``--logdir``, the
     HParams data.  ``done``: ``[(Job, Result)]`` of the settings that finished."""
-    sheet = contact_sheet(args.sweep, grid, [(j.setting, r.image) for j, r in done], done[0][0].output.parent.with_suffix(".png"))
+    sheet = contact_sheet(
+        args.sweep,
+        grid,
+        [(j.setting, r.image) for j, r in done],
+        done[0][0].output.parent.with_suffix(".png"),
+    )
     say(f"contact sheet: {sheet}")
     if args.logdir:
-        write_hparams(args.logdir, args.sweep, grid, [(j.setting, j.args.logdir, r) for j, r in done])
+        write_hparams(
+            args.logdir, args.sweep, grid, [(j.setting, j.args.logdir, r) for j, r in done]
+        )
         say(f"TensorBoard (HParams): tensorboard --logdir {shlex.quote(args.logdir)}")
 
 
@@ -123,14 +141,19 @@ def write_hparams(logdir, sweeps, grid, runs):
     def value(v):
         return _text(v) if isinstance(v, tuple) else float(v)
 
-    hparams = [hp.HParam(name, hp.Discrete(sorted({value(s[name]) for s in grid}))) for name, _ in sweeps]
+    hparams = [
+        hp.HParam(name, hp.Discrete(sorted({value(s[name]) for s in grid}))) for name, _ in sweeps
+    ]
     metrics = [hp.Metric("loss/total", display_name="final loss")]
     parent = SummaryWriter(logdir)
     parent.add(hp.hparams_config_pb(hparams, metrics), 0)
     parent.close()
     for setting, child, result in runs:
         writer = SummaryWriter(child)
-        writer.add(hp.hparams_pb({name: value(v) for name, v in setting.items()}, trial_id=label(setting)), 0)
+        writer.add(
+            hp.hparams_pb({name: value(v) for name, v in setting.items()}, trial_id=label(setting)),
+            0,
+        )
         if result.losses and math.isfinite(result.losses[-1]):
             writer.scalar("final/loss", result.losses[-1], len(result.losses) - 1)
         writer.close()

@@ -87,7 +87,9 @@ class Kind:
         """The further inputs (one row) a request's ``looks`` (its "style" / "style_mix")
         ask of a network that ``describe`` gave ``described``; None: the image alone."""
         if looks.keys() & {"style", "style_mix"}:
-            raise NeuralStyleError("this model has one style: \"style\" and \"style_mix\" are for a many-style model")
+            raise NeuralStyleError(
+                'this model has one style: "style" and "style_mix" are for a many-style model'
+            )
         return None
 
     def sample(self, net, photos):
@@ -122,12 +124,17 @@ class Kind:
     def check_styles(self, n):
         """Raise for a number of style names the kind cannot train (0: none given)."""
         if n > 1:
-            raise NeuralStyleError(f"a {self.title} takes one style, not {n}; use --task multistyle for several")
+            raise NeuralStyleError(
+                f"a {self.title} takes one style, not {n}; use --task multistyle for several"
+            )
 
     def check_size(self, size):
         """Raise for a training crop side the network cannot take."""
         if size < self.min_side or size % self.multiple:
-            raise NeuralStyleError(f"size {size} is not valid; give a multiple of {self.multiple} of at least {self.min_side} px")
+            raise NeuralStyleError(
+                f"size {size} is not valid; give a multiple of {self.multiple} of at least "
+                f"{self.min_side} px"
+            )
 
     def prepare(self, net):
         """A loaded network, made to take any image size: a file trained on fixed-size
@@ -136,7 +143,9 @@ class Kind:
 
         if tuple(net.inputs[0].shape[1:3]) == (None, None):
             return net
-        sized = keras.models.clone_model(net, input_tensors=keras.Input((None, None, 3), name="image"))
+        sized = keras.models.clone_model(
+            net, input_tensors=keras.Input((None, None, 3), name="image")
+        )
         sized.set_weights(net.get_weights())
         return sized
 
@@ -192,7 +201,10 @@ def kind_of(net, meta) -> Kind | None:
     lesson's builders gave the network; None for neither."""
     if "kind" in meta:
         if meta["kind"] not in KINDS:
-            raise NeuralStyleError(f"a network of kind {meta['kind']!r}, which this version of neural_style does not know ({', '.join(KINDS)}); update neural_style")
+            raise NeuralStyleError(
+                f"a network of kind {meta['kind']!r}, which this version of neural_style does not "
+                f"know ({', '.join(KINDS)}); update neural_style"
+            )
         return KINDS[meta["kind"]]
     return next((k for name, k in KINDS.items() if net.name.startswith(name + "_")), None)
 

@@ -34,7 +34,12 @@ def reflect_pad(x, top, bottom, left, right, passes=7):
         if all(isinstance(p, int) and p == 0 for p in (top, bottom, left, right)):
             break
         h, w = ops.shape(x)[1], ops.shape(x)[2]
-        t, b, le, r = smaller(top, h - 1), smaller(bottom, h - 1), smaller(left, w - 1), smaller(right, w - 1)
+        t, b, le, r = (
+            smaller(top, h - 1),
+            smaller(bottom, h - 1),
+            smaller(left, w - 1),
+            smaller(right, w - 1),
+        )
         x = ops.pad(x, [[0, 0], [t, b], [le, r], [0, 0]], mode="reflect")
         top, bottom, left, right = top - t, bottom - b, left - le, right - r
     if channels is None:
@@ -78,4 +83,6 @@ def run(net, x, kind=None, *extra):
         return net(x, *extra)
     from neural_style import backend
 
-    return backend.to_numpy(forward(net, kind)(backend.to_tensor(x), *map(backend.to_tensor, extra)))
+    return backend.to_numpy(
+        forward(net, kind)(backend.to_tensor(x), *map(backend.to_tensor, extra))
+    )

@@ -28,10 +28,14 @@ def style_weights(names, style=None, mix=None) -> np.ndarray:
     mix = mix or {style or names[0]: 1.0}
     unknown = [n for n in mix if n not in names]
     if unknown:
-        raise NeuralStyleError(f"the network has no style {unknown[0]!r}; its styles: {', '.join(names)}")
+        raise NeuralStyleError(
+            f"the network has no style {unknown[0]!r}; its styles: {', '.join(names)}"
+        )
     values = np.array([float(mix.get(n, 0.0)) for n in names])
     if not np.all(np.isfinite(values)) or (values < 0).any() or values.sum() <= 0:
-        raise NeuralStyleError(f"style weights {mix} are not valid; give weights of 0 or more, at least one above 0")
+        raise NeuralStyleError(
+            f"style weights {mix} are not valid; give weights of 0 or more, at least one above 0"
+        )
     return (values / values.sum()).astype(np.float32)
 
 
@@ -54,19 +58,26 @@ class MultiStyleKind(StyleKind):
         return False  # conditional instance normalisation: each image by its own statistics
 
     def describe(self, meta) -> dict:
-        return {**super().describe(meta), "styles": list(meta.get("config", {}).get("style_names", []))}
+        return {
+            **super().describe(meta),
+            "styles": list(meta.get("config", {}).get("style_names", [])),
+        }
 
     def request_inputs(self, described, looks):
         return style_weights(described["styles"], looks.get("style"), looks.get("style_mix"))
 
     def check_styles(self, n):
         if n < 2:
-            raise NeuralStyleError(f"a many-style network needs two styles or more (style_names), not {n}; use --task style for one")
+            raise NeuralStyleError(
+                f"a many-style network needs two styles or more (style_names), not {n}; use "
+                "--task style for one"
+            )
 
     def build(self, cfg):
         from neural_style import nets
 
-        norm = "demod" if cfg.norm == "demod" else "instance"  # the lesson's "batch" default means instance here
+        # the lesson's "batch" default means instance here
+        norm = "demod" if cfg.norm == "demod" else "instance"
         return nets.style_net(styles=len(cfg.style_names), norm=norm)
 
     def conditions(self, n, cfg, first):
@@ -76,7 +87,9 @@ class MultiStyleKind(StyleKind):
     def sample(self, net, photos):
         """Sample i in style i mod n."""
         n = net.inputs[1].shape[-1]
-        return net.predict([photos, np.eye(n, dtype=np.float32)[np.arange(len(photos)) % n]], verbose=0)
+        return net.predict(
+            [photos, np.eye(n, dtype=np.float32)[np.arange(len(photos)) % n]], verbose=0
+        )
 
     def framed(self, model, x, weights=None):
         return super().framed(lambda padded, **kw: model([padded, weights], **kw), x)
@@ -84,12 +97,18 @@ class MultiStyleKind(StyleKind):
     def looks_for(self, meta, looks):
         """``style`` / ``style_mix`` by the names saved with the network, as weights."""
         looks = dict(looks)
-        names = meta.get("config", {}).get("style_names") or [f"style{i}" for i in range(meta.get("styles", 0))]
-        looks["weights"] = style_weights(names, looks.pop("style", None), looks.pop("style_mix", None))
+        names = meta.get("config", {}).get("style_names") or [
+            f"style{i}" for i in range(meta.get("styles", 0))
+        ]
+        looks["weights"] = style_weights(
+            names, looks.pop("style", None), looks.pop("style_mix", None)
+        )
         return looks
 
     def apply(self, net, image, size=None, weights=None, **looks):
-        weights = np.eye(net.inputs[1].shape[-1], dtype=np.float32)[0] if weights is None else weights
+        weights = (
+            np.eye(net.inputs[1].shape[-1], dtype=np.float32)[0] if weights is None else weights
+        )
         return stylise(net, image, size, weights=weights, kind=self, **looks)
 
 

@@ -32,7 +32,10 @@ def stylise(net, image, size=None, strength=1.0, original_colors=False, weights=
     from neural_style import images
 
     if not 0 <= strength <= 1:
-        raise NeuralStyleError(f"strength={strength!r} is not valid; give a number from 0 (the photo) to 1 (the network's result)")
+        raise NeuralStyleError(
+            f"strength={strength!r} is not valid; give a number from 0 (the photo) to 1 (the "
+            "network's result)"
+        )
     image = np.asarray(image)
     h, w = image.shape[:2]
     x = images.resize(image, size=size, resample="bicubic") if size and size != max(h, w) else image
@@ -87,13 +90,16 @@ class StyleKind(Kind):
         if style is None or (isinstance(style, (list, tuple)) and not style):
             raise NeuralStyleError(f"a {self.title} needs a style image")
         terms = {term: getattr(cfg, term) for term in OPTIONAL_TERMS}
-        trainer = perceptual.style_trainer(net, style, weights, style_weight=cfg.style_weight, **terms)
+        trainer = perceptual.style_trainer(
+            net, style, weights, style_weight=cfg.style_weight, **terms
+        )
         metrics = {name: ["mae"] for name in ("style", "content") + self.terms(cfg)}
         trainer.compile(keras.optimizers.Adam(cfg.lr), loss={"loss": "mae"}, metrics=metrics)
         return trainer
 
     def batch(self, crops, cfg, first, rngs):
-        zeros = np.zeros((len(crops), 1), np.float32)  # the lesson's trick: the model's output is its loss
+        # the lesson's trick: the model's output is its loss
+        zeros = np.zeros((len(crops), 1), np.float32)
         targets = {"loss": zeros, "style": zeros, "content": zeros}
         inputs = (crops, crops) + self.conditions(len(crops), cfg, first)
         if cfg is not None and cfg.stability:
@@ -113,8 +119,14 @@ class StyleKind(Kind):
     def borders(self, h, w):
         """Bottom and right, up to a multiple of 4 (the two stride-2 convolutions) of at
         least 44 px (the network's own reflection padding of 40 px needs more than 40)."""
-        m = self.multiple  # (m - n % m) % m, not -n % m: ONNX's Mod of a negative number is not Python's
-        return 0, larger(self.min_side, h + (m - h % m) % m) - h, 0, larger(self.min_side, w + (m - w % m) % m) - w
+        # (m - n % m) % m, not -n % m: ONNX's Mod of a negative number is not Python's
+        m = self.multiple
+        return (
+            0,
+            larger(self.min_side, h + (m - h % m) % m) - h,
+            0,
+            larger(self.min_side, w + (m - w % m) % m) - w,
+        )
 
     def apply(self, net, image, size=None, **looks):
         return stylise(net, image, size, **looks)

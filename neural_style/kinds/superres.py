@@ -9,7 +9,8 @@ from neural_style.kinds import Kind, register
 from neural_style.kinds.framing import run, smaller
 from neural_style.kinds.style import ACTIVATIONS_AT_PEAK
 
-PAD = 8  # low-res px reflected around an input (border effects of the 9x9 convolutions reach ~14 px out)
+# low-res px reflected around an input (border effects of the 9x9 convolutions reach ~14 px out)
+PAD = 8
 SCALE = 4  # two 2x upsamplings
 
 
