@@ -26,11 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from neural_style import backend, debugdump, distributed, kinds
+from neural_style import backend, callbacks, checkpoints, debugdump, distributed, kinds
 from neural_style.backend import keras
 from neural_style.config import TrainConfig
 from neural_style.errors import NeuralStyleError
-from neural_style.files import atomic_write
 from neural_style.imagestream import ImageStream
 from neural_style.signals import stop_requests
 
@@ -40,134 +39,6 @@ def build(cfg: TrainConfig, style=None, weights="imagenet"):
     kind = kinds.get(cfg.task)
     net = kind.build(cfg)
     return net, kind.trainer(net, cfg, style, weights)
-
-
-def checkpoint_path(output) -> Path:
-    """``OUTPUT.ckpt.npz``: the resumable state beside the network."""
-    return Path(str(output) + ".ckpt.npz")
-
-
-def save_checkpoint(net, trainer, output, epoch, cfg, extra=None):
-    """Write the network (``output``, with its kind) and the resumable state, each atomically."""
-    kinds.save_net(net, output, cfg.task, config=dataclasses.asdict(cfg), epochs=epoch)
-    state = {f"net_{i}": backend.to_numpy(v) for i, v in enumerate(net.weights)}
-    state |= {f"opt_{i}": backend.to_numpy(v) for i, v in enumerate(trainer.optimizer.variables)}
-    meta = {"epoch": epoch, "config": dataclasses.asdict(cfg), **(extra or {})}
-    atomic_write(checkpoint_path(output), lambda tmp: np.savez(tmp, meta=json.dumps(meta), **state))
-
-
-def load_checkpoint(net, trainer, output) -> dict:
-    """Restore what ``save_checkpoint`` wrote; returns its metadata (``epoch``, ...)."""
-    path = checkpoint_path(output)
-    if not path.exists():
-        raise NeuralStyleError(
-            f"{path}: no checkpoint to resume from; train without --resume first"
-        )
-    with np.load(path) as z:
-        if not trainer.optimizer.built:
-            trainer.optimizer.build(trainer.trainable_variables)
-        n_net, n_opt = len(net.weights), sum(k.startswith("opt_") for k in z.files)
-        if sum(k.startswith("net_") for k in z.files) != n_net or n_opt not in (
-            0,
-            len(trainer.optimizer.variables),
-        ):
-            raise NeuralStyleError(
-                f"{path}: the checkpoint is of another network; train it afresh or choose another "
-                "-o"
-            )
-        for i, v in enumerate(net.weights):
-            v.assign(z[f"net_{i}"])
-        for i in range(n_opt):  # none: a warm start (release/warm_start.py), Adam starts afresh
-            trainer.optimizer.variables[i].assign(z[f"opt_{i}"])
-        return json.loads(str(z["meta"]))
-
-
-class _Progress(keras.callbacks.Callback):
-    """One tqdm bar over every step of every epoch, the loss terms beside it."""
-
-    def __init__(self, total, initial, enabled):
-        from tqdm import tqdm
-
-        self.bar = tqdm(
-            total=total,
-            initial=initial,
-            unit="step",
-            desc="training",
-            disable=not enabled,
-            dynamic_ncols=True,
-        )
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.bar.update(1)
-        self.bar.set_postfix({k: f"{v:.4g}" for k, v in (logs or {}).items()}, refresh=False)
-
-
-class _Log(keras.callbacks.Callback):
-    """Every step's loss (Keras' running mean over its epoch) and, with a TensorBoard
-    writer, the loss terms per step and the network's output on ``samples`` per epoch."""
-
-    def __init__(self, net, kind, writer, samples, shown):
-        self.net, self.kind, self.writer, self.samples, self.shown, self.losses = (
-            net,
-            kind,
-            writer,
-            samples,
-            shown,
-            [],
-        )
-
-    def on_train_batch_end(self, batch, logs=None):
-        logs = logs or {}
-        self.losses.append(float(logs.get("loss", float("nan"))))
-        if self.writer and math.isfinite(self.losses[-1]):
-            for k, v in logs.items():
-                self.writer.scalar(f"train/{k}", float(v), len(self.losses))
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.writer and self.samples is not None and not self.model.stop_training:
-            for i, img in enumerate(self.kind.sample(self.net, self.samples)[: self.shown]):
-                self.writer.image(f"sample/{i}", np.clip(img, 0, 255).astype(np.uint8), epoch + 1)
-        if self.writer:
-            self.writer.flush()
-
-
-class _Checkpoint(keras.callbacks.Callback):
-    """After each completed epoch, the network and the resumable state (written by one
-    process of a run across hosts).  An epoch that stopped early (Ctrl-C, a non-finite
-    loss) is not complete: nothing is saved."""
-
-    def __init__(self, net, output, cfg, first, writes=True):
-        self.net, self.output, self.cfg, self.epochs_done, self.writes = (
-            net,
-            output,
-            cfg,
-            first,
-            writes,
-        )
-
-    def on_epoch_end(self, epoch, logs=None):
-        if not self.model.stop_training:
-            self.epochs_done = epoch + 1
-            if self.writes:
-                save_checkpoint(self.net, self.model, self.output, self.epochs_done, self.cfg)
-
-
-class _Interrupt(keras.callbacks.Callback):
-    """Ctrl-C (or SIGTERM) stops training after the current step, keeping what was learnt.
-    Across processes they agree after every step (one tiny all-gather), so that a signal
-    to any stops all at the same step, never one process waiting for the others."""
-
-    def __init__(self, trainer, processes):
-        self.trainer, self.processes, self.asked = trainer, processes, False
-
-    def request(self):  # from the signal handler
-        self.asked = True
-        if self.processes == 1:
-            self.trainer.stop_training = True
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.processes > 1 and distributed.any_process(self.asked):
-            self.asked = self.trainer.stop_training = True
 
 
 @dataclasses.dataclass
@@ -223,95 +94,103 @@ def train(
     with distribution:
         net, trainer = build(cfg, style, weights)
         watchers = debugdump.start(debug_dump, trainer) if debug_dump else []
-        first = load_checkpoint(net, trainer, output)["epoch"] if resume else 0
-        stream = ImageStream(
-            files,
-            cfg.size,
-            cfg.batch_size,
-            cfg.task,
-            cfg.steps,
-            cfg.seed,
-            cfg.workers,
-            shard=(index, count),
-            cfg=cfg,
+        first = checkpoints.load_checkpoint(net, trainer, output)["epoch"] if resume else 0
+        stream = _stream(files, cfg, (index, count), first)
+        run = _Run(net, trainer, output, cfg, stream, first, n_devices, logdir, progress)
+        start, stopped = time.perf_counter(), None
+        try:
+            stopped = _fit(run, watchers)
+        finally:  # also on an error: stop watching
+            if debug_dump:
+                stopped = debugdump.finish(debug_dump, stopped, watchers, stream)
+        seconds = time.perf_counter() - start
+    return _finish(run, stopped, seconds)
+
+
+class _Run:
+    """One run's parts: the network, its loss model, the stream, and the callbacks (each
+    process writes nothing but process 0; samples only alone: predicting across processes
+    would need them all)."""
+
+    def __init__(self, net, trainer, output, cfg, stream, first, n_devices, logdir, progress):
+        index, count = distributed.process()
+        self.net, self.trainer, self.output, self.cfg = net, trainer, output, cfg
+        self.stream, self.first, self.index = stream, first, index
+        steps = stream.steps
+        self.progress = callbacks.Progress(
+            cfg.epochs * steps, first * steps, progress and index == 0
         )
-        stream.epoch = first
-        progress = _Progress(
-            cfg.epochs * stream.steps, first * stream.steps, progress and index == 0
-        )
-        # samples only in one process: predicting across processes would need them all
-        log = _Log(
+        self.log = callbacks.Log(
             net,
             stream.kind,
             _writer(logdir, cfg) if index == 0 else None,
             _samples(stream, cfg.samples, n_devices) if count == 1 else None,
             cfg.samples,
         )
-        checkpoint, interrupt, history = (
-            _Checkpoint(net, output, cfg, first, writes=index == 0),
-            _Interrupt(trainer, count),
-            keras.callbacks.History(),
-        )
-        callbacks = [
-            progress,
-            log,
-            *watchers,
-            keras.callbacks.TerminateOnNaN(raise_error=True),
-            interrupt,
-            checkpoint,
-            history,
-            keras.callbacks.LearningRateScheduler(lambda epoch, lr: cfg.lr_at(epoch)),
-        ]
-        stopped, start = None, time.perf_counter()
-        with stop_requests(interrupt.request):
-            # shuffle=False: the stream shuffles by (seed, epoch) itself, so a resumed run sees the
+        self.checkpoint = callbacks.Checkpoint(net, output, cfg, first, writes=index == 0)
+        self.interrupt = callbacks.Interrupt(trainer, count)
+        self.history = keras.callbacks.History()
+
+
+def _fit(run, watchers) -> str | None:
+    """Keras ``fit`` with the run's callbacks, Ctrl-C a request to stop; why it stopped
+    early: a non-finite loss (TerminateOnNaN raises before the epoch's end is saved)."""
+    cfg = run.cfg
+    schedule = keras.callbacks.LearningRateScheduler(lambda epoch, lr: cfg.lr_at(epoch))
+    every = [run.progress, run.log, *watchers, keras.callbacks.TerminateOnNaN(raise_error=True)]
+    every += [run.interrupt, run.checkpoint, run.history, schedule]
+    with stop_requests(run.interrupt.request):
+        try:
+            # shuffle=False: the stream shuffles by (seed, epoch), so a resumed run sees the
             # same batches
-            try:
-                trainer.fit(
-                    stream,
-                    epochs=cfg.epochs,
-                    initial_epoch=first,
-                    callbacks=callbacks,
-                    verbose=0,
-                    shuffle=False,
-                )
-            # TerminateOnNaN(raise_error=True): stops before the epoch's end is saved
-            except RuntimeError as e:
-                if "NaN or Inf loss" not in str(e):
-                    raise
-                stopped = f"the loss became {log.losses[-1]}"
-            finally:
-                stopped = (
-                    debugdump.finish(debug_dump, stopped, watchers, stream)
-                    if debug_dump
-                    else stopped
-                )
-        seconds = time.perf_counter() - start
-    progress.bar.close()
-    if log.writer:
-        log.writer.close()
-    if interrupt.asked:  # resume repeats the interrupted epoch, from these weights
-        stopped = "interrupted"
-        if index == 0:
-            save_checkpoint(
-                net, trainer, output, checkpoint.epochs_done, cfg, {"interrupted": True}
+            run.trainer.fit(
+                run.stream,
+                epochs=cfg.epochs,
+                initial_epoch=run.first,
+                callbacks=every,
+                verbose=0,
+                shuffle=False,
             )
-    elif stopped and not checkpoint_path(output).exists():
+        except RuntimeError as e:
+            if "NaN or Inf loss" not in str(e):
+                raise
+            return f"the loss became {run.log.losses[-1]}"
+    return None
+
+
+def _finish(run, stopped, seconds) -> TrainResult:
+    """Close the bar and the log; after Ctrl-C, save where it stopped (resume repeats the
+    interrupted epoch from these weights); after a non-finite loss, go back to the last
+    checkpoint."""
+    run.progress.bar.close()
+    if run.log.writer:
+        run.log.writer.close()
+    net, trainer, output, done = run.net, run.trainer, run.output, run.checkpoint.epochs_done
+    if run.interrupt.asked:
+        stopped = "interrupted"
+        if run.index == 0:
+            checkpoints.save_checkpoint(net, trainer, output, done, run.cfg, {"interrupted": True})
+    elif stopped and not checkpoints.checkpoint_path(output).exists():
         raise NeuralStyleError(
-            f"{stopped} after {len(log.losses)} steps, before any checkpoint; lower --lr"
+            f"{stopped} after {len(run.log.losses)} steps, before any checkpoint; lower --lr"
         )
     elif stopped:
-        load_checkpoint(net, trainer, output)
+        checkpoints.load_checkpoint(net, trainer, output)
+    skipped = sorted(map(str, run.stream.skipped))
+    losses = run.log.losses
     return TrainResult(
-        net,
-        history.history,
-        checkpoint.epochs_done,
-        len(log.losses),
-        seconds,
-        stopped,
-        sorted(map(str, stream.skipped)),
-        log.losses,
+        net, run.history.history, done, len(losses), seconds, stopped, skipped, losses
     )
+
+
+def _stream(files, cfg, shard, first) -> ImageStream:
+    """The run's batches of random crops of ``files``: this process's ``shard`` (index,
+    count) of each, from epoch ``first``."""
+    stream = ImageStream(
+        files, cfg.size, cfg.batch_size, cfg.task, cfg.steps, cfg.seed, cfg.workers, shard, cfg
+    )
+    stream.epoch = first
+    return stream
 
 
 def _check(cfg, output) -> Path:

@@ -21,7 +21,7 @@ import json
 import numpy as np
 from PIL import Image
 
-from neural_style import data, kinds, nets, training
+from neural_style import checkpoints, data, kinds, nets
 from neural_style.backend import keras
 from neural_style.config import TrainConfig
 from neural_style.files import atomic_write
@@ -99,7 +99,7 @@ def main(argv=None):
     state = {f"net_{i}": np.asarray(v) for i, v in enumerate(new.weights)}
     meta = {"epoch": 0, "config": dataclasses.asdict(cfg), "warm_start": str(args.old)}
     atomic_write(
-        training.checkpoint_path(args.new),
+        checkpoints.checkpoint_path(args.new),
         lambda tmp: np.savez(tmp, meta=json.dumps(meta), **state),
     )
     print(

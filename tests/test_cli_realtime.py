@@ -299,10 +299,7 @@ def test_shipped_network_by_name(tmp_path):
     # 13
     assert img.shape == photo.shape and np.abs(img - photo).mean() > 30
     # the short option routes to the same job
-    for short in (
-        ["-m", "starry_night"],
-        ["-mstarry_night"],
-    ):
+    for short in (["-m", "starry_night"], ["-mstarry_night"]):
         assert (
             cli.main([*short, "-c", "tubingen", "--size", "96", "-o", str(tmp_path / "m.png")]) == 0
         )
@@ -464,9 +461,9 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(photos, tmp_path, weights_path):
     assert meta["interrupted"] and meta["epoch"] == 0
     with np.load(out.with_name("net.keras.ckpt.npz")) as z:
         saved = {k: z[k] for k in z.files if k != "meta"}
-    from neural_style import training
+    from neural_style import checkpoints
 
-    restored, load = {}, training.load_checkpoint
+    restored, load = {}, checkpoints.load_checkpoint
 
     def recording_load(net, trainer, output):  # what the resumed run holds right after restoring
         meta = load(net, trainer, output)
@@ -476,7 +473,7 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(photos, tmp_path, weights_path):
         )
         return meta
 
-    training.load_checkpoint = recording_load
+    checkpoints.load_checkpoint = recording_load
     try:
         assert (
             cli.main(
@@ -502,7 +499,7 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(photos, tmp_path, weights_path):
             == 0
         )
     finally:
-        training.load_checkpoint = load
+        checkpoints.load_checkpoint = load
     assert restored.keys() == saved.keys()
     for k in saved:  # the interrupted run's weights and Adam's moments, not a fresh start
         np.testing.assert_array_equal(restored[k], saved[k], err_msg=k)
@@ -667,13 +664,13 @@ def test_a_shipped_network_whose_sha256_differs_is_refused(tmp_path, monkeypatch
 def test_a_loss_that_becomes_non_finite_stops_the_command_with_its_checkpoint(
     photos, tmp_path, capsys, monkeypatch, weights_path
 ):
-    from neural_style import training
+    from neural_style import checkpoints
     from neural_style.imagestream import ImageStream
 
-    crops, save = ImageStream.__getitem__, training.save_checkpoint
+    crops, save = ImageStream.__getitem__, checkpoints.save_checkpoint
     saved = []
     monkeypatch.setattr(
-        training, "save_checkpoint", lambda *a, **k: (saved.append(a[3]), save(*a, **k))
+        checkpoints, "save_checkpoint", lambda *a, **k: (saved.append(a[3]), save(*a, **k))
     )
 
     def overflow_after_a_checkpoint(self, index):  # content targets whose squares overflow float32

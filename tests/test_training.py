@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from neural_style import data, training
+from neural_style import checkpoints, data, training
 from neural_style.errors import NeuralStyleError
 from neural_style.imagestream import ImageStream, list_images
 
@@ -153,7 +153,7 @@ def test_non_finite_loss_keeps_the_last_good_checkpoint(folder, style, tmp_path,
     files = list_images([folder])
     crops = ImageStream.__getitem__
     saved = []  # the weights at each checkpoint, copied as they are written
-    save = training.save_checkpoint
+    save = checkpoints.save_checkpoint
 
     def recording_save(net, *args, **kwargs):
         saved.append([w.copy() for w in net.get_weights()])
@@ -165,7 +165,7 @@ def test_non_finite_loss_keeps_the_last_good_checkpoint(folder, style, tmp_path,
         return ((x, np.full_like(target, 1e30)), y) if saved else ((x, target), y)
 
     monkeypatch.setattr(ImageStream, "__getitem__", overflow_at_epoch_2)
-    monkeypatch.setattr(training, "save_checkpoint", recording_save)
+    monkeypatch.setattr(checkpoints, "save_checkpoint", recording_save)
     r = training.train(
         small(), files, tmp_path / "n.keras", style=style, weights=None, progress=False
     )
