@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,35 +26,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from bench import cpu_name, tf_matmul_peak, versions, write_report  # noqa: E402
 from realtime import conv_gflops  # noqa: E402
-from serving import stop  # noqa: E402
 
 SIZES = (256, 384)
 SECONDS = 20  # measured per row, after the first frame
-
-
-def start_server(models=("starry_night", "paintings")):
-    """``neural-style serve`` on a free port; (process, url) once it serves."""
-    from neural_style import rollout
-
-    port = rollout.free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "neural_style",
-        "serve",
-        "--model",
-        *models,
-        "--port",
-        str(port),
-        "--stop-after",
-        "1200",
-        "-q",
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    for line in process.stdout:
-        if line.startswith("serving "):
-            return process, f"http://127.0.0.1:{port}"
-    raise RuntimeError(f"`{' '.join(command)}` exited with {process.wait()}")
 
 
 def camera_fps(chromium, url, size, via, threads) -> tuple[float, tuple]:
@@ -117,9 +90,8 @@ def clip(folder) -> Path:
 
 
 def main():
-    from playwright.sync_api import sync_playwright
-
     from neural_style import browser, inference
+    from neural_style.localserver import LocalServer
 
     chromium_path = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium_path is None or browser.runtime_file("ort.wasm.min.js") is None:
@@ -132,44 +104,35 @@ def main():
     onnx_bytes = browser.onnx_bytes("starry_night", network)
     peak = tf_matmul_peak()
     cores = os.cpu_count() or 1
-    process, url = start_server()
-    rows = []
-    try:
-        with tempfile.TemporaryDirectory() as folder, sync_playwright() as p:
-            fake = [
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-video-capture={clip(folder)}",
-            ]
-            chromium = p.chromium.launch(
-                executable_path=chromium_path, args=["--no-sandbox", *fake]
-            )
-            for size in SIZES:
-                for via, threads in (("browser", 1), ("browser", cores), ("server", cores)):
-                    fps, shape = camera_fps(chromium, url, size, via, threads)
-                    rows.append(
-                        (
-                            size,
-                            shape,
-                            f"{'WebAssembly' if via == 'browser' else 'the server'}, {threads} "
-                            f"thread{'s' * (threads > 1)}",
-                            fps,
-                        )
-                    )
-                    print(rows[-1], flush=True)
-                rows.append(
-                    (
-                        size,
-                        shape,
-                        f"ONNX Runtime (Python, native), {cores} threads",
-                        native_fps(onnx_bytes, shape),
-                    )
-                )
-            screenshot(chromium, url, HERE.parent / "figures" / "serve_camera.png")
-            chromium.close()
-    finally:
-        stop(process)
+    with LocalServer(["starry_night", "paintings"], stop_after=1200) as server:
+        rows = measure(server.url, chromium_path, onnx_bytes, cores)
     write_report(report(rows, network, peak), HERE / "RESULTS.md")
+
+
+def measure(url, chromium_path, onnx_bytes, cores) -> list:
+    """Frames per second in Chromium (WebAssembly, 1 and ``cores`` threads; through the
+    server) and natively, at each size: rows (size, painted shape, how, fps)."""
+    from playwright.sync_api import sync_playwright
+
+    rows = []
+    with tempfile.TemporaryDirectory() as folder, sync_playwright() as p:
+        fake = [
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={clip(folder)}",
+        ]
+        chromium = p.chromium.launch(executable_path=chromium_path, args=["--no-sandbox", *fake])
+        for size in SIZES:
+            for via, threads in (("browser", 1), ("browser", cores), ("server", cores)):
+                fps, shape = camera_fps(chromium, url, size, via, threads)
+                how = "WebAssembly" if via == "browser" else "the server"
+                rows.append((size, shape, f"{how}, {threads} thread{'s' * (threads > 1)}", fps))
+                print(rows[-1], flush=True)
+            native = f"ONNX Runtime (Python, native), {cores} threads"
+            rows.append((size, shape, native, native_fps(onnx_bytes, shape)))
+        screenshot(chromium, url, HERE.parent / "figures" / "serve_camera.png")
+        chromium.close()
+    return rows
 
 
 def report(rows, network, peak):

@@ -17,7 +17,8 @@ from ray import serve
 
 from neural_style import formats, restapi
 from neural_style.errors import NeuralStyleError
-from neural_style.serving import Ingress, ModelVersion
+from neural_style.ingress import Ingress
+from neural_style.serving import ModelVersion
 
 
 def versions_in(folder) -> list[int]:
@@ -63,13 +64,8 @@ class Server:
         replicas=1,
     ):
         self.sources, self.host, self.port = dict(sources), host, port
-        self.batching, self.max_pixels, self.address, self.max_memory = (
-            batching,
-            max_pixels,
-            address,
-            max_memory,
-        )
-        self.replicas = replicas
+        self.batching, self.max_pixels, self.address = batching, max_pixels, address
+        self.max_memory, self.replicas = max_memory, replicas
         self.current = {}  # name -> served version
         self.states = {}  # name -> {version: (state, info, error)}: what the ingress was told
         self.failed = {}  # name -> (version, signature of its files) that failed to load
@@ -207,49 +203,3 @@ class Server:
 
         serve.shutdown()
         ray.shutdown()
-
-
-def default_sources() -> dict:
-    """The shipped networks, by name."""
-    from neural_style import inference
-
-    return {name: name for name in inference.shipped_models()}
-
-
-def check_sources(models) -> dict:
-    """``--model`` values -> {name: source}: a shipped name, a ``.keras`` file, or an
-    exported model's folder of versions (``neural-style export``'s ``DIR/NAME``)."""
-    from neural_style import inference
-    from neural_style.errors import NeuralStyleError
-
-    sources = {}
-    for item in models:
-        path = Path(item)
-        if path.is_dir():
-            if not versions_in(path):
-                raise NeuralStyleError(
-                    f"--model {item}: no version folder (N/ with "
-                    f"{' or '.join(f.loads for f in formats.FORMATS.values())}); give DIR/NAME "
-                    "from `neural-style export`"
-                )
-            sources[path.name] = str(path.resolve())
-        elif item in inference.shipped_models() and not path.exists():
-            sources[item] = item
-        elif path.suffix == ".keras" and path.is_file():
-            sources[path.stem] = str(path.resolve())
-        else:
-            raise NeuralStyleError(
-                f"--model {item}: not a shipped network "
-                f"({', '.join(inference.shipped_models())}), a .keras file or an exported model's "
-                "folder"
-            )
-    return sources
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1 (for tests and benchmarks)."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

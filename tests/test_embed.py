@@ -113,10 +113,7 @@ def test_the_command_writes_what_the_projector_reads_and_tensorboard_serves_it(t
     config = (logdir / "projector_config.pbtxt").read_text()
     assert 'metadata_path: "metadata.tsv"' in config and 'image_path: "sprite.png"' in config
     # 6 thumbnails: a 3x3 grid
-    assert Image.open(logdir / "sprite.png").size == (
-        3 * embed.THUMB,
-        3 * embed.THUMB,
-    )
+    assert Image.open(logdir / "sprite.png").size == (3 * embed.THUMB, 3 * embed.THUMB)
     for argv, message in [
         (["embed", str(tmp_path / "missing.png"), "--logdir", str(tmp_path / "x")], "missing.png"),
         (
@@ -129,9 +126,9 @@ def test_the_command_writes_what_the_projector_reads_and_tensorboard_serves_it(t
         assert message in err and len(err.splitlines()) == 1, err
     assert not (tmp_path / "x").exists()
     # TensorBoard's own projector plugin, on the loopback address only, finds the run and its tensor
-    from neural_style import rollout
+    from neural_style import localserver
 
-    port = rollout.free_port()
+    port = localserver.free_port()
     board = FIGURE.serve(logdir, port)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -8,12 +8,8 @@ import io
 import ipaddress
 import json
 import os
-import queue
 import re
 import shutil
-import signal
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -25,7 +21,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from neural_style import backend, browser, data, export, inference, kinds, nets, rollout, serving
+from neural_style import backend, browser, data, export, inference, kinds, nets, serving
+from neural_style.localserver import LocalServer
 
 pytestmark = [
     pytest.mark.skipif(
@@ -78,47 +75,12 @@ def setup(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(setup):
-    port = rollout.free_port()
     root = setup["root"]
-    command = [
-        sys.executable,
-        "-m",
-        "neural_style",
-        "serve",
-        "--model",
-        "starry_night",
-        str(root / "models" / "net"),
-        str(root / "two.keras"),
-        str(root / "stats.keras"),
-        "--port",
-        str(port),
-        "--max-pixels",
-        str(MAX_PIXELS),
-        "--max-memory",
-        str(MAX_MEMORY),
-        "--stop-after",
-        "900",
-        "-q",
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    setup["process"] = process
-    lines = queue.Queue()
-    threading.Thread(
-        target=lambda: [lines.put(line) for line in process.stdout], daemon=True
-    ).start()
-    start, seen = time.monotonic(), []
-    while not any(line.startswith("serving ") for line in seen):
-        assert process.poll() is None and time.monotonic() - start < 300, "".join(seen)[-3000:]
-        try:
-            seen.append(lines.get(timeout=1))
-        except queue.Empty:
-            pass
-    yield f"http://127.0.0.1:{port}"
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    models = ["starry_night", root / "models" / "net", root / "two.keras", root / "stats.keras"]
+    limits = ["--max-pixels", str(MAX_PIXELS), "--max-memory", str(MAX_MEMORY)]
+    with LocalServer(map(str, models), limits) as served:
+        setup["process"] = served.process
+        yield served.url
 
 
 def request(url, body=None):
@@ -244,12 +206,7 @@ def test_a_new_version_rolls_out_under_load_with_no_failed_request(setup, server
     assert not late, late[:3]  # every request sent after it: version 2, never back to 1
     assert any(sent < switched and v == "1" for _, _, v, sent, _ in results)
     # each reply whole, from the version that says it answered
-    for (
-        _,
-        reply,
-        version,
-        *_,
-    ) in results:
+    for _, reply, version, *_ in results:
         out = np.asarray(Image.open(io.BytesIO(base64.b64decode(reply["predictions"][0]["b64"]))))
         assert (
             out.shape == photo.shape and np.abs(out.astype(int) - expected[int(version)]).max() <= 1

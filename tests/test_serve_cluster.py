@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 from test_serve import b64, pytestmark, random_network, replicas_of, request, wait_for  # noqa: F401 - the same marks
 
-from neural_style import data, export, rollout
+from neural_style import data, export, localserver
 
 
 def node_of(process):
@@ -41,7 +41,7 @@ def test_a_two_node_cluster_spreads_replicas_rolls_out_and_outlives_a_node(tmp_p
     )
     address = cluster.stdout.readline().strip()
     assert address, "the cluster did not start"
-    port = rollout.free_port()
+    port = localserver.free_port()
     command = [
         sys.executable,
         "-m",
