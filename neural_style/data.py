@@ -90,7 +90,7 @@ MANIFEST = {
 
 # Images inside installed packages: no download, always available.
 PACKAGED = {
-    "grace_hopper": ("matplotlib sample data", "Grace Hopper, US Navy photograph, public domain"),
+    "grace_hopper": ("matplotlib sample data", "Grace Hopper, US Navy photograph, public domain")
 }
 # What a default run uses when a painting can be had neither from the cache, nor a mirror,
 # nor the network: a colour-mapped relief from matplotlib's sample data.

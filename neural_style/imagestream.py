@@ -154,13 +154,8 @@ class ImageStream(keras.utils.PyDataset):
         from neural_style import kinds
 
         super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=2 * workers)
-        self.files, self.size, self.batch_size, self.kind, self.cfg = (
-            list(files),
-            size,
-            batch_size,
-            kinds.get(kind),
-            cfg,
-        )
+        self.files, self.size, self.batch_size = list(files), size, batch_size
+        self.kind, self.cfg = kinds.get(kind), cfg
         index, count = shard
         if batch_size % count:
             raise NeuralStyleError(

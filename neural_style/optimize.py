@@ -159,22 +159,26 @@ def solve_image(
         if callback:
             callback(i, x, loss)
 
+    x = _solve(evaluator, optimizer, niter, x, maxfun, clip, report)
+    return x.reshape(shp), losses
+
+
+def _solve(evaluator, optimizer, niter, x, maxfun, clip, report):
+    """The outer loop ``optimizer`` names (``solvers``), Ctrl-C a request to stop; the
+    final image, flat, or the best one kept where it stopped early."""
     with stop_requests(evaluator.request_stop):
         try:
             if optimizer == "lbfgs-restart":
-                x = solvers.restarts(evaluator, niter, x, maxfun, clip, report)
-            elif optimizer == "lbfgs":
+                return solvers.restarts(evaluator, niter, x, maxfun, clip, report)
+            if optimizer == "lbfgs":
                 solvers.continuous(evaluator, niter, x, maxfun, report)
-                x = np.clip(evaluator.best_x.reshape(-1), -clip, clip)
-            else:
-                x = solvers.device(evaluator, niter, x, maxfun, clip, report)
+                return np.clip(evaluator.best_x.reshape(-1), -clip, clip)
+            return solvers.device(evaluator, niter, x, maxfun, clip, report)
         except StopRequested:
             evaluator.stopped = "signal"
         except NonFiniteLoss as e:
             evaluator.stopped = str(e)
-        if evaluator.stopped:
-            x = _best_kept(evaluator, clip)
-    return x.reshape(shp), losses
+    return _best_kept(evaluator, clip)
 
 
 def _check_optimizer(evaluator, optimizer):

@@ -101,11 +101,8 @@ class StyleLossB(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.content_weights, self.channels, self.styles = (
-            tuple(content_weights),
-            tuple(channels),
-            int(styles),
-        )
+        self.content_weights, self.channels = tuple(content_weights), tuple(channels)
+        self.styles = int(styles)
         self.style_weight = float(style_weight)
         shape = (lambda c: (c, c)) if self.styles == 1 else (lambda c: (self.styles, c, c))
         self.grams = [

@@ -67,11 +67,7 @@ def test_a_large_request_is_not_passed_over_by_small_ones():
 
     run(main())
     # "small" fits beside "first" but came after "large"
-    assert order == [
-        "first",
-        "large",
-        "small",
-    ]
+    assert order == ["first", "large", "small"]
 
 
 MEASURE = """

@@ -326,7 +326,7 @@ def test_unknown_backend_is_one_line(tmp_path):
 def test_uninstalled_backend_names_the_setup_command(monkeypatch):
     import importlib.util
 
-    from neural_style import backend
+    from neural_style import startup
     from neural_style.errors import NeuralStyleError
 
     real = importlib.util.find_spec
@@ -338,7 +338,7 @@ def test_uninstalled_backend_names_the_setup_command(monkeypatch):
         NeuralStyleError,
         match=r"KERAS_BACKEND=jax but JAX is not installed.*make setup BACKEND=jax",
     ):
-        backend.check()
+        startup.check()
 
 
 def test_sweep_grid_contact_sheet_and_hparams(weights_path, tmp_path, capsys):

@@ -148,10 +148,7 @@ def test_on_jax_its_own_nan_checks_name_the_layer_that_tensorflows_dump_names(
     )
     first = debugdump.first_nonfinite(tf_dump)  # TensorFlow's dump of the same run
     # same models, same kind of layer
-    assert layer_path(first.op_name).startswith(layer_path(layer) + "/"), (
-        first.op_name,
-        layer,
-    )
+    assert layer_path(first.op_name).startswith(layer_path(layer) + "/"), (first.op_name, layer)
     # the style network's instance norm
     assert layer_type == "GroupNormalization" and "style_instance" in layer
     assert (value == "inf") == bool(first.inf) and primitive in (

@@ -110,11 +110,7 @@ def test_two_processes_train_as_one_process_with_two_devices(photos, tmp_path, w
     # process 0 speaks and writes (Gloo's C++ library prints a line of its own on connecting)
     assert outputs[0][0].strip().splitlines()[-1] == str(out) and str(out) not in outputs[1][0]
     # one network
-    assert sorted(p.name for p in out.parent.iterdir()) == [
-        "net.keras",
-        "net.keras.ckpt.npz",
-        "tb",
-    ]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["net.keras", "net.keras.ckpt.npz", "tb"]
     losses_one, losses_two = (
         step_losses(tmp_path / "one" / "tb"),
         step_losses(tmp_path / "two" / "tb"),

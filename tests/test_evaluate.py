@@ -176,7 +176,4 @@ def test_the_optimisation_paints_where_the_photo_is_flat_and_its_blur_does_not(w
     )
     assert painted > 0.6, painted  # Gatys' optimisation paints the sky (0.85 at 512 px)
     # its blur and the photo do not
-    assert smoothed < 0.5 * painted and unpainted < 0.25, (
-        smoothed,
-        unpainted,
-    )
+    assert smoothed < 0.5 * painted and unpainted < 0.25, (smoothed, unpainted)

@@ -186,10 +186,7 @@ def test_versions_count_up_and_are_never_overwritten(network, tmp_path, capsys):
     )
     assert "never overwritten" in capsys.readouterr().err
     # nothing half-written
-    assert sorted(p.name for p in (tmp_path / "models" / "n").iterdir()) == [
-        "1",
-        "2",
-    ]
+    assert sorted(p.name for p in (tmp_path / "models" / "n").iterdir()) == ["1", "2"]
 
 
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys):

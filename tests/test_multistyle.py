@@ -332,11 +332,7 @@ def test_every_export_format_keeps_the_style_input(norm, tmp_path, rng):
     from neural_style import runtimes
 
     # by the runtimes, style by name
-    for exported in (
-        dest / "model.onnx",
-        dest / "model.tflite",
-        dest,
-    ):
+    for exported in (dest / "model.onnx", dest / "model.tflite", dest):
         again = runtimes.load(exported)
         assert (
             np.abs(again.apply(x[1], style_mix="a=0.3,b=0.7").astype(int) - expected[1]).max() <= 1

@@ -21,19 +21,10 @@ def shell_lines():
 
 
 def parser_for(argv):
-    """The parser of the job ``argv`` starts, found as the command finds it."""
-    import importlib
-
+    """The command's parser and ``argv`` with its job's word, as the command reads them."""
     from neural_style import cli
-    from neural_style.cli import apply, run
 
-    if argv[:1] and argv[0] in cli.JOBS:
-        return importlib.import_module(
-            f"neural_style.cli.{cli.JOBS[argv[0]][0]}"
-        ).build_parser(), argv[1:]
-    if any(cli._names_a_network(a) for a in argv):
-        return apply.build_parser(), argv
-    return run.build_parser(), argv
+    return cli.build_parser(), cli.with_default_job(argv)
 
 
 def test_the_readme_shows_commands():

@@ -9,32 +9,24 @@ import sys
 import time
 from pathlib import Path
 
-from neural_style.cli.options import (
-    HelpFormatter,
-    check_output,
-    expand_contents,
-    run_job,
-    say_fn,
-    stem,
-)
+from neural_style.cli.batch import Batch
+from neural_style.cli.options import add_common, check_output, expand_contents, say_fn, stem
+from neural_style.cli.sizes import fitting_size
 from neural_style.errors import NeuralStyleError
 from neural_style.files import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 
 
-def build_parser() -> argparse.ArgumentParser:
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The job's description and options, on its subcommand's parser ``p``."""
     from neural_style import inference  # the shipped networks and formats, named in the help
 
-    p = argparse.ArgumentParser(
-        prog="neural-style --model",
-        description=(
-            "Stylise photos, folders of photos and videos with a real-time style network "
-            f"(`neural-style train`, or one that ships: {', '.join(inference.shipped_models())}). "
-            "Each result has its input's size; a super-resolution network (--task superres, or "
-            "the shipped superres) upscales photos 4x instead."
-        ),
-        formatter_class=HelpFormatter,
+    p.description = (
+        "Stylise photos, folders of photos and videos with a real-time style network "
+        f"(`neural-style train`, or one that ships: {', '.join(inference.shipped_models())}). "
+        "Each result has its input's size; a super-resolution network (--task superres, or "
+        "the shipped superres) upscales photos 4x instead."
     )
-    a = p.add_argument
+    a, videos = p.add_argument, ", ".join(VIDEO_SUFFIXES)
     a(
         "--model",
         "-m",
@@ -51,9 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-c",
         nargs="+",
         default=["grace_hopper"],
-        help="photos, lesson image names, folders, glob patterns or videos ("
-        + ", ".join(VIDEO_SUFFIXES)
-        + ")",
+        help=f"photos, lesson image names, folders, glob patterns or videos ({videos})",
     )
     a(
         "--output",
@@ -70,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
             "follows it, the result keeps the input's size (super-resolution: 4x this)"
         ),
     )
+    add_common(p, prints="the output paths")
+    _add_looks(p.add_argument_group("the look of the result"))
+
+
+def _add_looks(group) -> None:
+    """How much of the network's result to keep, in which colours; a many-style network's
+    styles."""
+    a = group.add_argument
     a(
         "--strength",
         type=float,
@@ -90,9 +88,6 @@ def build_parser() -> argparse.ArgumentParser:
             "normalised to sum 1)"
         ),
     )
-    a("--quiet", "-q", action="store_true", help="print only errors and the output paths")
-    a("--debug", action="store_true", help="show full tracebacks and TensorFlow's own messages")
-    return p
 
 
 def _is_video(item) -> bool:
@@ -113,7 +108,8 @@ def _outputs(args, contents, tag) -> list[Path]:
     return [Path(args.output) if args.output else Path("results") / name(contents[0])]
 
 
-def _main(args) -> int:
+def work(args) -> int:
+    """Do the job the parsed options ``args`` ask for; the exit status."""
     from tqdm import tqdm
 
     say = say_fn(args.quiet)
@@ -140,36 +136,21 @@ def _main(args) -> int:
         network = inference.load(args.model)
         say(f"{backend.name()} on {backend.device()}, network {args.model}")
     looks = _looks(args, network, contents)
-    several = len(contents) > 1
-    done, failed, start = 0, [], time.perf_counter()
     bar = tqdm(
         total=len(contents),
         unit="image",
-        disable=args.quiet or not several,
+        disable=args.quiet or len(contents) == 1,
         file=sys.stderr,
         dynamic_ncols=True,
     )
+    batch = Batch(len(contents), bar)
     for content, output in zip(contents, outputs):
-        try:
-            (_video if _is_video(content) else _photo)(network, content, output, args, looks, say)
-        except NeuralStyleError as e:
-            if not several:
-                raise
-            bar.write(f"neural-style: error: {e}; skipped", file=sys.stderr)
-            failed.append(content)
-            continue
-        finally:
-            bar.update(1)
-        print(output)
-        done += 1
+        do = _video if _is_video(content) else _photo
+        if batch.attempt(content, do, network, content, output, args, looks, say):
+            print(output)
+        bar.update(1)
     bar.close()
-    if several:
-        say(
-            f"done {done}, failed "
-            f"{len(failed)}{' (' + ', '.join(failed) + ')' if failed else ''}, "
-            f"{time.perf_counter() - start:.1f} s"
-        )
-    return 1 if failed else 0
+    return batch.finish(say)
 
 
 def _looks(args, network, contents) -> dict:
@@ -210,36 +191,10 @@ def _photo(network, content, output, args, looks, say):
 
     t = time.perf_counter()
     photo = data.load(content)
-    image = network.apply(photo, _fitting_size(photo.shape, args.size, say, network), **looks)
+    image = network.apply(photo, fitting_size(photo.shape, args.size, say, network), **looks)
     save_image(output, image)
     say(f"{output}: {image.shape[1]}x{image.shape[0]} px in {time.perf_counter() - t:.2f} s")
-
-
-def _fitting_size(shape, asked, say, network):
-    """The size the network sees: ``--size``, else the image's own, made smaller (with a
-    notice) until the network's estimated peak memory fits in what is available."""
-    from neural_style.images import scaled_shape
-
-    h, w = shape[:2]
-    size = asked or max(h, w)
-    available = _free_memory(network)
-    while size > 64 and network.memory(*scaled_shape((h, w), size)) > available:
-        size = int(size * 0.9)
-    if size != (asked or max(h, w)):
-        say(
-            f"neural-style: notice: {w}x{h} px would need more than the {available / 1e9:.1f} GB "
-            f"available; the network sees {size} px (--size)"
-            + ("" if network.kind.scale != 1 else " and the result is resized back")
-        )
-    return size if size != max(h, w) else None
-
-
-def _free_memory(network) -> int:
-    from neural_style import memory
-
-    if getattr(network.model, "frames_itself", False):  # an exported network runs on the CPU
-        return memory.available()
-    return memory.free_memory()
+    return output
 
 
 def _video(network, src, dst, args, looks, say):
@@ -250,7 +205,7 @@ def _video(network, src, dst, args, looks, say):
     if not Path(src).is_file():
         raise NeuralStyleError(f"{src}: no such file")
     w, h = inference.video_size(src)
-    size = _fitting_size((h, w), args.size, say, network)
+    size = fitting_size((h, w), args.size, say, network)
     with tqdm(
         total=inference.video_frame_count(src),
         unit="frame",
@@ -269,8 +224,4 @@ def _video(network, src, dst, args, looks, say):
         f"{stats['frames'] / seconds:.1f} frames/s; flicker (mean |frame - previous|) "
         f"{stats['flicker']:.1f} against the input's {stats['input_flicker']:.1f}"
     )
-
-
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    return run_job(_main, args)
+    return dst

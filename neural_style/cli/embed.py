@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import argparse
 
-from neural_style.cli.options import HelpFormatter, expand_contents, run_job, say_fn, stem
+from neural_style.cli.options import add_common, expand_contents, say_fn, stem
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="neural-style embed",
-        description=(
-            "Write images' styles (the Gram matrices of VGG16's block1-3_conv2, as the lesson "
-            "defines style) for TensorBoard's Embedding Projector: tensorboard --logdir DIR, then "
-            "Projector. Without IMAGES: the lesson's four paintings, four tiles of each, the "
-            "photos of --photos and what every shipped style network makes of them."
-        ),
-        formatter_class=HelpFormatter,
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The job's description and options, on its subcommand's parser ``p``."""
+    p.description = (
+        "Write images' styles (the Gram matrices of VGG16's block1-3_conv2, as the lesson "
+        "defines style) for TensorBoard's Embedding Projector: tensorboard --logdir DIR, then "
+        "Projector. Without IMAGES: the lesson's four paintings, four tiles of each, the "
+        "photos of --photos and what every shipped style network makes of them."
     )
     a = p.add_argument
     a(
@@ -41,12 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
             "pixels)"
         ),
     )
-    a("--quiet", "-q", action="store_true", help="print only errors and the folder")
-    a("--debug", action="store_true", help="show full tracebacks and TensorFlow's own messages")
-    return p
+    add_common(p, prints="the folder")
 
 
-def _main(args) -> int:
+def work(args) -> int:
+    """Do the job the parsed options ``args`` ask for; the exit status."""
     from neural_style import data, embed
     from neural_style.cli.sizes import check_side
     from neural_style.errors import NeuralStyleError
@@ -67,8 +63,3 @@ def _main(args) -> int:
     say(f"{len(points)} styles written; see them with: tensorboard --logdir {logdir} (Projector)")
     print(logdir)
     return 0
-
-
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    return run_job(_main, args)

@@ -5,23 +5,20 @@ from __future__ import annotations
 
 import argparse
 
-from neural_style.cli.options import HelpFormatter, run_job, say_fn, stem
+from neural_style.cli.options import add_common, say_fn, stem
 
 
-def build_parser() -> argparse.ArgumentParser:
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The job's description and options, on its subcommand's parser ``p``."""
     # the shipped networks and formats, named in the help
     from neural_style import formats, inference
 
-    p = argparse.ArgumentParser(
-        prog="neural-style export",
-        description=(
-            "Export a trained network (a .keras file from `neural-style train`, or a shipped "
-            "name) to DIR/NAME/VERSION/: a SavedModel with two signatures (uint8 images of any "
-            "size; encoded JPEG/PNG bytes to PNG), model.onnx, and TFLite files (float32, "
-            "float16, int8). Serve DIR with TF Serving: docker run -p 8501:8501 -v DIR:/models -e "
-            "MODEL_NAME=NAME tensorflow/serving."
-        ),
-        formatter_class=HelpFormatter,
+    p.description = (
+        "Export a trained network (a .keras file from `neural-style train`, or a shipped "
+        "name) to DIR/NAME/VERSION/: a SavedModel with two signatures (uint8 images of any "
+        "size; encoded JPEG/PNG bytes to PNG), model.onnx, and TFLite files (float32, "
+        "float16, int8). Serve DIR with TF Serving: docker run -p 8501:8501 -v DIR:/models -e "
+        "MODEL_NAME=NAME tensorflow/serving."
     )
     a = p.add_argument
     a(
@@ -49,12 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="version number (default: the next free one; an existing one is never overwritten)",
     )
-    a("--quiet", "-q", action="store_true", help="print only errors and the version folder")
-    a("--debug", action="store_true", help="show full tracebacks and TensorFlow's own messages")
-    return p
+    add_common(p, prints="the version folder")
 
 
-def _main(args) -> int:
+def work(args) -> int:
+    """Do the job the parsed options ``args`` ask for; the exit status."""
     from neural_style import export, inference
 
     say = say_fn(args.quiet)
@@ -70,8 +66,3 @@ def _main(args) -> int:
     say(f"{network.kind.title} exported as {', '.join(chosen)}")
     print(dest)
     return 0
-
-
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    return run_job(_main, args)

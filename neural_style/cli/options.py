@@ -18,11 +18,11 @@ DEFAULT_STYLE = "starry_night"
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Each option's default once: not "(default: None)", nor a second one where the help
-    already names it."""
+    """Each option's default once: not "(default: None)", nor "(default: False)" for a
+    flag, nor a second one where the help already names it."""
 
     def _get_help_string(self, action):
-        if action.default is None or "default:" in (action.help or ""):
+        if action.default in (None, False) or "default:" in (action.help or ""):
             return action.help
         return super()._get_help_string(action)
 
@@ -42,6 +42,14 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         import textwrap
 
         return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+
+def add_common(p, prints="the output path"):
+    """--quiet and --debug, which every job takes; ``prints``: what --quiet leaves."""
+    p.add_argument("--quiet", "-q", action="store_true", help=f"print only errors and {prints}")
+    p.add_argument(
+        "--debug", action="store_true", help="show full tracebacks and TensorFlow's own messages"
+    )
 
 
 def floats(text):

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import argparse
 
-from neural_style.cli.options import HelpFormatter, run_job, say_fn
+from neural_style.cli.options import add_common, say_fn
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="neural-style pack",
-        description=(
-            "Pack training images into TFRecord shards (the format the TensorFlow notes prepare "
-            "data in): each readable file's bytes, unchanged, with its size and name; unreadable "
-            "files are skipped and counted. Train on them with: neural-style train --images DIR "
-            "(or DIR/*.tfrecord); the same seed gives the same crops as the folder."
-        ),
-        formatter_class=HelpFormatter,
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The job's description and options, on its subcommand's parser ``p``."""
+    p.description = (
+        "Pack training images into TFRecord shards (the format the TensorFlow notes prepare "
+        "data in): each readable file's bytes, unchanged, with its size and name; unreadable "
+        "files are skipped and counted. Train on them with: neural-style train --images DIR "
+        "(or DIR/*.tfrecord); the same seed gives the same crops as the folder."
     )
     a = p.add_argument
     a("images", nargs="+", help="image files, folders (searched recursively) or glob patterns")
@@ -35,12 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
             "how many files to spread the images over (one or more per process of a multi-host run)"
         ),
     )
-    a("--quiet", "-q", action="store_true", help="print only errors and the folder")
-    a("--debug", action="store_true", help="show full tracebacks and TensorFlow's own messages")
-    return p
+    add_common(p, prints="the folder")
 
 
-def _main(args) -> int:
+def work(args) -> int:
+    """Do the job the parsed options ``args`` ask for; the exit status."""
     from pathlib import Path
 
     from tqdm import tqdm
@@ -67,8 +63,3 @@ def _main(args) -> int:
     say(f"{done['written']} images in {len(done['shards'])} shard(s){skipped}")
     print(Path(args.output))
     return 0
-
-
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    return run_job(_main, args)

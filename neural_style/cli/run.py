@@ -10,58 +10,47 @@ evaluations are run (the lesson runs 10).  The library recipes keep the lesson's
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
-import time
 
 from neural_style.cli import stages, sweep
+from neural_style.cli.batch import Batch
 from neural_style.cli.jobs import jobs_help
 from neural_style.cli.options import (
     DEFAULT_CONTENT,
     DEFAULT_STYLE,
-    HelpFormatter,
+    add_common,
     floats,
     ints,
     names,
-    run_job,
     say_fn,
     stem,
 )
 from neural_style.cli.plan import DEFAULTS, NUMBERS, make_plan
-from neural_style.cli.sizes import check_memory, check_side, sizes_for
-from neural_style.errors import NeuralStyleError
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="neural-style",
-        description=(
-            "Neural style transfer (Gatys et al. 2015) as in the fast.ai 2017 lesson 8: VGG16 "
-            "with average pooling, optimised with L-BFGS. Images are file paths or lesson image "
-            "names (starry_night, the_scream, shipwreck, woman_with_hat, tubingen, grace_hopper)."
-        ),
-        epilog=(
-            "Defaults that differ from the lesson's, for a painted picture in about a minute on "
-            "two CPU cores: --init content (the lesson: noise), --iterations 6 (the lesson: 10), "
-            "--resample bicubic (the lesson: Pillow's old NEAREST), --optimizer auto "
-            "(lbfgs-device on a GPU). The Keras backend is KERAS_BACKEND (tensorflow, jax or "
-            "torch). "
-        )
-        + jobs_help(),
-        formatter_class=HelpFormatter,
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The job's description and options, on its subcommand's parser ``p``."""
+    p.description = (
+        "Neural style transfer (Gatys et al. 2015) as in the fast.ai 2017 lesson 8: VGG16 "
+        "with average pooling, optimised with L-BFGS. Images are file paths or lesson image "
+        "names (starry_night, the_scream, shipwreck, woman_with_hat, tubingen, grace_hopper)."
     )
-    a = p.add_argument
+    p.epilog = (
+        "Defaults that differ from the lesson's, for a painted picture in about a minute on "
+        "two CPU cores: --init content (the lesson: noise), --iterations 6 (the lesson: 10), "
+        "--resample bicubic (the lesson: Pillow's old NEAREST), --optimizer auto "
+        "(lbfgs-device on a GPU). The Keras backend is KERAS_BACKEND (tensorflow, jax or "
+        "torch). " + jobs_help()
+    )
+    _add_images(p.add_argument_group("images"))
+    _add_optimisation(p.add_argument_group("the optimisation"))
+    _add_loss(p.add_argument_group("the loss"))
+    _add_progress(p.add_argument_group("iterations, logs and grids"))
 
-    def number(name):
-        kind, default, help = NUMBERS[name]
-        a(
-            f"--{name}",
-            *(["-n"] if name == "iterations" else []),
-            type=kind,
-            default=default,
-            help=help,
-        )
 
+def _add_images(group) -> None:
+    """What is painted, in what style, at what size, and where it goes."""
+    a = group.add_argument
     a(
         "--content",
         "-c",
@@ -92,8 +81,34 @@ def build_parser() -> argparse.ArgumentParser:
         "-o",
         help="output image, or folder for a batch (default: results/CONTENT_STYLE.png)",
     )
-    for name in ("size", "style-scale", "iterations", "maxfun"):
-        number(name)
+    _number(a, "size")
+    _number(a, "style-scale")
+    a(
+        "--original-colors",
+        action="store_true",
+        help="keep the content's colours: transfer luminance only",
+    )
+    a(
+        "--scales",
+        type=ints,
+        help=(
+            "coarse-to-fine sizes, e.g. 256,512,1024; each stage starts from the last (overrides "
+            "--size)"
+        ),
+    )
+    a(
+        "--resample",
+        choices=("nearest", "bilinear", "bicubic", "lanczos"),
+        default="bicubic",
+        help="resampling used to resize the inputs",
+    )
+
+
+def _add_optimisation(group) -> None:
+    """How the image is optimised: the lesson's loop of L-BFGS runs, its start and budget."""
+    a = group.add_argument
+    _number(a, "iterations")
+    _number(a, "maxfun")
     a(
         "--optimizer",
         choices=("auto", "lbfgs-restart", "lbfgs", "lbfgs-device"),
@@ -105,8 +120,23 @@ def build_parser() -> argparse.ArgumentParser:
             "stays on the GPU; auto: lbfgs-device on a GPU, lbfgs-restart on the CPU"
         ),
     )
-    for name in ("content-weight", "style-weight", "tv-weight"):
-        number(name)
+    a(
+        "--init",
+        default=DEFAULTS.init,
+        help=(
+            "start image: content (a painted photo within a minute), noise (the lesson's uniform "
+            "-2.5..2.5: needs more evaluations), style, or an image PATH"
+        ),
+    )
+    _number(a, "seed")
+
+
+def _add_loss(group) -> None:
+    """The loss's terms, weights and VGG16 layers (Gatys et al. 2015)."""
+    a = group.add_argument
+    _number(a, "content-weight")
+    _number(a, "style-weight")
+    _number(a, "tv-weight")
     a("--content-layer", default=DEFAULTS.content_layer, help="VGG16 layer of the content loss")
     a(
         "--style-layers",
@@ -126,29 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULTS.pooling,
         help="VGG16 pooling: avg (the paper) or max",
     )
-    a(
-        "--init",
-        default=DEFAULTS.init,
-        help=(
-            "start image: content (a painted photo within a minute), noise (the lesson's uniform "
-            "-2.5..2.5: needs more evaluations), style, or an image PATH"
-        ),
-    )
-    number("seed")
-    a(
-        "--original-colors",
-        action="store_true",
-        help="keep the content's colours: transfer luminance only",
-    )
-    a(
-        "--scales",
-        type=ints,
-        help=(
-            "coarse-to-fine sizes, e.g. 256,512,1024; each stage starts from the last (overrides "
-            "--size)"
-        ),
-    )
-    number("save-every")
+
+
+def _add_progress(group) -> None:
+    """What is kept of the run: iteration images, TensorBoard logs, --sweep grids."""
+    a = group.add_argument
+    _number(a, "save-every")
     a("--iterations-dir", help="folder of the per-iteration PNGs (default: next to --output)")
     a(
         "--gif",
@@ -160,42 +173,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="TensorBoard folder: loss terms and image per outer iteration, settings as text",
     )
     a(
-        "--resample",
-        choices=("nearest", "bilinear", "bicubic", "lanczos"),
-        default="bicubic",
-        help="resampling used to resize the inputs",
-    )
-    a(
         "--sweep",
         action="append",
         type=sweep.parse,
         metavar="NAME=V1,V2,...",
-        help="run a grid over an option, e.g. content-weight=0.01,0.1,1 or "
-        '"style-layers=block1_conv1;block1_conv1,block2_conv1" (sets separated by ;); repeat '
-        "for more axes. Each result is saved in OUTPUT_sweep/, a labelled contact sheet "
-        "beside --output, with --logdir one TensorBoard run per setting with its "
-        "hyperparameters",
+        help=(
+            "run a grid over an option, e.g. content-weight=0.01,0.1,1 or "
+            '"style-layers=block1_conv1;block1_conv1,block2_conv1" (sets separated by ;); repeat '
+            "for more axes. Each result is saved in OUTPUT_sweep/, a labelled contact sheet "
+            "beside --output, with --logdir one TensorBoard run per setting with its "
+            "hyperparameters"
+        ),
     )
-    a("--quiet", "-q", action="store_true", help="print only errors and the output path")
-    a("--debug", action="store_true", help="show full tracebacks and TensorFlow's own messages")
-    return p
+    add_common(group)
 
 
-def _run_one(plan, k, bar, say):
-    """Job ``k``: load its content, check its sizes and memory, run every stage."""
-    from neural_style import data
-
-    job, cfg = plan.jobs[k], plan.configs[k]
-    content_full = data.load(job.content)
-    check_side(job.content, content_full)
-    sizes = sizes_for(content_full, job.args.scales or (job.args.size,))
-    check_memory(sizes, cfg, say)
-    return stages.stylise(
-        job.args, cfg, content_full, plan.styles, sizes, job.output, plan.save_every, bar, say
-    )
+def _number(a, name):
+    """A numeric option from ``plan.NUMBERS``, the table --sweep reads too."""
+    kind, default, help = NUMBERS[name]
+    a(f"--{name}", *(["-n"] if name == "iterations" else []), type=kind, default=default, help=help)
 
 
-def _main(args) -> int:
+def work(args) -> int:
+    """Do the job the parsed options ``args`` ask for; the exit status."""
     from tqdm import tqdm
 
     say = say_fn(args.quiet)  # tqdm.write prints above a running progress bar instead of through it
@@ -209,63 +209,28 @@ def _main(args) -> int:
         dynamic_ncols=True,
         desc="style transfer",
     )
-    done, failed, start = [], [], time.perf_counter()
+    batch, done = Batch(len(jobs), bar), []
     try:
         for k, job in enumerate(jobs):
             if several:
                 bar.set_description(f"{k + 1}/{len(jobs)} {job.label or stem(job.content)}")
-            try:
-                result, n_evals = _run_one(plan, k, bar, say)
-            except NeuralStyleError as e:
-                if not several:
-                    raise
-                bar.write(f"neural-style: error: {e}; skipped", file=sys.stderr)
-                failed.append(job.label or job.content)
+            ran = batch.attempt(job.label or job.content, stages.run_one, plan, k, bar, say)
+            if ran is None:
                 continue
+            result, n_evals = ran
             print(job.output)
             if result.stopped == "signal":
-                return _stopped_by_signal(job)
+                return stages.stopped_by_signal(job)
             if result.stopped:
-                print(f"neural-style: error: {result.stopped}; saved {job.output}", file=sys.stderr)
-                failed.append(job.label or job.content)
+                batch.fail(job.label or job.content, f"{result.stopped}; saved {job.output}")
                 continue
             done.append((job, result))
             # the bar counts what is left as full budgets; a finished image sets it right
             bar.total = bar.n + sum(plan.budget(j) for j in range(k + 1, len(jobs)))
             bar.refresh()
-            say(_summary(job, result, n_evals))
+            say(stages.summary(job, result, n_evals))
     finally:
         bar.close()
     if args.sweep and done:
         sweep.finish(args, [j.setting for j in jobs], done, say)
-    if several:
-        say(
-            f"done {len(done)}, failed "
-            f"{len(failed)}{' (' + ', '.join(failed) + ')' if failed else ''}, "
-            f"{time.perf_counter() - start:.1f} s"
-        )
-    return 1 if failed else 0
-
-
-def _summary(job, result, n_evals) -> str:
-    if not result.losses:
-        return f"{job.output}: no iteration finished"
-    return (
-        f"{job.output}: loss {result.losses[0]:.4g} -> {result.losses[-1]:.4g}, {n_evals} "
-        f"evaluations, {result.seconds / max(result.n_evals, 1):.3f} s per evaluation"
-    )
-
-
-def _stopped_by_signal(job) -> int:
-    cmd = " ".join(shlex.quote(a) for a in sys.argv[1:] if a)
-    print(
-        f"neural-style: stopped by a signal; the best image so far is {job.output}\ncontinue "
-        f"with: neural-style {cmd} --init {shlex.quote(str(job.output))}",
-        file=sys.stderr,
-    )
-    return 130
-
-
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    return run_job(_main, args)
+    return batch.finish(say)

@@ -4,23 +4,22 @@ them, on Ray Serve (``neural_style.serving``)."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from neural_style.cli.options import HelpFormatter, run_job, say_fn
+from neural_style.cli.options import add_common, say_fn
+from neural_style.errors import NeuralStyleError
 from neural_style.restapi import MAX_PIXELS
 
 LOOPBACK = ("127.0.0.1", "localhost")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="neural-style serve",
-        description=(
-            "Serve networks over TF Serving's REST API (POST /v1/models/NAME[/versions/N]:predict "
-            'with {"instances": [{"b64": ...}]}; GET /v1/models/NAME) and a page to try them at '
-            "/, on Ray Serve: dynamic batching, one replica set per model version, new versions "
-            "of exported models rolled out with no failed request."
-        ),
-        formatter_class=HelpFormatter,
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The job's description and options, on its subcommand's parser ``p``."""
+    p.description = (
+        "Serve networks over TF Serving's REST API (POST /v1/models/NAME[/versions/N]:predict "
+        'with {"instances": [{"b64": ...}]}; GET /v1/models/NAME) and a page to try them at '
+        "/, on Ray Serve: dynamic batching, one replica set per model version, new versions "
+        "of exported models rolled out with no failed request."
     )
     a = p.add_argument
     a(
@@ -70,17 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # seconds: tests and benchmarks stop the server this way
     a("--stop-after", type=float, help=argparse.SUPPRESS)
-    a("--quiet", "-q", action="store_true", help="print only errors and the address")
-    a("--debug", action="store_true", help="show full tracebacks")
-    return p
+    add_common(p, prints="the address")
 
 
-def _main(args) -> int:
+def work(args) -> int:
+    """Do the job the parsed options ``args`` ask for; the exit status."""
     if args.host in LOOPBACK and (not args.address or args.address.rpartition(":")[0] in LOOPBACK):
         from neural_style import loopback
 
         loopback.keep_ray_local()
-    from neural_style.errors import NeuralStyleError
 
     try:
         from neural_style import rollout, signals
@@ -103,7 +100,7 @@ def _main(args) -> int:
         raise NeuralStyleError(f"--max-memory {args.max_memory} is not valid; give GB, such as 4")
     if args.replicas < 1:
         raise NeuralStyleError(f"--replicas {args.replicas} is not valid; give 1 or more")
-    sources = rollout.check_sources(args.model) if args.model else rollout.default_sources()
+    sources = check_sources(args.model) if args.model else default_sources()
     server = rollout.Server(
         sources,
         args.host,
@@ -130,6 +127,37 @@ def _main(args) -> int:
     return 0
 
 
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    return run_job(_main, args)
+def default_sources() -> dict:
+    """The shipped networks, by name."""
+    from neural_style import inference
+
+    return {name: name for name in inference.shipped_models()}
+
+
+def check_sources(models) -> dict:
+    """``--model`` values -> {name: source}: a shipped name, a ``.keras`` file, or an
+    exported model's folder of versions (``neural-style export``'s ``DIR/NAME``)."""
+    from neural_style import formats, inference, rollout
+
+    sources = {}
+    for item in models:
+        path = Path(item)
+        if path.is_dir():
+            if not rollout.versions_in(path):
+                raise NeuralStyleError(
+                    f"--model {item}: no version folder (N/ with "
+                    f"{' or '.join(f.loads for f in formats.FORMATS.values())}); give DIR/NAME "
+                    "from `neural-style export`"
+                )
+            sources[path.name] = str(path.resolve())
+        elif item in inference.shipped_models() and not path.exists():
+            sources[item] = item
+        elif path.suffix == ".keras" and path.is_file():
+            sources[path.stem] = str(path.resolve())
+        else:
+            raise NeuralStyleError(
+                f"--model {item}: not a shipped network "
+                f"({', '.join(inference.shipped_models())}), a .keras file or an exported model's "
+                "folder"
+            )
+    return sources

@@ -1,5 +1,6 @@
-"""Image sizes for the optimisation: VGG16's smallest input, stage sizes, and the memory
-check that refuses a run that would not fit."""
+"""Image sizes: VGG16's smallest input, the optimisation's stage sizes and the memory check
+that refuses a run that would not fit; the size a network sees, made smaller to fit; one
+shrink-to-fit loop for both."""
 
 from __future__ import annotations
 
@@ -25,16 +26,23 @@ def check_memory(sizes, cfg, say):
         f"{available / 1e9:.1f} GB available {where}".rstrip()
     )
     if worst > available:
-        fit = max(sizes[-1])
-        while (
-            fit > 32
-            and memory.estimate_memory(*scaled_shape((h, w), fit), cfg, gpu=gpu) > available
-        ):
-            fit = int(fit * 0.9)
+
+        def needs(side):
+            return memory.estimate_memory(*scaled_shape((h, w), side), cfg, gpu=gpu)
+
+        fit = fitting_side(max(sizes[-1]), needs, available, smallest=32)
         raise NeuralStyleError(
             f"a {w}x{h} px run needs about {worst / 1e9:.1f} GB but {available / 1e9:.1f} GB is "
             f"available; use --size {fit} (or --scales ending at {fit})"
         )
+
+
+def fitting_side(side, needs, available, smallest) -> int:
+    """The longest side, from ``side`` down in steps of 10% but not under ``smallest``, at
+    which ``needs(side)`` (bytes) fits in ``available`` bytes."""
+    while side > smallest and needs(side) > available:
+        side = int(side * 0.9)
+    return side
 
 
 def style_size(shape, longest):
@@ -61,3 +69,32 @@ def sizes_for(content_full, sizes_wanted):
             f"least {MIN_SIDE} px a side); use --size {need} or more"
         )
     return sizes
+
+
+def fitting_size(shape, asked, say, network):
+    """The longest side a network sees for an image of ``shape``: ``asked`` (``--size``),
+    else the image's own, made smaller (with a notice) until the network's estimated peak
+    memory fits in what is available; None for the image's own."""
+    h, w = shape[:2]
+    available = free_memory(network)
+
+    def needs(side):
+        return network.memory(*scaled_shape((h, w), side))
+
+    size = fitting_side(asked or max(h, w), needs, available, smallest=64)
+    if size != (asked or max(h, w)):
+        say(
+            f"neural-style: notice: {w}x{h} px would need more than the {available / 1e9:.1f} GB "
+            f"available; the network sees {size} px (--size)"
+            + ("" if network.kind.scale != 1 else " and the result is resized back")
+        )
+    return size if size != max(h, w) else None
+
+
+def free_memory(network) -> int:
+    """Bytes a network may use: the GPU's free memory, or the CPU's for an exported one."""
+    from neural_style import memory
+
+    if getattr(network.model, "frames_itself", False):  # an exported network runs on the CPU
+        return memory.available()
+    return memory.free_memory()

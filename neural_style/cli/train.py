@@ -8,36 +8,38 @@ import os
 import sys
 from pathlib import Path
 
-from neural_style.cli.options import (
-    DEFAULT_STYLE,
-    HelpFormatter,
-    check_output,
-    config_from,
-    run_job,
-    say_fn,
-)
+from neural_style.cli import cluster
+from neural_style.cli.options import DEFAULT_STYLE, add_common, check_output, config_from, say_fn
 from neural_style.cli.sizes import check_side
 from neural_style.errors import NeuralStyleError
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from neural_style import distributed, kinds
-    from neural_style.config import NORMS, OPTIONAL_TERMS, TrainConfig
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The job's description and options, on its subcommand's parser ``p``."""
+    from neural_style.config import TrainConfig
 
     # every default below is TrainConfig's: the command and the library cannot drift
     d = TrainConfig()
-    p = argparse.ArgumentParser(
-        prog="neural-style train",
-        description=(
-            "Train the fast.ai 2017 lesson's real-time style network (Johnson et al. 2016: "
-            "perceptual losses over a frozen VGG16) on your photos, streamed from disk; or, with "
-            "--task superres, its 4x super-resolution network. Saves the network after every "
-            "epoch and on Ctrl-C; --resume continues. Apply it with: neural-style --model "
-            "NET.keras --content PHOTO."
-        ),
-        formatter_class=HelpFormatter,
+    p.description = (
+        "Train the fast.ai 2017 lesson's real-time style network (Johnson et al. 2016: "
+        "perceptual losses over a frozen VGG16) on your photos, streamed from disk; or, with "
+        "--task superres, its 4x super-resolution network. Saves the network after every "
+        "epoch and on Ctrl-C; --resume continues. Apply it with: neural-style --model "
+        "NET.keras --content PHOTO."
     )
-    a = p.add_argument
+    _add_data(p.add_argument_group("photos and style"), d)
+    _add_training(p.add_argument_group("training"), d)
+    _add_runs(p.add_argument_group("logs, checkpoints and checks"))
+    cluster.add_arguments(p.add_argument_group(cluster.TITLE))
+    add_common(p)
+
+
+def _add_data(group, d) -> None:
+    """What the network learns from, what kind it is, and where it is saved; ``d``, the
+    TrainConfig of the defaults."""
+    from neural_style import kinds
+
+    a = group.add_argument
     a(
         "--style",
         "-s",
@@ -82,63 +84,53 @@ def build_parser() -> argparse.ArgumentParser:
             "the network's kind: style, the real-time style network; superres, 4x super-resolution"
         ),
     )
-    a(
-        "--size",
-        type=int,
-        default=d.size,
-        help=(
-            "side of the square training crops in px (multiple of 4); strokes are fixed in pixels "
-            "at this scale"
-        ),
-    )
-    a(
-        "--batch-size",
-        type=int,
-        default=d.batch_size,
-        help="images per step (divided over every local accelerator)",
-    )
-    a(
-        "--epochs",
-        type=int,
-        default=d.epochs,
-        help="epochs; the last runs at --lr / 10 (the lesson: 2 at 1e-3, then 1 at 1e-4)",
-    )
-    a(
-        "--steps",
-        type=int,
-        default=d.steps,
-        help="steps per epoch (default: one pass over the images)",
-    )
-    a("--lr", type=float, default=d.lr, help="Adam learning rate")
-    a(
-        "--norm",
-        choices=NORMS,
-        default=d.norm,
-        help=(
-            "batch: the lesson's (Keras 1 mode=2: batch statistics at inference too); instance: "
-            "Ulyanov et al. 2016, steadier at small batches; demod: instance in the downsampling "
-            "blocks, StyleGAN2's weight demodulation after (no glowing blobs); many styles: "
-            "instance unless demod"
-        ),
-    )
-    a("--seed", type=int, default=d.seed, help="seed of the weights and of the crops")
-    a(
-        "--style-weight",
-        type=float,
-        default=d.style_weight,
-        help=(
-            "weight of the style term against the content term (the lesson: 1); higher paints "
-            "more where the photo is flat"
-        ),
-    )
+
+
+# TrainConfig's numeric fields the command sets, each an option of its name: (type, help).
+NUMBERS = {
+    "size": (
+        int,
+        "side of the square training crops in px (multiple of 4); strokes are fixed in pixels "
+        "at this scale",
+    ),
+    "batch_size": (int, "images per step (divided over every local accelerator)"),
+    "epochs": (int, "epochs; the last runs at --lr / 10 (the lesson: 2 at 1e-3, then 1 at 1e-4)"),
+    "steps": (int, "steps per epoch (default: one pass over the images)"),
+    "lr": (float, "Adam learning rate"),
+    "seed": (int, "seed of the weights and of the crops"),
+    "workers": (int, "threads decoding images while the network trains"),
+    "style_weight": (
+        float,
+        "weight of the style term against the content term (the lesson: 1); higher paints more "
+        "where the photo is flat",
+    ),
+}
+NORMS_HELP = (
+    "batch: the lesson's (Keras 1 mode=2: batch statistics at inference too); instance: "
+    "Ulyanov et al. 2016, steadier at small batches; demod: instance in the downsampling "
+    "blocks, StyleGAN2's weight demodulation after (no glowing blobs); many styles: instance "
+    "unless demod"
+)
+
+
+def _add_training(group, d) -> None:
+    """The crops, batches, epochs, optimiser and loss weights of the run (``NUMBERS`` and
+    ``config.OPTIONAL_TERMS``); the network's normalisation. ``d``: the defaults."""
+    from neural_style.config import NORMS, OPTIONAL_TERMS
+
+    for field, (kind, says) in NUMBERS.items():
+        name = "--" + field.replace("_", "-")
+        group.add_argument(name, type=kind, default=getattr(d, field), help=says)
     for term, says in OPTIONAL_TERMS.items():
-        a(f"--{term}", type=float, default=getattr(d, term), help=f"{says} (0: off)")
-    a(
-        "--workers",
-        type=int,
-        default=d.workers,
-        help="threads decoding images while the network trains",
-    )
+        group.add_argument(
+            f"--{term}", type=float, default=getattr(d, term), help=f"{says} (0: off)"
+        )
+    group.add_argument("--norm", choices=NORMS, default=d.norm, help=NORMS_HELP)
+
+
+def _add_runs(group) -> None:
+    """TensorBoard logs, resuming, the NaN debugger and the VGG16 weights."""
+    a = group.add_argument
     a("--logdir", help="TensorBoard folder: loss terms per step, sample outputs per epoch")
     a(
         "--resume",
@@ -156,49 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     a("--weights", help="VGG16 weights file (default: the verified ImageNet weights)")
-    a(
-        "--coordinator",
-        metavar="HOST:PORT",
-        help=(
-            "train across processes and hosts (KERAS_BACKEND=jax): the address of process 0, "
-            "which listens there"
-        ),
-    )
-    a("--num-processes", type=int, help="how many processes train together (with --coordinator)")
-    a(
-        "--process-id",
-        type=int,
-        help=(
-            "this process's number, 0 to N-1; 0 runs on the coordinator's host and alone writes "
-            "the network"
-        ),
-    )
-    a(
-        "--distributed",
-        action="store_true",
-        help=(
-            "train across processes as the cluster manager's environment says (SLURM, Open MPI, "
-            "...: jax.distributed.initialize() with no arguments)"
-        ),
-    )
-    a(
-        "--join-timeout",
-        type=int,
-        default=distributed.INIT_TIMEOUT,
-        help="seconds to wait for the coordinator and every process to join",
-    )
-    a(
-        "--heartbeat-timeout",
-        type=int,
-        default=distributed.HEARTBEAT_TIMEOUT,
-        help="seconds after which a silent process (a host that died) ends the run on every host",
-    )
-    a("--quiet", "-q", action="store_true", help="print only errors and the output path")
-    a("--debug", action="store_true", help="show full tracebacks and TensorFlow's own messages")
-    return p
 
 
-def _config(args):
+def config(args):
     """The TrainConfig of the command's options, field by field."""
     from neural_style import kinds
     from neural_style.config import TrainConfig
@@ -208,36 +160,28 @@ def _config(args):
     return config_from(args, TrainConfig(), style_names=names)
 
 
-def _main(args) -> int:
+def work(args) -> int:
+    """Do the job the parsed options ``args`` ask for; the exit status."""
     say = say_fn(args.quiet)
     output = Path(args.output)
     check_output(output, suffixes=(".keras",), kind="network file")
     if not args.debug and os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "2":  # neural_style's default
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # tf.data's C++ notices say nothing to a user
-    from neural_style import distributed
 
-    distributed.check(args.coordinator, args.num_processes, args.process_id)
-    cfg = _config(args)
-    from neural_style import backend, data, debugdump, kinds, training
+    cluster.check(args)
+    cfg = config(args)
+    from neural_style import backend, checkpoints, data, debugdump, kinds, training
 
     if args.debug_dump:
         debugdump.check()
     from neural_style.imagestream import check_files, list_images
 
-    if args.coordinator or args.distributed:  # before anything touches a device
-        distributed.start(
-            args.coordinator,
-            args.num_processes,
-            args.process_id,
-            args.join_timeout,
-            args.heartbeat_timeout,
-        )
-    index, count = distributed.process()
+    index, count = cluster.start(args)  # before anything touches a device
     if index:  # process 0 speaks for the run
         say = say_fn(quiet=True)
-    if args.resume and not training.checkpoint_path(output).exists():
+    if args.resume and not checkpoints.checkpoint_path(output).exists():
         raise NeuralStyleError(
-            f"{training.checkpoint_path(output)}: no checkpoint to resume from; train without "
+            f"{checkpoints.checkpoint_path(output)}: no checkpoint to resume from; train without "
             "--resume first"
         )
     files = list_images(args.images)
@@ -299,8 +243,3 @@ def _summary(result, output, say, quiet=False) -> int:
         )
         return 1
     return 0
-
-
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    return run_job(_main, args)
