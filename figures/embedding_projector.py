@@ -55,9 +55,9 @@ def serve(logdir, port, wait=120, probe="/data/plugin/projector/runs"):
 def tensorboard(logdir, probe="/data/plugin/projector/runs"):
     """TensorBoard serving ``logdir`` on a free port of 127.0.0.1 while the block runs
     (``serve``): its address, such as ``http://127.0.0.1:6006``."""
-    from neural_style import rollout
+    from neural_style import localserver
 
-    port = rollout.free_port()
+    port = localserver.free_port()
     board = serve(logdir, port, probe=probe)
     try:
         yield f"http://127.0.0.1:{port}"

@@ -22,8 +22,7 @@ def bytes_per_pixel(network) -> float:
     ``inference.Network``): the network's own estimate (``Kind.memory``), measured for
     the kinds against peak resident memory, plus the ingress's copies.  Taken at 256 px,
     where the networks' reflection padding weighs more than at any larger size: per pixel,
-    a larger image needs less (at 1024 px the superres estimate fell 5% under the peak
-    measured at 192 px on an AVX-512 CPU); a smaller one needs little in all."""
+    a larger image needs less, and a smaller one little in all (docs/benchmarks.md)."""
     side = 256
     scale = network.kind.scale
     return (

@@ -83,10 +83,10 @@ def compile(fn, jit_compile=None):  # noqa: A001 - the backends' own word
 def compiles_loops() -> bool:
     """Whether a loop of evaluations (the device L-BFGS) should be compiled whole.
 
-    Not for JAX on the CPU: XLA:CPU runs the network's convolutions about 3x slower inside
-    a while loop (measured at 256 px: 1.62 s against 0.52 s per evaluation); there each
-    evaluation is one compiled step instead, which Python dispatches without waiting for
-    it, the state staying on the device.  PyTorch always runs such a loop from Python.
+    Not for JAX on the CPU: XLA:CPU runs the network's convolutions several times slower
+    inside a while loop (docs/benchmarks.md); there each evaluation is one compiled step
+    instead, which Python dispatches without waiting for it, the state staying on the
+    device.  PyTorch always runs such a loop from Python.
     """
     return not (name() == "jax" and not on_gpu())
 

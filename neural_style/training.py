@@ -4,12 +4,10 @@
 network, its loss model and its batches, streams the images (``neural_style.imagestream``)
 and fits with Adam, the lesson's schedule (the learning rate divided by 10 for the last
 epoch: the lesson's 2 epochs at 1e-3 then 1 at 1e-4), a progress bar over every step,
-TensorBoard scalars and sample images, and a checkpoint after each epoch and on Ctrl-C:
-
-- ``OUTPUT`` (``.keras``): the trained network with its kind, what ``neural-style --model`` loads;
-- ``OUTPUT.ckpt.npz``: its weights, the optimiser's state and the epoch count, from which
-  ``resume=True`` continues.  (Keras' ``BackupAndRestore`` would save the whole loss
-  model, the frozen VGG16's 58 MB with it, at every epoch: 25 times the network.)
+TensorBoard scalars and sample images (``callbacks``), and after each epoch and on
+Ctrl-C the network (``OUTPUT``, a ``.keras`` file with its kind, what ``neural-style
+--model`` loads) and the resumable state beside it (``checkpoints``), from which
+``resume=True`` continues.
 
 Keras' own callbacks set the schedule (``LearningRateScheduler``) and stop on a
 non-finite loss (``TerminateOnNaN``), which keeps the last good checkpoint.  Each batch is

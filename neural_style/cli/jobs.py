@@ -18,6 +18,6 @@ IMPLIED = "`neural-style --model NET` (or -m) means `neural-style apply --model 
 
 
 def jobs_help() -> str:
-    """The other jobs, one line each, for the main --help."""
-    others = [f"`neural-style {name}` {line}" for name, (_, line) in JOBS.items() if name != "run"]
-    return f"Other jobs, each with its own --help: {', '.join(others)}; {IMPLIED}."
+    """Every job, one line each, for the main --help."""
+    jobs = [f"`neural-style {name}` {line}" for name, (_, line) in JOBS.items()]
+    return f"The jobs, each with its own --help: {', '.join(jobs)}; {IMPLIED}."

@@ -54,7 +54,7 @@ _FORWARD = weakref.WeakKeyDictionary()
 
 def forward(net, kind=None):
     """``net``'s inference pass as one compiled function, made once per network
-    (tf.function / jax.jit: 10-45% faster than calling the model eagerly, measured at 512 px);
+    (tf.function / jax.jit: faster than calling the model eagerly, docs/benchmarks.md);
     with ``kind``, framed as ``kind.framed`` does (any input size; further inputs, such as
     style weights, after the image)."""
     from neural_style import backend
