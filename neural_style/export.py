@@ -34,15 +34,19 @@ FORMATS = tuple(registry.FORMATS)
 TFLITE_FILES = dict(zip(registry.FORMATS["tflite"].files, (None, "float16", "int8")))
 ONNX_OPSET = 17
 
-BATCHING = """\
-# tensorflow_model_server --enable_batching \\
-#   --batching_parameters_file=batching_parameters.txt
+SERVER_COMMAND = (
+    "tensorflow_model_server --enable_batching --batching_parameters_file=batching_parameters.txt"
+)
+BATCHING = (
+    f"# {SERVER_COMMAND}\n"
+    + """\
 # Requests are batched with others of the same image size (a batch is one tensor).
 max_batch_size { value: 8 }
 batch_timeout_micros { value: 5000 }
 num_batch_threads { value: 2 }
 max_enqueued_batches { value: 64 }
 """
+)
 
 
 def _tensorflow():
