@@ -30,13 +30,19 @@ def save_checkpoint(net, trainer, output, epoch, cfg, extra=None):
     atomic_write(checkpoint_path(output), lambda tmp: np.savez(tmp, meta=json.dumps(meta), **state))
 
 
-def load_checkpoint(net, trainer, output) -> dict:
-    """Restore what ``save_checkpoint`` wrote; returns its metadata (``epoch``, ...)."""
+def resumable(output) -> Path:
+    """``output``'s checkpoint, or a one-line error where there is none to resume from."""
     path = checkpoint_path(output)
     if not path.exists():
         raise NeuralStyleError(
             f"{path}: no checkpoint to resume from; train without --resume first"
         )
+    return path
+
+
+def load_checkpoint(net, trainer, output) -> dict:
+    """Restore what ``save_checkpoint`` wrote; returns its metadata (``epoch``, ...)."""
+    path = resumable(output)
     with np.load(path) as z:
         if not trainer.optimizer.built:
             trainer.optimizer.build(trainer.trainable_variables)

@@ -4,7 +4,6 @@ each with one CPU device, against one process with two virtual devices."""
 import importlib.util
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -14,16 +13,11 @@ import numpy as np
 import pytest
 
 from neural_style import cli, data
+from neural_style.localserver import free_port
 
 needs_jax = pytest.mark.skipif(
     importlib.util.find_spec("jax") is None, reason="JAX is not installed (make setup BACKEND=jax)"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

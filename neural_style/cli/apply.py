@@ -10,7 +10,14 @@ import time
 from pathlib import Path
 
 from neural_style.cli.batch import Batch
-from neural_style.cli.options import add_common, check_output, expand_contents, say_fn, stem
+from neural_style.cli.options import (
+    DEFAULT_CONTENT,
+    add_common,
+    check_output,
+    expand_contents,
+    say_fn,
+    stem,
+)
 from neural_style.cli.sizes import fitting_size
 from neural_style.errors import NeuralStyleError
 from neural_style.files import IMAGE_SUFFIXES, VIDEO_SUFFIXES
@@ -42,7 +49,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--content",
         "-c",
         nargs="+",
-        default=["grace_hopper"],
+        default=[DEFAULT_CONTENT],
         help=f"photos, lesson image names, folders, glob patterns or videos ({videos})",
     )
     a(

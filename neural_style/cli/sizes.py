@@ -81,8 +81,9 @@ def fitting_size(shape, asked, say, network):
     def needs(side):
         return network.memory(*scaled_shape((h, w), side))
 
-    size = fitting_side(asked or max(h, w), needs, available, smallest=64)
-    if size != (asked or max(h, w)):
+    start = asked or max(h, w)
+    size = fitting_side(start, needs, available, smallest=64)
+    if size != start:
         say(
             f"neural-style: notice: {w}x{h} px would need more than the {available / 1e9:.1f} GB "
             f"available; the network sees {size} px (--size)"

@@ -11,7 +11,6 @@ from pathlib import Path
 from neural_style.cli import cluster
 from neural_style.cli.options import DEFAULT_STYLE, add_common, check_output, config_from, say_fn
 from neural_style.cli.sizes import check_side
-from neural_style.errors import NeuralStyleError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -179,11 +178,8 @@ def work(args) -> int:
     index, count = cluster.start(args)  # before anything touches a device
     if index:  # process 0 speaks for the run
         say = say_fn(quiet=True)
-    if args.resume and not checkpoints.checkpoint_path(output).exists():
-        raise NeuralStyleError(
-            f"{checkpoints.checkpoint_path(output)}: no checkpoint to resume from; train without "
-            "--resume first"
-        )
+    if args.resume:  # before the images are listed and the network built
+        checkpoints.resumable(output)
     files = list_images(args.images)
     check_files(files, cfg.size, cfg.batch_size, cfg.seed)
     style = None
